@@ -1,0 +1,36 @@
+import type { LayeredNet } from '../network/layered.js';
+
+/**
+ * The canonical problem: for each input box, a network whose outputs g_r are
+ * the spec rows g_r(x) = C_r f(x) - d_r folded into the last layer.
+ *
+ * Rows are grouped into disjuncts (conjunctions). Disjunct m is reachable on
+ * the box iff some x has g_r(x) <= 0 for every row r of m. The property holds
+ * (`unsat`) iff on every box every disjunct has min_x max_{r in m} g_r(x) > 0.
+ */
+export interface CanonicalBox {
+  readonly index: number;
+  readonly lower: Float64Array;
+  readonly upper: Float64Array;
+  /** The network with all spec rows of this box folded into its last layer. */
+  readonly net: LayeredNet;
+  /** For each output row of `net`, the disjunct it belongs to. */
+  readonly rowGroup: Int32Array;
+  readonly numDisjuncts: number;
+}
+
+export interface CanonicalProblem {
+  /** The network as lowered from ONNX (no spec folded). */
+  readonly base: LayeredNet;
+  readonly boxes: readonly CanonicalBox[];
+}
+
+/** Lower bound of each disjunct from lower bounds of its rows: AND (all rows <= 0) becomes max. */
+export function disjunctLowerBounds(rowLower: ArrayLike<number>, rowGroup: Int32Array, numDisjuncts: number): Float64Array {
+  const out = new Float64Array(numDisjuncts).fill(-Infinity);
+  for (let r = 0; r < rowGroup.length; r++) {
+    const g = rowGroup[r];
+    if (rowLower[r] > out[g]) out[g] = rowLower[r];
+  }
+  return out;
+}

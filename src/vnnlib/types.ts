@@ -1,0 +1,49 @@
+/**
+ * The typed result of parsing a VNN-LIB file.
+ *
+ * As in VNN-COMP, a file describes the *unsafe* set: an input region and an
+ * output condition. `sat` means some input in the region reaches the output
+ * condition.
+ */
+
+/** Where a construct came from, for error messages. */
+export interface SourcePos {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+/** sum_j coef[j] * Y_j  <= rhs   (every atom is normalised to this form). */
+export interface OutputAtom {
+  /** Dense coefficients over the outputs Y_0..Y_{m-1}. */
+  readonly coef: Float64Array;
+  readonly rhs: number;
+}
+
+/** A conjunction of output atoms: the unsafe set is non-empty iff some disjunct is reachable. */
+export interface OutputConjunct {
+  readonly atoms: readonly OutputAtom[];
+}
+
+/** One input box with the output condition (a disjunction) that is unsafe on it. */
+export interface SpecRegion {
+  readonly lower: Float64Array;
+  readonly upper: Float64Array;
+  /** Output DNF: unsafe iff some x in the box satisfies some conjunct. */
+  readonly disjuncts: readonly OutputConjunct[];
+}
+
+export interface Spec {
+  readonly file: string;
+  readonly numInputs: number;
+  readonly numOutputs: number;
+  /** Unsafe iff some region has a reachable disjunct. */
+  readonly regions: readonly SpecRegion[];
+}
+
+export class VnnlibError extends Error {
+  constructor(message: string, readonly pos?: SourcePos) {
+    super(pos ? `${pos.file}:${pos.line}:${pos.col}: ${message}` : message);
+    this.name = 'VnnlibError';
+  }
+}
