@@ -1,0 +1,59 @@
+import { matmul, transpose } from '../tensor/matmul.js';
+import type { AffineLayer, LayeredNet } from './layered.js';
+
+/** W^T of a layer, computed once and kept with the (immutable) layer. */
+const transposed = new WeakMap<AffineLayer, Float64Array>();
+export function weightT(layer: AffineLayer): Float64Array {
+  let t = transposed.get(layer);
+  if (!t) {
+    t = transpose(layer.W, layer.outDim, layer.inDim);
+    transposed.set(layer, t);
+  }
+  return t;
+}
+
+export interface BatchForward {
+  /** R x outputDim */
+  readonly output: Float64Array;
+  /** Pre-activations of every layer, R x n_k (the last one equals `output`). */
+  readonly pre: Float64Array[];
+}
+
+/** Forward pass of R stacked inputs (R x n_0) in float64. */
+export async function forwardBatch(net: LayeredNet, X: Float64Array, R: number): Promise<BatchForward> {
+  const pre: Float64Array[] = [];
+  let cur = X;
+  const last = net.layers.length - 1;
+  for (let k = 0; k <= last; k++) {
+    const layer = net.layers[k];
+    const Z = await matmul(cur, weightT(layer), R, layer.inDim, layer.outDim);
+    const n = layer.outDim;
+    for (let r = 0; r < R; r++) for (let j = 0; j < n; j++) Z[r * n + j] += layer.b[j];
+    pre.push(Z);
+    if (k === last) break;
+    const act = Z.slice();
+    const id = layer.identity;
+    for (let i = 0; i < act.length; i++) if (act[i] < 0 && !(id && id[i % n])) act[i] = 0;
+    cur = act;
+  }
+  return { output: pre[last], pre };
+}
+
+/**
+ * Gradient with respect to the inputs of sum_r <G_r, output_r>, given the
+ * pre-activations of a forward pass (ReLU subgradient 0 at 0).
+ */
+export async function backwardBatch(net: LayeredNet, fwd: BatchForward, G: Float64Array, R: number): Promise<Float64Array> {
+  let g = G;
+  for (let k = net.layers.length - 1; k >= 0; k--) {
+    const layer = net.layers[k];
+    if (k < net.layers.length - 1) {
+      const Z = fwd.pre[k];
+      const n = layer.outDim;
+      const id = layer.identity;
+      for (let i = 0; i < g.length; i++) if (Z[i] <= 0 && !(id && id[i % n])) g[i] = 0;
+    }
+    g = await matmul(g, layer.W, R, layer.outDim, layer.inDim);
+  }
+  return g;
+}

@@ -1,0 +1,86 @@
+/**
+ * The original ONNX model run by onnxruntime. This is the ground truth that
+ * confirms counterexamples, so it reads nothing but the model's own input and
+ * output declarations (name, element type, shape): none of our loader's
+ * shape inference, folding or lowering is involved.
+ */
+import { readFile } from 'node:fs/promises';
+import ort from 'onnxruntime-node';
+import onnxProto from 'onnx-proto';
+
+const P = onnxProto.onnx;
+
+interface InputDecl {
+  readonly name: string;
+  readonly elemType: number;
+  readonly shape: number[];
+}
+
+function dimNumber(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (v && typeof v === 'object' && 'low' in v) return (v as { low: number }).low;
+  return 0;
+}
+
+/** First graph input that is not an initializer; symbolic/zero dims become 1. */
+function firstRealInput(bytes: Uint8Array, source: string): InputDecl {
+  let model;
+  try {
+    model = P.ModelProto.decode(bytes);
+  } catch (e) {
+    throw new Error(`${source}: not a valid ONNX model (${(e as Error).message})`);
+  }
+  const g = model.graph;
+  const inits = new Set((g?.initializer ?? []).map((t) => t.name));
+  const v = (g?.input ?? []).find((i) => !inits.has(i.name));
+  if (!v || !v.name) throw new Error(`${source}: the model has no real input`);
+  const tt = v.type?.tensorType;
+  const shape = (tt?.shape?.dim ?? []).map((d) => Math.max(1, dimNumber(d.dimValue)));
+  return { name: v.name, elemType: tt?.elemType ?? 1, shape };
+}
+
+function toOrtTensor(decl: InputDecl, x: Float64Array): ort.Tensor {
+  const DT = P.TensorProto.DataType;
+  switch (decl.elemType) {
+    case DT.FLOAT: return new ort.Tensor('float32', Float32Array.from(x), decl.shape);
+    case DT.DOUBLE: return new ort.Tensor('float64', Float64Array.from(x), decl.shape);
+    case DT.INT64: return new ort.Tensor('int64', BigInt64Array.from(x, (v) => BigInt(Math.trunc(v))), decl.shape);
+    case DT.INT32: return new ort.Tensor('int32', Int32Array.from(x), decl.shape);
+    default: throw new Error(`input '${decl.name}' has element type ${decl.elemType}, which the reference runner does not feed`);
+  }
+}
+
+export class ReferenceModel {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly input: InputDecl,
+    private readonly outputName: string,
+    readonly source: string,
+  ) {}
+
+  /** From the model's bytes or from a file path. */
+  static async create(model: Uint8Array | string, source?: string): Promise<ReferenceModel> {
+    const src = source ?? (typeof model === 'string' ? model : '<bytes>');
+    const bytes = typeof model === 'string' ? await readFile(model) : model;
+    const input = firstRealInput(bytes, src);
+    const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
+    return new ReferenceModel(session, input, session.outputNames[0], src);
+  }
+
+  get inputShape(): readonly number[] {
+    return this.input.shape;
+  }
+
+  /** Output 0 for the flat input x (cast to the model's input type), as float64. */
+  async run(x: Float64Array): Promise<Float64Array> {
+    const n = this.input.shape.reduce((a, b) => a * b, 1);
+    if (x.length !== n) throw new Error(`${this.source}: input has ${x.length} values, the model expects ${n} ([${this.input.shape}])`);
+    const out = await this.session.run({ [this.input.name]: toOrtTensor(this.input, x) });
+    const data = out[this.outputName].data;
+    return Float64Array.from(data as ArrayLike<number | bigint>, (v) => Number(v));
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
