@@ -1,0 +1,80 @@
+import { backwardBatch, forwardBatch } from '../network/batch.js';
+import type { CanonicalBox } from '../problem/types.js';
+import { objective } from './objective.js';
+import { mulberry32 } from './rng.js';
+
+export interface AttackOptions {
+  readonly restarts?: number;
+  readonly steps?: number;
+  readonly seed?: number;
+  /** performance.now() after which the attack stops early. */
+  readonly deadline?: number;
+  /** Extra starting points (each n_0 long), e.g. minimisers from the bounders. */
+  readonly starts?: readonly Float64Array[];
+  /** Stop as soon as a point with objective <= this is found. */
+  readonly stopBelow?: number;
+}
+
+export interface AttackResult {
+  /** Best point found and its objective (min over disjuncts of max over rows); <= 0 means unsafe in float64. */
+  readonly x: Float64Array;
+  readonly value: number;
+  readonly disjunct: number;
+}
+
+/**
+ * Projected sign-gradient descent on obj(x) from random starts plus given
+ * ones, all restarts batched into one forward/backward pass per step.
+ * Step sizes are a fraction of each input's range, decaying geometrically.
+ */
+export async function pgdAttack(box: CanonicalBox, options: AttackOptions = {}): Promise<AttackResult> {
+  const net = box.net;
+  const n0 = net.inputDim;
+  const rows = net.outputDim;
+  const rand = mulberry32(options.seed ?? 0);
+  const starts = options.starts ?? [];
+  const R = Math.max(1, (options.restarts ?? 16) + starts.length);
+  const steps = options.steps ?? 50;
+  const stopBelow = options.stopBelow ?? -Infinity;
+  const { lower, upper } = box;
+
+  const X = new Float64Array(R * n0);
+  for (let p = 0; p < R; p++) {
+    const s = p < starts.length ? starts[p] : undefined;
+    for (let i = 0; i < n0; i++) {
+      const v = s ? s[i] : p === starts.length ? 0.5 * (lower[i] + upper[i]) : lower[i] + rand() * (upper[i] - lower[i]);
+      X[p * n0 + i] = Math.min(upper[i], Math.max(lower[i], v));
+    }
+  }
+
+  let best: AttackResult = { x: X.slice(0, n0), value: Infinity, disjunct: 0 };
+  const record = (value: Float64Array, disjunct: Int32Array) => {
+    for (let p = 0; p < R; p++) {
+      if (value[p] < best.value) best = { x: X.slice(p * n0, (p + 1) * n0), value: value[p], disjunct: disjunct[p] };
+    }
+  };
+
+  const decay = Math.pow(0.01, 1 / Math.max(1, steps - 1));
+  let frac = 0.2;
+  for (let t = 0; ; t++) {
+    const fwd = await forwardBatch(net, X, R);
+    const obj = objective(fwd.output, R, rows, box.rowGroup, box.numDisjuncts);
+    record(obj.value, obj.disjunct);
+    if (t >= steps || best.value <= stopBelow) break;
+    if (options.deadline !== undefined && performance.now() > options.deadline) break;
+    const G = new Float64Array(R * rows);
+    for (let p = 0; p < R; p++) G[p * rows + obj.activeRow[p]] = 1;
+    const grad = await backwardBatch(net, fwd, G, R);
+    for (let p = 0; p < R; p++) {
+      for (let i = 0; i < n0; i++) {
+        const g = grad[p * n0 + i];
+        if (g === 0) continue;
+        const k = p * n0 + i;
+        const v = X[k] - Math.sign(g) * frac * (upper[i] - lower[i]);
+        X[k] = Math.min(upper[i], Math.max(lower[i], v));
+      }
+    }
+    frac *= decay;
+  }
+  return best;
+}

@@ -1,0 +1,49 @@
+import { forwardBatch } from '../network/batch.js';
+import type { CanonicalBox } from '../problem/types.js';
+import { objective } from './objective.js';
+import { pgdAttack } from './pgd.js';
+import type { CheckedCounterexample } from './validate.js';
+
+export type CandidateCheck = (x: Float64Array) => Promise<CheckedCounterexample | null>;
+
+export interface ScreenResult {
+  readonly counterexample: CheckedCounterexample | null;
+  /** Lowest objective seen (an upper bound on the minimum); Infinity if no points. */
+  readonly best: number;
+}
+
+/**
+ * Evaluate R stacked candidate points on our float64 network; those that
+ * look unsafe go to the reference check. A point unsafe in float64 but not
+ * for the float32 model gets a few PGD steps to push it deeper first.
+ */
+export async function screenCandidates(
+  box: CanonicalBox,
+  X: Float64Array,
+  R: number,
+  check: CandidateCheck,
+  maxChecks = 4,
+): Promise<ScreenResult> {
+  if (R === 0) return { counterexample: null, best: Infinity };
+  const n0 = box.net.inputDim;
+  const fwd = await forwardBatch(box.net, X, R);
+  const obj = objective(fwd.output, R, box.net.outputDim, box.rowGroup, box.numDisjuncts);
+  let best = Infinity;
+  const unsafe: number[] = [];
+  for (let p = 0; p < R; p++) {
+    if (obj.value[p] < best) best = obj.value[p];
+    if (obj.value[p] <= 0) unsafe.push(p);
+  }
+  unsafe.sort((a, b) => obj.value[a] - obj.value[b]);
+  for (const p of unsafe.slice(0, maxChecks)) {
+    const x = X.slice(p * n0, (p + 1) * n0);
+    const cex = await check(x);
+    if (cex) return { counterexample: cex, best };
+    const pushed = await pgdAttack(box, { starts: [x], restarts: 0, steps: 20, stopBelow: -1e-3 });
+    if (pushed.value <= 0) {
+      const again = await check(pushed.x);
+      if (again) return { counterexample: again, best: Math.min(best, pushed.value) };
+    }
+  }
+  return { counterexample: null, best };
+}

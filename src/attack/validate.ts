@@ -1,0 +1,39 @@
+import type { ReferenceModel } from '../onnx/reference.js';
+import type { Spec } from '../vnnlib/types.js';
+import { toFloat32InBox } from './float32.js';
+
+export interface CheckedCounterexample {
+  /** The input as the model sees it (float32 values, inside the region's box). */
+  readonly x: Float64Array;
+  /** Outputs of the original ONNX model (onnxruntime) at x. */
+  readonly y: Float64Array;
+  readonly region: number;
+  readonly disjunct: number;
+}
+
+/**
+ * The last word on `sat`: run the ORIGINAL ONNX model with onnxruntime at the
+ * candidate and evaluate the VNN-LIB output formula in float64, with no
+ * tolerance. Our own float64 network only proposes candidates.
+ */
+export class CounterexampleChecker {
+  constructor(
+    private readonly model: ReferenceModel,
+    private readonly spec: Spec,
+  ) {}
+
+  async check(regionIndex: number, candidate: ArrayLike<number>): Promise<CheckedCounterexample | null> {
+    const region = this.spec.regions[regionIndex];
+    const x = toFloat32InBox(candidate, region.lower, region.upper);
+    if (!x) return null;
+    const y = await this.model.run(x);
+    const disjunct = region.disjuncts.findIndex((d) =>
+      d.atoms.every((a) => {
+        let s = 0;
+        for (let j = 0; j < a.coef.length; j++) s += a.coef[j] * y[j];
+        return s <= a.rhs;
+      }),
+    );
+    return disjunct < 0 ? null : { x, y, region: regionIndex, disjunct };
+  }
+}

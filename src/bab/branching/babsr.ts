@@ -1,0 +1,84 @@
+import type { LayeredNet } from '../../network/layered.js';
+import { matmul } from '../../tensor/matmul.js';
+
+export interface ReluChoice {
+  readonly layer: number;
+  readonly neuron: number;
+}
+
+/**
+ * BaBSR (Bunel et al. 2020; ALGORITHMS.md §5.2): estimate, for every
+ * ambiguous ReLU, how much the bound of the target row would move if the
+ * neuron were fixed, using one KW-slope backward pass per domain (batched:
+ * one product per layer for all domains).
+ *
+ * preLower/preUpper: per hidden layer, B x n_k bounds (splits already applied).
+ * rows: per domain, the output row to improve.
+ */
+export async function babsrChoose(
+  net: LayeredNet,
+  B: number,
+  preLower: Float64Array[],
+  preUpper: Float64Array[],
+  rows: Int32Array,
+): Promise<(ReluChoice | null)[]> {
+  const L = net.layers.length;
+  const last = net.layers[L - 1];
+  const bestScore = new Float64Array(B).fill(-1);
+  const bestChoice: (ReluChoice | null)[] = new Array(B).fill(null);
+  const bestT = new Float64Array(B).fill(0);
+  const tChoice: (ReluChoice | null)[] = new Array(B).fill(null);
+  const anyChoice: (ReluChoice | null)[] = new Array(B).fill(null);
+
+  // Lambda: B x n_h coefficients on the post-activation x_h.
+  let n = last.inDim;
+  let lambda: Float64Array = new Float64Array(B * n);
+  for (let b = 0; b < B; b++) lambda.set(last.W.subarray(rows[b] * n, (rows[b] + 1) * n), b * n);
+
+  for (let h = L - 2; h >= 0; h--) {
+    const layer = net.layers[h];
+    const lo = preLower[h];
+    const up = preUpper[h];
+    const omega = new Float64Array(B * n);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < n; j++) {
+        const k = b * n + j;
+        const l = lo[k];
+        const u = up[k];
+        const lam = lambda[k];
+        if (layer.identity && layer.identity[j]) {
+          omega[k] = lam;
+          continue;
+        }
+        if (l >= 0) {
+          omega[k] = lam;
+          continue;
+        }
+        if (u <= 0) continue;
+        const s = u / (u - l);
+        omega[k] = s * lam;
+        const bias = layer.b[j];
+        const t = Math.min(lam, 0) * ((-l * u) / (u - l));
+        const beta = Math.max(bias * lam * (s - 1), bias * lam * s);
+        const score = Math.abs(beta + t);
+        const choice = { layer: h, neuron: j };
+        if (score > bestScore[b]) {
+          bestScore[b] = score;
+          bestChoice[b] = choice;
+        }
+        if (t < bestT[b]) {
+          bestT[b] = t;
+          tChoice[b] = choice;
+        }
+        anyChoice[b] ??= choice; // later layers are visited first
+      }
+    }
+    if (h > 0) lambda = await matmul(omega, layer.W, B, n, layer.inDim);
+    n = layer.inDim;
+  }
+  return bestChoice.map((c, b) => {
+    if (c && bestScore[b] > 1e-3) return c;
+    if (tChoice[b] && bestT[b] < -1e-4) return tChoice[b];
+    return anyChoice[b];
+  });
+}

@@ -1,0 +1,260 @@
+import type { CandidateCheck } from '../attack/screen.js';
+import { screenCandidates } from '../attack/screen.js';
+import type { CheckedCounterexample } from '../attack/validate.js';
+import type { BoundResult, Bounder, DomainBatch } from '../bounds/types.js';
+import type { CanonicalBox } from '../problem/types.js';
+import { babsrChoose } from './branching/babsr.js';
+import { chooseInputDimension } from './branching/input-split.js';
+import { type Domain, openDisjuncts, targetRow } from './domain.js';
+import { MinHeap } from './heap.js';
+import { StratifiedPolicy, type StratifiedSettings } from './stratified.js';
+
+export type Branching = 'input' | 'relu';
+
+export interface BabOptions {
+  readonly bounder: Bounder;
+  /** Tight bounder for difficult sub-problems (stratified bounding); omitted = cheap bounder only. */
+  readonly tightBounder?: Bounder;
+  readonly stratified?: Partial<StratifiedSettings>;
+  readonly branching: Branching;
+  /** Parents popped per iteration (each gives two children, bounded in one call). */
+  readonly batchSize: number;
+  /** performance.now() by which the search must have returned. */
+  readonly deadline: number;
+  /** Open domains beyond which the search gives up with `unknown` (memory cap). */
+  readonly maxDomains: number;
+  readonly margin: number;
+  readonly check: CandidateCheck;
+  readonly onProgress?: (p: BabProgress) => void;
+}
+
+export interface BabProgress {
+  readonly iterations: number;
+  readonly openDomains: number;
+  readonly boundedDomains: number;
+  readonly globalLb: number;
+  readonly bestObjective: number;
+}
+
+export type BabOutcome =
+  | { readonly kind: 'unsat'; readonly stats: BabProgress }
+  | { readonly kind: 'sat'; readonly counterexample: CheckedCounterexample; readonly stats: BabProgress }
+  | { readonly kind: 'timeout'; readonly stats: BabProgress }
+  | { readonly kind: 'unknown'; readonly reason: string; readonly stats: BabProgress };
+
+/** Smallest input width worth bisecting; below it a box is as good as a point. */
+const MIN_WIDTH = 1e-12;
+
+/**
+ * Branch and bound on one canonical box (ALGORITHMS.md §5.1): lowest lower
+ * bound first, batches of parents split and bounded together, every child's
+ * relaxation minimiser tried as a counterexample, strict deadline.
+ */
+export async function branchAndBound(box: CanonicalBox, options: BabOptions): Promise<BabOutcome> {
+  const net = box.net;
+  const n0 = net.inputDim;
+  const rows = net.outputDim;
+  const hidden = net.layers.length - 1;
+  const reluMode = options.branching === 'relu';
+  const rootWidth = new Float64Array(n0);
+  for (let i = 0; i < n0; i++) rootWidth[i] = box.upper[i] - box.lower[i];
+  const policy = new StratifiedPolicy(options.stratified);
+
+  const easy = new MinHeap<Domain>();
+  const hard = new MinHeap<Domain>();
+  let iterations = 0;
+  let bounded = 0;
+  let bestObjective = Infinity;
+  let lastBatchMs = 0;
+  const stats = (): BabProgress => ({
+    iterations,
+    openDomains: easy.size + hard.size,
+    boundedDomains: bounded,
+    globalLb: Math.min(easy.peekKey(), hard.peekKey()),
+    bestObjective,
+  });
+
+  /** Bound a batch of would-be domains, keep the open ones, try their candidates. */
+  const boundAndKeep = async (
+    children: ChildSpec[],
+    bounder: Bounder,
+  ): Promise<CheckedCounterexample | null> => {
+    const B = children.length;
+    const batch = makeBatch(children, n0, hidden, reluMode);
+    const res: BoundResult = await bounder.bound(net, batch, { deadline: options.deadline });
+    bounded += B;
+    const cand = new Float64Array(B * 2 * n0);
+    let R = 0;
+    for (let c = 0; c < B; c++) {
+      const child = children[c];
+      const st = openDisjuncts(res.rowLower, c * rows, box.rowGroup, child.open, options.margin);
+      if (st.numOpen === 0) continue;
+      const rowLower = res.rowLower.slice(c * rows, (c + 1) * rows);
+      const linearA = res.linear ? res.linear.A.slice(c * rows * n0, (c + 1) * rows * n0) : null;
+      const improvement = child.parentLb === undefined ? 0 : 0.5 * child.parentImprovement + 0.5 * (st.lb - child.parentLb);
+      const domain: Domain = {
+        lower: child.lower,
+        upper: child.upper,
+        splits: child.splits,
+        preLower: reluMode ? res.preLower.map((a, k) => a.slice(c * net.layers[k].outDim, (c + 1) * net.layers[k].outDim)) : null,
+        preUpper: reluMode ? res.preUpper.map((a, k) => a.slice(c * net.layers[k].outDim, (c + 1) * net.layers[k].outDim)) : null,
+        open: st.open,
+        lb: st.lb,
+        depth: child.depth,
+        rowLower,
+        linearA,
+        improvement,
+        hard: child.hard || policy.isDifficult(st.lb, improvement, child.depth, Math.min(bestObjective, 0)),
+      };
+      (domain.hard && options.tightBounder ? hard : easy).push(domain, domain.lb);
+      policy.noteOpenDomains(easy.size + hard.size);
+      // Candidates: the minimiser of the target row's linear bound, and the box centre.
+      const r = targetRow(rowLower, 0, box.rowGroup, st.open);
+      for (let i = 0; i < n0; i++) {
+        const a = linearA ? linearA[r * n0 + i] : 0;
+        cand[R * n0 + i] = a > 0 ? child.lower[i] : a < 0 ? child.upper[i] : 0.5 * (child.lower[i] + child.upper[i]);
+        cand[(R + 1) * n0 + i] = 0.5 * (child.lower[i] + child.upper[i]);
+      }
+      R += 2;
+    }
+    const screened = await screenCandidates(box, cand.subarray(0, R * n0), R, options.check);
+    bestObjective = Math.min(bestObjective, screened.best);
+    return screened.counterexample;
+  };
+
+  const root: ChildSpec = {
+    lower: box.lower,
+    upper: box.upper,
+    splits: reluMode ? net.layers.slice(0, -1).map((l) => new Int8Array(l.outDim)) : null,
+    preLower: null,
+    preUpper: null,
+    open: new Uint8Array(box.numDisjuncts).fill(1),
+    depth: 0,
+    hard: false,
+    parentImprovement: 0,
+  };
+  const rootCex = await boundAndKeep([root], options.bounder);
+  if (rootCex) return { kind: 'sat', counterexample: rootCex, stats: stats() };
+
+  while (easy.size + hard.size > 0) {
+    if (performance.now() + 1.1 * lastBatchMs > options.deadline) return { kind: 'timeout', stats: stats() };
+    if (easy.size + hard.size > options.maxDomains) {
+      return { kind: 'unknown', reason: `more than ${options.maxDomains} open domains (memory cap)`, stats: stats() };
+    }
+    const t0 = performance.now();
+    iterations++;
+    policy.noteOpenDomains(easy.size + hard.size);
+    const useHard = easy.size === 0;
+    const queue = useHard ? hard : easy;
+    const parents: Domain[] = [];
+    while (parents.length < options.batchSize && queue.size > 0) parents.push(queue.pop()!);
+
+    const children: ChildSpec[] = [];
+    if (reluMode) {
+      const choices = await babsrChoose(
+        net,
+        parents.length,
+        stack(parents.map((p) => p.preLower!), net, hidden),
+        stack(parents.map((p) => p.preUpper!), net, hidden),
+        Int32Array.from(parents, (p) => targetRow(p.rowLower, 0, box.rowGroup, p.open)),
+      );
+      for (let i = 0; i < parents.length; i++) {
+        const p = parents[i];
+        const choice = choices[i];
+        if (!choice) {
+          // No ambiguous ReLU left: the network is linear on this domain, but
+          // our bounders do not yet solve the exact LP that would settle it.
+          return { kind: 'unknown', reason: 'a domain with every ReLU fixed kept a non-positive bound', stats: stats() };
+        }
+        for (const sign of [1, -1] as const) {
+          const splits = p.splits!.map((s) => s.slice());
+          splits[choice.layer][choice.neuron] = sign;
+          children.push({ ...inherit(p), splits, preLower: p.preLower, preUpper: p.preUpper });
+        }
+      }
+    } else {
+      for (const p of parents) {
+        const r = targetRow(p.rowLower, 0, box.rowGroup, p.open);
+        const dim = chooseInputDimension(p.lower, p.upper, rootWidth, p.linearA, r);
+        const width = p.upper[dim] - p.lower[dim];
+        if (width <= MIN_WIDTH * Math.max(1, rootWidth[dim])) {
+          return { kind: 'unknown', reason: 'input box shrank to float precision without a decision', stats: stats() };
+        }
+        const mid = p.lower[dim] + 0.5 * width;
+        const leftUpper = p.upper.slice();
+        leftUpper[dim] = mid;
+        const rightLower = p.lower.slice();
+        rightLower[dim] = mid;
+        children.push({ ...inherit(p), lower: p.lower, upper: leftUpper, splits: null, preLower: null, preUpper: null });
+        children.push({ ...inherit(p), lower: rightLower, upper: p.upper, splits: null, preLower: null, preUpper: null });
+      }
+    }
+    const cex = await boundAndKeep(children, useHard && options.tightBounder ? options.tightBounder : options.bounder);
+    if (cex) return { kind: 'sat', counterexample: cex, stats: stats() };
+    lastBatchMs = performance.now() - t0;
+    options.onProgress?.(stats());
+  }
+  return { kind: 'unsat', stats: stats() };
+}
+
+interface ChildSpec {
+  readonly lower: Float64Array;
+  readonly upper: Float64Array;
+  readonly splits: Int8Array[] | null;
+  readonly preLower: Float64Array[] | null;
+  readonly preUpper: Float64Array[] | null;
+  readonly open: Uint8Array;
+  readonly depth: number;
+  readonly hard: boolean;
+  readonly parentLb?: number;
+  readonly parentImprovement: number;
+}
+
+function inherit(p: Domain): Omit<ChildSpec, 'splits' | 'preLower' | 'preUpper'> {
+  return {
+    lower: p.lower,
+    upper: p.upper,
+    open: p.open,
+    depth: p.depth + 1,
+    hard: p.hard,
+    parentLb: p.lb,
+    parentImprovement: p.improvement,
+  };
+}
+
+function stack(perDomain: Float64Array[][], net: CanonicalBox['net'], hidden: number): Float64Array[] {
+  const out: Float64Array[] = [];
+  for (let k = 0; k < hidden; k++) {
+    const n = net.layers[k].outDim;
+    const a = new Float64Array(perDomain.length * n);
+    perDomain.forEach((d, b) => a.set(d[k], b * n));
+    out.push(a);
+  }
+  return out;
+}
+
+function makeBatch(children: ChildSpec[], n0: number, hidden: number, reluMode: boolean): DomainBatch {
+  const B = children.length;
+  const lower = new Float64Array(B * n0);
+  const upper = new Float64Array(B * n0);
+  children.forEach((c, b) => {
+    lower.set(c.lower, b * n0);
+    upper.set(c.upper, b * n0);
+  });
+  if (!reluMode) return { size: B, lower, upper };
+  const sizes = children[0].splits!.map((s) => s.length);
+  const splits = sizes.map((n, k) => {
+    const a = new Int8Array(B * n);
+    children.forEach((c, b) => a.set(c.splits![k], b * n));
+    return a;
+  });
+  const withPre = children.every((c) => c.preLower && c.preUpper);
+  if (!withPre) return { size: B, lower, upper, splits };
+  const pre = (pick: (c: ChildSpec) => Float64Array[]) =>
+    sizes.slice(0, hidden).map((n, k) => {
+      const a = new Float64Array(B * n);
+      children.forEach((c, b) => a.set(pick(c)[k], b * n));
+      return a;
+    });
+  return { size: B, lower, upper, splits, preLower: pre((c) => c.preLower!), preUpper: pre((c) => c.preUpper!) };
+}

@@ -1,0 +1,72 @@
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { EXIT, isInputError } from './errors.js';
+import { emit, runVerify, type VerifyFlags } from './verify-command.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+function int(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new CommanderError(EXIT.inputError, 'verify.badInt', `'${v}' is not an integer`);
+  return n;
+}
+function num(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new CommanderError(EXIT.inputError, 'verify.badNumber', `'${v}' is not a number`);
+  return n;
+}
+
+/** The --results path, read directly from argv so that even a usage error leaves an `error` result file. */
+function resultsFromArgv(argv: string[]): string | undefined {
+  const i = argv.findIndex((a) => a === '--results' || a.startsWith('--results='));
+  if (i < 0) return undefined;
+  return argv[i].includes('=') ? argv[i].slice('--results='.length) : argv[i + 1];
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const start = Date.now();
+  let exitCode: number = EXIT.ok;
+  const program = new Command('verify')
+    .description(
+      'Verify a VNN-LIB property of an ONNX network. Prints sat, unsat, timeout, unknown or error on the first line of stdout.',
+    )
+    .version(pkg.version)
+    .option('--onnx <file>', 'network (ONNX)')
+    .option('--vnnlib <file>', 'property (VNN-LIB; describes the unsafe set)')
+    .option('--timeout <seconds>', 'wall-clock limit; the verdict is written before it expires', num, 60)
+    .option('--results <file>', 'write the VNN-COMP result file here')
+    .option('--seed <n>', 'random seed of the attacks', int, 0)
+    .addOption(new Option('--mode <mode>', 'complete (branch and bound) or incomplete (one bounding pass + attacks)').default('complete').choices(['complete', 'incomplete']))
+    .addOption(new Option('--bounder <name>', 'bounder used in every branch-and-bound step').default('crown').choices(['ibp', 'crown', 'alpha']))
+    .addOption(new Option('--tight <name>', 'tight bounder of stratified bounding').default('alpha').choices(['ibp', 'crown', 'alpha', 'none']))
+    .addOption(new Option('--branching <how>', 'input splitting, ReLU splitting (BaBSR), or auto by input size').default('auto').choices(['auto', 'input', 'relu']))
+    .option('--batch <n>', 'parents per branch-and-bound step (0 = automatic)', int, 0)
+    .option('--memory <MiB>', 'memory budget for open domains; beyond it the answer is unknown', num, 6144)
+    .addOption(new Option('--log-level <level>', 'log level (logs go to stderr)').default('warn').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .option('--log-file <file>', 'write logs to this file instead of stderr')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .action(async (flags: VerifyFlags) => {
+      const { outcome, exitCode: code } = await runVerify(flags, start);
+      emit(outcome, flags.results);
+      exitCode = code;
+    });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+      emit({ verdict: 'error', message: e.message.replace(/^error: /, '') }, resultsFromArgv(argv));
+      return EXIT.inputError;
+    }
+    const err = e instanceof Error ? e : new Error(String(e));
+    if (!isInputError(err)) process.stderr.write(`${err.stack}\n`);
+    try {
+      emit({ verdict: 'error', message: err.message }, resultsFromArgv(argv));
+    } catch (writeErr) {
+      process.stderr.write(`verify: could not write the result file: ${(writeErr as Error).message}\n`);
+    }
+    return isInputError(err) ? EXIT.inputError : EXIT.internalError;
+  }
+}

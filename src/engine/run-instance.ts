@@ -1,0 +1,33 @@
+import type { Logger } from 'pino';
+import { readFileSync } from 'node:fs';
+import { CounterexampleChecker } from '../attack/validate.js';
+import { loadOnnx } from '../onnx/load.js';
+import { ReferenceModel } from '../onnx/reference.js';
+import { lowerToLayered } from '../network/lower.js';
+import { compileProblem } from '../problem/compile.js';
+import type { Outcome } from '../report/verdict.js';
+import { readVnnlib } from '../vnnlib/parse.js';
+import type { EngineOptions } from './options.js';
+import { solveProblem } from './solve.js';
+
+/** One instance end to end: load both files, compile, solve. Input errors propagate as exceptions. */
+export async function runInstance(onnxPath: string, vnnlibPath: string, options: EngineOptions, log: Logger): Promise<Outcome> {
+  const t0 = performance.now();
+  const bytes = new Uint8Array(readFileSync(onnxPath));
+  const graph = loadOnnx(bytes, onnxPath);
+  const net = lowerToLayered(graph);
+  const spec = readVnnlib(vnnlibPath);
+  const problem = compileProblem(net, spec);
+  const reference = await ReferenceModel.create(bytes);
+  const checker = new CounterexampleChecker(reference, spec);
+  log.info(
+    {
+      layers: net.layers.map((l) => `${l.inDim}->${l.outDim}`).join(' '),
+      boxes: problem.boxes.length,
+      rows: problem.boxes.map((b) => b.net.outputDim),
+      loadMs: Math.round(performance.now() - t0),
+    },
+    'problem compiled',
+  );
+  return solveProblem(problem, (box) => (x) => checker.check(box, x), options, log);
+}

@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+// Tests run from dist/test/; the repository root is two levels up.
+const root = resolve(import.meta.dirname, '..', '..');
+const bin = join(root, 'bin', 'verify.js');
+const net = join(root, 'networks', 'two_relu.onnx');
+const tmp = mkdtempSync(join(tmpdir(), 'verify-cli-'));
+
+function verify(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, first: r.stdout.split('\n')[0] };
+}
+
+test('unsat on the two-ReLU network, result file written', () => {
+  const results = join(tmp, 'unsat.txt');
+  const r = verify('--onnx', net, '--vnnlib', join(root, 'specs', 'two_relu_unsat.vnnlib'), '--timeout', '20', '--results', results);
+  assert.equal(r.first, 'unsat', r.stderr);
+  assert.equal(r.code, 0);
+  assert.equal(readFileSync(results, 'utf8'), 'unsat\n');
+});
+
+test('sat with a counterexample that satisfies the property', () => {
+  const results = join(tmp, 'sat.txt');
+  const r = verify('--onnx', net, '--vnnlib', join(root, 'specs', 'two_relu_sat.vnnlib'), '--timeout', '20', '--results', results);
+  assert.equal(r.first, 'sat', r.stderr);
+  const text = readFileSync(results, 'utf8');
+  const value = (name: string) => Number(new RegExp(`\\(${name} ([^)]+)\\)`).exec(text)![1]);
+  const [x0, x1, y0] = [value('X_0'), value('X_1'), value('Y_0')];
+  assert.ok(x0 >= -2 && x0 <= 2 && x1 >= -2 && x1 <= 2, 'counterexample inside the box');
+  const y = -Math.max(0, x0 + x1) - Math.max(0, x0 - x1);
+  assert.ok(Math.abs(y - y0) < 1e-5, `reported Y_0 ${y0} matches the network ${y}`);
+  assert.ok(y0 <= -3.5, 'reported output is in the unsafe set');
+});
+
+test('incomplete mode still answers unsat when one bounding pass suffices', () => {
+  const r = verify('--onnx', net, '--vnnlib', join(root, 'specs', 'two_relu_unsat.vnnlib'), '--mode', 'incomplete', '--bounder', 'crown');
+  assert.ok(['unsat', 'unknown'].includes(r.first), r.stdout + r.stderr);
+});
+
+test('missing file: error verdict, exit code 2, message names the file', () => {
+  const results = join(tmp, 'missing.txt');
+  const r = verify('--onnx', join(tmp, 'nope.onnx'), '--vnnlib', join(root, 'specs', 'two_relu_sat.vnnlib'), '--results', results);
+  assert.equal(r.first, 'error');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /nope\.onnx/);
+  assert.equal(readFileSync(results, 'utf8'), 'error\n');
+});
+
+test('malformed VNN-LIB: message with file:line:col', () => {
+  const bad = join(tmp, 'bad.vnnlib');
+  writeFileSync(bad, '(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (<= X_0 1.0)\n');
+  const r = verify('--onnx', net, '--vnnlib', bad);
+  assert.equal(r.first, 'error');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /bad\.vnnlib:\d+:\d+/);
+});
+
+test('spec and network disagree on the number of inputs', () => {
+  const bad = join(tmp, 'dims.vnnlib');
+  writeFileSync(bad, '(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (<= X_0 1.0))\n(assert (>= X_0 0.0))\n(assert (<= Y_0 0.0))\n');
+  const r = verify('--onnx', net, '--vnnlib', bad);
+  assert.equal(r.first, 'error');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /inputs/);
+});
+
+test('not an ONNX file', () => {
+  const bad = join(tmp, 'junk.onnx');
+  writeFileSync(bad, 'this is not protobuf at all');
+  const results = join(tmp, 'junk.txt');
+  const r = verify('--onnx', bad, '--vnnlib', join(root, 'specs', 'two_relu_sat.vnnlib'), '--results', results);
+  assert.equal(r.first, 'error');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /junk\.onnx/);
+  assert.equal(readFileSync(results, 'utf8'), 'error\n');
+});
+
+test('usage errors: missing flags and bad values', () => {
+  const results = join(tmp, 'usage.txt');
+  const r = verify('--vnnlib', 'x.vnnlib', '--results', results);
+  assert.equal(r.first, 'error');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--onnx/);
+  assert.equal(readFileSync(results, 'utf8'), 'error\n');
+  const r2 = verify('--onnx', net, '--vnnlib', 'x', '--timeout', 'soon');
+  assert.equal(r2.code, 2);
+  const r3 = verify('--onnx', net, '--vnnlib', 'x', '--bounder', 'magic');
+  assert.equal(r3.code, 2);
+});
+
+test('--help and --version', () => {
+  const h = verify('--help');
+  assert.equal(h.code, 0);
+  assert.match(h.stdout, /--onnx/);
+  const v = verify('--version');
+  assert.equal(v.code, 0);
+  assert.match(v.stdout, /^\d+\.\d+\.\d+/);
+});
