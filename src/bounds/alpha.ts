@@ -1,0 +1,213 @@
+/**
+ * alpha-CROWN / Opt-LiRPA (ALGORITHMS.md §2.5): optimised lower-line slopes
+ * for the output rows, with the intermediate bounds of CROWN held fixed.
+ *
+ * Parametrisation: one alpha per (domain, output row, hidden neuron), i.e.
+ * per output-pass row r and neuron j of every hidden layer (R x n_k arrays,
+ * R = feasible domains x m). Rows are independent, so every row's bound is
+ * maximised on its own.
+ *
+ * Each iteration: one batched backward pass with the current alphas (keeping
+ * Lambda_k, the coefficients on x_k), the concretising input x0* (box corner
+ * by the sign of A_r), one batched forward pass of the chosen linear
+ * relaxations at x0* giving xhat~_k, and the analytic gradient
+ *   dLB_r/dalpha_{k,j} = Lambda_{k,j} * xhat~_{k,j}   (ambiguous, Lambda >= 0; else 0),
+ * then an Adam ascent step projected onto [0,1]. Every iterate is a valid
+ * bound; the best per row is kept (and at least CROWN's, the first iterate).
+ */
+import type { LayeredNet } from '../network/layered.js';
+import { matmul } from '../tensor/matmul.js';
+import { layerWT } from './ibp.js';
+import { backwardPass, crownPass, type CrownOptions, type LayerRelax } from './crown.js';
+import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
+
+export interface AlphaOptions extends CrownOptions {
+  /** Adam iterations (default 20). */
+  readonly iterations?: number;
+  /** Initial learning rate (default 0.1). */
+  readonly lr?: number;
+  /** Multiplicative learning-rate decay per iteration (default 0.98). */
+  readonly lrDecay?: number;
+  readonly beta1?: number;
+  readonly beta2?: number;
+}
+
+/**
+ * Forward evaluation of the chosen relaxations at x0 (R x n_0) for every row:
+ * returns xhat~_k (R x n_k) per hidden layer and the gradient of each row's
+ * bound with respect to its alphas (written into `grad`, R x n_k per layer).
+ */
+async function relaxedForwardGrad(
+  net: LayeredNet,
+  x0: Float64Array,
+  R: number,
+  rowDomain: Int32Array,
+  relax: readonly LayerRelax[],
+  alpha: Float64Array[],
+  lambdas: Float64Array[],
+  grad: Float64Array[],
+): Promise<void> {
+  const H = net.layers.length - 1;
+  let cur = x0;
+  for (let k = 0; k < H; k++) {
+    const layer = net.layers[k];
+    const n = layer.outDim;
+    const pre = await matmul(cur, layerWT(layer), R, layer.inDim, n);
+    const rx = relax[k];
+    const { upSlope, upIntercept, ambiguous } = rx;
+    const al = alpha[k];
+    const lam = lambdas[k];
+    const g = grad[k];
+    const bias = layer.b;
+    for (let r = 0; r < R; r++) {
+      const off = r * n;
+      const boff = rowDomain[r] * n;
+      for (let j = 0; j < n; j++) {
+        const i = off + j;
+        const bj = boff + j;
+        const z = pre[i] + bias[j];
+        const L = lam[i];
+        // Branch-free: f = 1 selects the lower line alpha*z (alpha = lowSlope
+        // on non-ambiguous neurons), f = 0 the upper line.
+        const f = +(L >= 0);
+        g[i] = f * ambiguous[bj] * L * z;
+        pre[i] = f * (al[i] * z) + (1 - f) * (upSlope[bj] * z + upIntercept[bj]);
+      }
+    }
+    cur = pre;
+  }
+}
+
+/** alpha-CROWN bounder. */
+export function alphaCrown(options: AlphaOptions = {}): Bounder {
+  const iterations = options.iterations ?? 20;
+  const lr0 = options.lr ?? 0.1;
+  const decay = options.lrDecay ?? 0.98;
+  const beta1 = options.beta1 ?? 0.9;
+  const beta2 = options.beta2 ?? 0.999;
+  const eps = 1e-8;
+  return {
+    name: 'alpha',
+    async bound(net: LayeredNet, batch: DomainBatch, bopts?: BoundOptions): Promise<BoundResult> {
+      const st = await crownPass(net, batch, options);
+      const deadline = bopts?.deadline ?? Infinity;
+      const H = net.layers.length - 1;
+      const m = net.outputDim;
+      const n0 = net.inputDim;
+      const R = st.outRowDomain.length;
+      const rowDomain = st.outRowDomain;
+      if (R === 0 || H === 0 || iterations <= 0) return st.result;
+
+      // Rows worth optimising: those whose domain has an ambiguous neuron.
+      // (Others are exact given the relaxation: alpha has no effect.)
+      let anyAmb = false;
+      for (const rx of st.relax) {
+        for (let i = 0; i < rx.ambiguous.length && !anyAmb; i++) if (rx.ambiguous[i]) anyAmb = true;
+      }
+      if (!anyAmb) return st.result;
+
+      const alpha: Float64Array[] = [];
+      const mAdam: Float64Array[] = [];
+      const vAdam: Float64Array[] = [];
+      const grad: Float64Array[] = [];
+      const ambIdx: Int32Array[] = [];
+      for (let k = 0; k < H; k++) {
+        const n = net.layers[k].outDim;
+        const a = new Float64Array(R * n);
+        const low = st.relax[k].lowSlope;
+        for (let r = 0; r < R; r++) a.set(low.subarray(rowDomain[r] * n, (rowDomain[r] + 1) * n), r * n);
+        alpha.push(a);
+        // Flat indices r*n + j of ambiguous (row, neuron) pairs: only these move.
+        const amb = st.relax[k].ambiguous;
+        let cnt = 0;
+        for (let r = 0; r < R; r++) {
+          const boff = rowDomain[r] * n;
+          for (let j = 0; j < n; j++) cnt += amb[boff + j];
+        }
+        const idx = new Int32Array(cnt);
+        for (let r = 0, q = 0; r < R; r++) {
+          const boff = rowDomain[r] * n;
+          for (let j = 0; j < n; j++) if (amb[boff + j]) idx[q++] = r * n + j;
+        }
+        ambIdx.push(idx);
+        mAdam.push(new Float64Array(R * n));
+        vAdam.push(new Float64Array(R * n));
+        grad.push(new Float64Array(R * n));
+      }
+
+      const best = Float64Array.from(st.outLinear.lb);
+      const bestA = Float64Array.from(st.outLinear.A);
+      const bestC = Float64Array.from(st.outLinear.c);
+      const { lower: inL, upper: inU } = batch;
+      const x0 = new Float64Array(R * n0);
+      let lr = lr0;
+      let lambdaBuffers: Float64Array[] | undefined;
+      for (let it = 1; it <= iterations; it++) {
+        if (performance.now() > deadline) break;
+        const bw = await backwardPass(net, st.relax, H - 1, st.outLam, st.outC0, rowDomain, inL, inU, {
+          rowAlpha: alpha,
+          keepLambdas: true,
+          lambdaBuffers,
+        });
+        lambdaBuffers = bw.lambdas;
+        for (let r = 0; r < R; r++) {
+          if (bw.lb[r] > best[r]) {
+            best[r] = bw.lb[r];
+            bestC[r] = bw.c[r];
+            bestA.set(bw.A.subarray(r * n0, (r + 1) * n0), r * n0);
+          }
+        }
+        if (it === iterations) break; // the last step's update would never be evaluated
+        // Concretising input x0* per row.
+        const A = bw.A;
+        for (let r = 0; r < R; r++) {
+          const off = r * n0;
+          const boff = rowDomain[r] * n0;
+          for (let j = 0; j < n0; j++) x0[off + j] = A[off + j] >= 0 ? inL[boff + j] : inU[boff + j];
+        }
+        await relaxedForwardGrad(net, x0, R, rowDomain, st.relax, alpha, bw.lambdas!, grad);
+        // Adam ascent step, projected onto [0,1].
+        const bc1 = 1 - Math.pow(beta1, it);
+        const bc2 = 1 - Math.pow(beta2, it);
+        for (let k = 0; k < H; k++) {
+          const a = alpha[k];
+          const g = grad[k];
+          const mk = mAdam[k];
+          const vk = vAdam[k];
+          const idx = ambIdx[k];
+          for (let q = 0; q < idx.length; q++) {
+            const i = idx[q];
+            const gi = g[i];
+            const mi = beta1 * mk[i] + (1 - beta1) * gi;
+            const vi = beta2 * vk[i] + (1 - beta2) * gi * gi;
+            mk[i] = mi;
+            vk[i] = vi;
+            if (mi === 0) continue;
+            let ai = a[i] + (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
+            if (ai < 0) ai = 0;
+            else if (ai > 1) ai = 1;
+            a[i] = ai;
+          }
+        }
+        lr *= decay;
+      }
+
+      const B = batch.size;
+      const rowLower = new Float64Array(st.result.rowLower);
+      const Aout = new Float64Array(B * m * n0);
+      const cOut = new Float64Array(B * m).fill(Infinity);
+      const clamp = options.clampWithIbp ?? true;
+      for (let q = 0; q < st.feasible.length; q++) {
+        const b = st.feasible[q];
+        Aout.set(bestA.subarray(q * m * n0, (q + 1) * m * n0), b * m * n0);
+        for (let o = 0; o < m; o++) {
+          const v = best[q * m + o];
+          const ib = st.ibpOut[b * m + o];
+          rowLower[b * m + o] = clamp && ib > v ? ib : v;
+          cOut[b * m + o] = bestC[q * m + o];
+        }
+      }
+      return { rowLower, preLower: st.result.preLower, preUpper: st.result.preUpper, linear: { A: Aout, c: cOut } };
+    },
+  };
+}

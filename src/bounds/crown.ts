@@ -1,0 +1,469 @@
+/**
+ * Backward linear bound propagation (CROWN / DeepPoly / KW dual network,
+ * ALGORITHMS.md §2.3-2.4), batched over B domains.
+ *
+ * Indexing: hidden layer k (0-based) is the output of `net.layers[k]`,
+ * k = 0..H-1 with H = layers.length - 1; x_k is its post-activation, xhat_k
+ * its pre-activation. Rows of a backward pass belong to domains through
+ * `rowDomain` (row r uses domain rowDomain[r]'s relaxation and input box).
+ *
+ * Batching: the coefficient matrices of all rows of all domains are stacked
+ * (R x n_k), the relaxation is applied elementwise with each row's domain
+ * slopes, and each layer is crossed by ONE product (R x n_k)·(n_k x n_{k-1})
+ * through `matmul`.
+ *
+ * Intermediate bounds (thesis A.5): layer by layer; for hidden layer i >= 1,
+ * the bounds are first the tightest of IBP (computed from the already
+ * tightened layer i-1), inherited bounds and split constraints; then, for
+ * every neuron still ambiguous (and not an identity neuron), two rows
+ * (+W_i[j], -W_i[j]) are propagated backward through layers i-1..0 and the
+ * resulting linear bounds intersected in. Layer 0's IBP bounds are exact.
+ */
+import type { LayeredNet } from '../network/layered.js';
+import { matmul } from '../tensor/matmul.js';
+import { applyDomainConstraints, ibpAffine, inputInfeasible, postActivation } from './ibp.js';
+import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
+
+/** Lower-line slope of ambiguous ReLUs: adaptive CROWN rule, alpha = s (KW / Fast-Lin), or alpha = 0. */
+export type SlopeRule = 'adaptive' | 'kw' | 'zero';
+
+/** Linear relaxation of one hidden layer for B domains (all arrays B x n). */
+export interface LayerRelax {
+  readonly n: number;
+  /** Pre-activation bounds the relaxation was built from. */
+  readonly lower: Float64Array;
+  readonly upper: Float64Array;
+  /** x >= lowSlope * xhat (used when the coefficient on x is >= 0). */
+  readonly lowSlope: Float64Array;
+  /** x <= upSlope * xhat + upIntercept (used when the coefficient is < 0). */
+  readonly upSlope: Float64Array;
+  readonly upIntercept: Float64Array;
+  /** 1 for ambiguous ReLUs (lower < 0 < upper, not identity). */
+  readonly ambiguous: Uint8Array;
+}
+
+/**
+ * Relaxation of a hidden layer from its pre-activation bounds: identity and
+ * passing neurons exact (slope 1), blocking exact (0), ambiguous: upper line
+ * s(xhat - lhat) with s = uhat/(uhat - lhat), lower line alpha·xhat with
+ * alpha from `rule`.
+ */
+export function relaxLayer(
+  lower: Float64Array,
+  upper: Float64Array,
+  B: number,
+  n: number,
+  identity: Uint8Array | undefined,
+  rule: SlopeRule,
+): LayerRelax {
+  const N = B * n;
+  const lowSlope = new Float64Array(N);
+  const upSlope = new Float64Array(N);
+  const upIntercept = new Float64Array(N);
+  const ambiguous = new Uint8Array(N);
+  for (let b = 0; b < B; b++) {
+    const off = b * n;
+    for (let j = 0; j < n; j++) {
+      const i = off + j;
+      const l = lower[i];
+      const u = upper[i];
+      if ((identity && identity[j]) || l >= 0) {
+        lowSlope[i] = 1;
+        upSlope[i] = 1;
+      } else if (u <= 0) {
+        // all zero
+      } else {
+        const s = u / (u - l);
+        upSlope[i] = s;
+        upIntercept[i] = -s * l;
+        ambiguous[i] = 1;
+        lowSlope[i] = rule === 'adaptive' ? (u >= -l ? 1 : 0) : rule === 'kw' ? s : 0;
+      }
+    }
+  }
+  return { n, lower, upper, lowSlope, upSlope, upIntercept, ambiguous };
+}
+
+/** lb[r] = c[r] + min over domain rowDomain[r]'s box of A_r·x (§1.5). */
+export function concretize(
+  A: Float64Array,
+  c: Float64Array,
+  R: number,
+  n0: number,
+  rowDomain: Int32Array,
+  inLower: Float64Array,
+  inUpper: Float64Array,
+  out?: Float64Array,
+): Float64Array {
+  const lb = out ?? new Float64Array(R);
+  for (let r = 0; r < R; r++) {
+    const off = r * n0;
+    const boff = rowDomain[r] * n0;
+    let s = c[r];
+    for (let j = 0; j < n0; j++) {
+      const a = A[off + j];
+      s += a >= 0 ? a * inLower[boff + j] : a * inUpper[boff + j];
+    }
+    lb[r] = s;
+  }
+  return lb;
+}
+
+export interface BackwardOptions {
+  /**
+   * Per hidden layer, R x n_k lower slopes per row, used instead of
+   * relax[k].lowSlope (alpha-CROWN). Entries may be undefined to use the
+   * relaxation's slopes. Used on every neuron: on non-ambiguous neurons they
+   * must equal the relaxation's lowSlope (1 on identity neurons is required
+   * for soundness; any value in [0,1] is sound on stable ReLUs).
+   */
+  readonly rowAlpha?: readonly (Float64Array | undefined)[];
+  /** Keep lambdas[k] = R x n_k coefficients on x_k (before the relaxation). */
+  readonly keepLambdas?: boolean;
+  /** With keepLambdas: preallocated R x n_k buffers to write the lambdas into (reused across calls). */
+  readonly lambdaBuffers?: readonly Float64Array[];
+  /** Return the input coefficients A (default true); false leaves A empty. */
+  readonly needA?: boolean;
+}
+
+/**
+ * Rows are processed in chunks of about this many doubles per coefficient
+ * matrix: fresh large typed arrays are expensive (page faults, zeroing), and
+ * chunks keep every temporary a few MiB at most while products stay large
+ * enough for onnxruntime.
+ */
+export const CHUNK_ELEMS = 1 << 18;
+
+export interface BackwardResult {
+  /** R x n_0 coefficients on the input: bound_r(x) = A_r·x + c_r (empty when needA = false). */
+  readonly A: Float64Array;
+  readonly c: Float64Array;
+  /** R concretised lower bounds over each row's input box. */
+  readonly lb: Float64Array;
+  /** With keepLambdas: lambdas[k] for k <= from (undefined above `from`). */
+  readonly lambdas?: Float64Array[];
+}
+
+/**
+ * Om = Lambda through the relaxation, row by row: lower line where lambda >= 0
+ * (slope from `low`), upper line otherwise, and c[r] += the intercept and
+ * bias terms. `low` is indexed by the row when lowPerRow != 0 (per-row
+ * alphas, R x n) and by the row's domain when 0 (B x n).
+ * Branch-free on the sign of lambda: the signs are data-dependent and
+ * branches on them mispredict.
+ */
+function relaxRows(
+  L: Float64Array,
+  Om: Float64Array,
+  c: Float64Array,
+  R: number,
+  n: number,
+  rowDomain: Int32Array,
+  low: Float64Array,
+  lowPerRow: number,
+  upSlope: Float64Array,
+  upIntercept: Float64Array,
+  bias: Float64Array,
+): void {
+  for (let r = 0; r < R; r++) {
+    const off = r * n;
+    const boff = rowDomain[r] * n;
+    const loff = lowPerRow ? off : boff;
+    let acc = 0;
+    for (let j = 0; j < n; j++) {
+      const lam = L[off + j];
+      const bj = boff + j;
+      const pos = +(lam >= 0) * lam;
+      const neg = lam - pos;
+      const om = pos * low[loff + j] + neg * upSlope[bj];
+      acc += neg * upIntercept[bj] + om * bias[j];
+      Om[off + j] = om;
+    }
+    c[r] += acc;
+  }
+}
+
+/**
+ * Backward pass: given, for R rows, a linear objective `Lam_r·x_from + c0_r`
+ * on the post-activation of hidden layer `from` (from = -1: on the input),
+ * returns linear lower bounds in the input, valid on each row's domain given
+ * the relaxations `relax[0..from]`, and their concretisation over the box.
+ *
+ * To bound C·xhat_i (pre-activation of layer i, or the output for
+ * i = H): pass Lam = C·W_i, c0 = C·b_i, from = i - 1.
+ *
+ * `Lam` is not modified.
+ */
+export async function backwardPass(
+  net: LayeredNet,
+  relax: readonly LayerRelax[],
+  from: number,
+  Lam: Float64Array,
+  c0: Float64Array,
+  rowDomain: Int32Array,
+  inLower: Float64Array,
+  inUpper: Float64Array,
+  options: BackwardOptions = {},
+): Promise<BackwardResult> {
+  const R = rowDomain.length;
+  const n0 = net.inputDim;
+  const nFrom = from >= 0 ? net.layers[from].outDim : n0;
+  let maxW = n0;
+  for (let k = 0; k <= from; k++) maxW = Math.max(maxW, net.layers[k].outDim);
+  const chunk = Math.max(64, Math.floor(CHUNK_ELEMS / maxW));
+  const needA = options.needA ?? true;
+  const c = Float64Array.from(c0);
+  const lb = new Float64Array(R);
+  const A = new Float64Array(needA ? R * n0 : 0);
+  let lambdas: Float64Array[] | undefined;
+  if (options.keepLambdas) {
+    lambdas = [];
+    for (let k = 0; k <= from; k++) {
+      const buf = options.lambdaBuffers?.[k];
+      lambdas[k] = buf && buf.length === R * net.layers[k].outDim ? buf : new Float64Array(R * net.layers[k].outDim);
+    }
+  }
+  const scratch = new Float64Array(Math.min(R, chunk) * maxW);
+  for (let r0 = 0; r0 < R; r0 += chunk) {
+    const r1 = Math.min(R, r0 + chunk);
+    const rc = r1 - r0;
+    const cc = c.subarray(r0, r1);
+    const rd = rowDomain.subarray(r0, r1);
+    let L = Lam.subarray(r0 * nFrom, r1 * nFrom);
+    for (let k = from; k >= 0; k--) {
+      const layer = net.layers[k];
+      const n = layer.outDim;
+      const rx = relax[k];
+      if (lambdas) lambdas[k].set(L, r0 * n);
+      const alpha = options.rowAlpha?.[k]?.subarray(r0 * n, r1 * n);
+      const Om = scratch.subarray(0, rc * n);
+      relaxRows(L, Om, cc, rc, n, rd, alpha ?? rx.lowSlope, alpha ? 1 : 0, rx.upSlope, rx.upIntercept, layer.b);
+      L = await matmul(Om, layer.W, rc, n, layer.inDim);
+    }
+    concretize(L, cc, rc, n0, rd, inLower, inUpper, lb.subarray(r0, r1));
+    if (needA) A.set(L, r0 * n0);
+  }
+  return { A, c, lb, lambdas };
+}
+
+export interface CrownOptions {
+  /** Lower-line rule for the output rows' backward pass. Default 'adaptive'. */
+  readonly lowerSlope?: SlopeRule;
+  /** Lower-line rule for intermediate bounds. Default: same as lowerSlope. */
+  readonly intermediateSlope?: SlopeRule;
+  /**
+   * Compute intermediate bounds by backward passes (default true). false:
+   * intermediate bounds are IBP (+ inherited + splits) only, and only the
+   * output rows are propagated backward (much cheaper, looser).
+   */
+  readonly intermediateLinear?: boolean;
+  /**
+   * Intersect intermediate bounds of layers >= 1 with IBP (default true).
+   * false keeps only the linear bounds (plus inherited bounds and splits) on
+   * ReLU neurons: looser, and only for reproducing reference numbers (e.g.
+   * KW with KW intermediate bounds); every ReLU neuron is then propagated.
+   */
+  readonly intermediateIbp?: boolean;
+  /**
+   * Report per output row the max of the linear bound and the IBP bound
+   * computed from the tightest intermediate bounds (default true), so that
+   * CROWN is never worse than IBP. `linear` always holds the linear bound.
+   */
+  readonly clampWithIbp?: boolean;
+}
+
+/** Everything a CROWN pass computed, for reuse by tighter bounders. */
+export interface CrownState {
+  /** The bounder's result (rowLower clamped with IBP unless disabled). */
+  readonly result: BoundResult;
+  /** Per hidden layer relaxation built from the final (tightest) pre-activation bounds. */
+  readonly relax: LayerRelax[];
+  readonly infeasible: Uint8Array;
+  /** Indices of feasible domains, in order; output row r of the pass = (feasible[r / m], r % m). */
+  readonly feasible: Int32Array;
+  /** rowDomain of the output pass (length feasible.length * m). */
+  readonly outRowDomain: Int32Array;
+  /** Output-pass objective on x_{H-1}: W_H replicated per feasible domain, and c0 = b_H. */
+  readonly outLam: Float64Array;
+  readonly outC0: Float64Array;
+  /** Linear (unclamped) lower bounds of the output pass, per output-pass row. */
+  readonly outLinear: BackwardResult;
+  /** B x m IBP lower bound of the output from the tightest intermediate bounds. */
+  readonly ibpOut: Float64Array;
+}
+
+/**
+ * Tightest intermediate bounds and relaxations for every hidden layer
+ * (IBP ∩ inherited ∩ splits ∩ linear bounds), layer by layer.
+ */
+export async function intermediateBounds(
+  net: LayeredNet,
+  batch: DomainBatch,
+  rule: SlopeRule,
+  linear = true,
+  useIbp = true,
+): Promise<{ relax: LayerRelax[]; infeasible: Uint8Array; postLower: Float64Array; postUpper: Float64Array }> {
+  const B = batch.size;
+  const n0 = net.inputDim;
+  const infeasible = inputInfeasible(batch, n0);
+  const relax: LayerRelax[] = [];
+  let lo = batch.lower;
+  let hi = batch.upper;
+  const H = net.layers.length - 1;
+  for (let i = 0; i < H; i++) {
+    const layer = net.layers[i];
+    const n = layer.outDim;
+    const nIn = layer.inDim;
+    const id = layer.identity;
+    const { lower, upper } = await ibpAffine(layer, lo, hi, B);
+    if (!useIbp && linear && i >= 1) {
+      // Reference mode: forget IBP on ReLU neurons, keep only the linear bounds.
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < n; j++) {
+          if (id && id[j]) continue;
+          lower[b * n + j] = -Infinity;
+          upper[b * n + j] = Infinity;
+        }
+      }
+    }
+    applyDomainConstraints(batch, i, n, id, lower, upper, infeasible);
+    if (linear && i >= 1) {
+      // Rows: two per ambiguous non-identity neuron of each feasible domain.
+      let R = 0;
+      for (let b = 0; b < B; b++) {
+        if (infeasible[b]) continue;
+        const off = b * n;
+        for (let j = 0; j < n; j++) if (lower[off + j] < 0 && upper[off + j] > 0 && !(id && id[j])) R += 2;
+      }
+      if (R > 0) {
+        // Targets (b*n + j), built and propagated in chunks of row pairs.
+        const targets = new Int32Array(R >> 1);
+        for (let b = 0, q = 0; b < B; b++) {
+          if (infeasible[b]) continue;
+          const off = b * n;
+          for (let j = 0; j < n; j++) if (lower[off + j] < 0 && upper[off + j] > 0 && !(id && id[j])) targets[q++] = off + j;
+        }
+        let maxW = net.inputDim;
+        for (let k = 0; k < i; k++) maxW = Math.max(maxW, net.layers[k].outDim);
+        const pairs = Math.max(32, Math.floor(CHUNK_ELEMS / (2 * maxW)));
+        const W = layer.W;
+        const LamBuf = new Float64Array(Math.min(targets.length, pairs) * 2 * nIn);
+        for (let q0 = 0; q0 < targets.length; q0 += pairs) {
+          const q1 = Math.min(targets.length, q0 + pairs);
+          const rows = 2 * (q1 - q0);
+          const Lam = LamBuf.subarray(0, rows * nIn);
+          const c0 = new Float64Array(rows);
+          const rowDomain = new Int32Array(rows);
+          for (let q = q0, r = 0; q < q1; q++, r += 2) {
+            const t = targets[q];
+            const b = (t / n) | 0;
+            const j = t - b * n;
+            const src = j * nIn;
+            const d0 = r * nIn;
+            const d1 = d0 + nIn;
+            for (let p = 0; p < nIn; p++) {
+              const w = W[src + p];
+              Lam[d0 + p] = w;
+              Lam[d1 + p] = -w;
+            }
+            c0[r] = layer.b[j];
+            c0[r + 1] = -layer.b[j];
+            rowDomain[r] = b;
+            rowDomain[r + 1] = b;
+          }
+          const bw = await backwardPass(net, relax, i - 1, Lam, c0, rowDomain, batch.lower, batch.upper, { needA: false });
+          const lb = bw.lb;
+          for (let q = q0, r = 0; q < q1; q++, r += 2) {
+            const t = targets[q];
+            const l = lb[r];
+            const u = -lb[r + 1];
+            if (l > lower[t]) lower[t] = l;
+            if (u < upper[t]) upper[t] = u;
+          }
+        }
+        // Re-check emptiness (linear bounds may prove a split domain empty).
+        applyDomainConstraints(batch, i, n, id, lower, upper, infeasible);
+      }
+    }
+    relax.push(relaxLayer(lower, upper, B, n, id, rule));
+    ({ lower: lo, upper: hi } = postActivation(lower, upper, n, id));
+  }
+  return { relax, infeasible, postLower: lo, postUpper: hi };
+}
+
+/**
+ * Full CROWN pass: intermediate bounds, then the output rows of every
+ * feasible domain in one backward pass. Lower-level entry point for alpha.
+ */
+export async function crownPass(net: LayeredNet, batch: DomainBatch, options: CrownOptions = {}): Promise<CrownState> {
+  const rule = options.lowerSlope ?? 'adaptive';
+  const interRule = options.intermediateSlope ?? rule;
+  const B = batch.size;
+  const n0 = net.inputDim;
+  const m = net.outputDim;
+  const H = net.layers.length - 1;
+  const last = net.layers[H];
+  const inter = await intermediateBounds(
+    net,
+    batch,
+    interRule,
+    options.intermediateLinear ?? true,
+    options.intermediateIbp ?? true,
+  );
+  const { infeasible } = inter;
+  // The output pass may use a different lower-slope rule than the intermediate one.
+  const relax =
+    rule === interRule
+      ? inter.relax
+      : inter.relax.map((rx, k) => relaxLayer(rx.lower, rx.upper, B, rx.n, net.layers[k].identity, rule));
+  const ibpOut = (await ibpAffine(last, inter.postLower, inter.postUpper, B)).lower;
+
+  let nf = 0;
+  for (let b = 0; b < B; b++) if (!infeasible[b]) nf++;
+  const feasible = new Int32Array(nf);
+  for (let b = 0, q = 0; b < B; b++) if (!infeasible[b]) feasible[q++] = b;
+  const R = nf * m;
+  const nIn = last.inDim;
+  const outLam = new Float64Array(R * nIn);
+  const outC0 = new Float64Array(R);
+  const outRowDomain = new Int32Array(R);
+  for (let q = 0; q < nf; q++) {
+    outLam.set(last.W, q * m * nIn);
+    outC0.set(last.b, q * m);
+    outRowDomain.fill(feasible[q], q * m, (q + 1) * m);
+  }
+  const outLinear = await backwardPass(net, relax, H - 1, outLam, outC0, outRowDomain, batch.lower, batch.upper);
+
+  const clamp = options.clampWithIbp ?? true;
+  const rowLower = new Float64Array(B * m).fill(Infinity);
+  const A = new Float64Array(B * m * n0);
+  const c = new Float64Array(B * m).fill(Infinity);
+  for (let q = 0; q < nf; q++) {
+    const b = feasible[q];
+    A.set(outLinear.A.subarray(q * m * n0, (q + 1) * m * n0), b * m * n0);
+    for (let o = 0; o < m; o++) {
+      const lb = outLinear.lb[q * m + o];
+      const ib = ibpOut[b * m + o];
+      rowLower[b * m + o] = clamp && ib > lb ? ib : lb;
+      c[b * m + o] = outLinear.c[q * m + o];
+    }
+  }
+  const result: BoundResult = {
+    rowLower,
+    preLower: inter.relax.map((r) => r.lower),
+    preUpper: inter.relax.map((r) => r.upper),
+    linear: { A, c },
+  };
+  return { result, relax, infeasible, feasible, outRowDomain, outLam, outC0, outLinear, ibpOut };
+}
+
+/** CROWN bounder (adaptive lower slopes by default). */
+export function crown(options: CrownOptions = {}): Bounder {
+  const rule = options.lowerSlope ?? 'adaptive';
+  return {
+    name: rule === 'adaptive' ? 'crown' : `crown-${rule}`,
+    async bound(net: LayeredNet, batch: DomainBatch, _options?: BoundOptions): Promise<BoundResult> {
+      return (await crownPass(net, batch, options)).result;
+    },
+  };
+}

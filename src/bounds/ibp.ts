@@ -1,0 +1,236 @@
+/**
+ * Interval bound propagation (ALGORITHMS.md §2.1), batched over B domains.
+ *
+ * Per affine layer, centre/radius form: centre' = W·mid + b, radius' = |W|·rad,
+ * computed for the whole batch as two products (B x n_{k-1})·(n_{k-1} x n_k)
+ * through `matmul`. After each hidden layer the interval is intersected with
+ * the batch's inherited pre-activation bounds and split decisions
+ * (`applyDomainConstraints`), which also detects infeasible domains.
+ *
+ * The helpers exported here (`ibpAffine`, `applyDomainConstraints`,
+ * `postActivation`, `ibpPass`) are shared with the linear bounders.
+ */
+import type { AffineLayer, LayeredNet } from '../network/layered.js';
+import { matmul, transpose } from '../tensor/matmul.js';
+import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
+
+interface LayerCache {
+  WT?: Float64Array;
+  absWT?: Float64Array;
+}
+const layerCache = new WeakMap<AffineLayer, LayerCache>();
+
+function cacheOf(layer: AffineLayer): LayerCache {
+  let c = layerCache.get(layer);
+  if (!c) {
+    c = {};
+    layerCache.set(layer, c);
+  }
+  return c;
+}
+
+/** W^T (inDim x outDim), computed once per (immutable) layer. */
+export function layerWT(layer: AffineLayer): Float64Array {
+  const c = cacheOf(layer);
+  c.WT ??= transpose(layer.W, layer.outDim, layer.inDim);
+  return c.WT;
+}
+
+/** |W|^T (inDim x outDim), computed once per layer. */
+export function layerAbsWT(layer: AffineLayer): Float64Array {
+  const c = cacheOf(layer);
+  if (!c.absWT) {
+    const t = layerWT(layer).slice();
+    for (let i = 0; i < t.length; i++) t[i] = Math.abs(t[i]);
+    c.absWT = t;
+  }
+  return c.absWT;
+}
+
+/**
+ * Pre-activation interval of `layer` for B stacked input intervals
+ * (lo, hi: B x inDim, lo <= hi). Returns B x outDim arrays.
+ */
+export async function ibpAffine(
+  layer: AffineLayer,
+  lo: Float64Array,
+  hi: Float64Array,
+  B: number,
+): Promise<{ lower: Float64Array; upper: Float64Array }> {
+  const nIn = layer.inDim;
+  const nOut = layer.outDim;
+  const mid = new Float64Array(B * nIn);
+  const rad = new Float64Array(B * nIn);
+  for (let i = 0; i < mid.length; i++) {
+    const l = lo[i];
+    const u = hi[i];
+    mid[i] = 0.5 * l + 0.5 * u;
+    // max(.,0) guards against l > u by rounding noise on swapped intervals.
+    rad[i] = Math.max(0.5 * u - 0.5 * l, 0);
+  }
+  const [C, Rd] = await Promise.all([
+    matmul(mid, layerWT(layer), B, nIn, nOut),
+    matmul(rad, layerAbsWT(layer), B, nIn, nOut),
+  ]);
+  const lower = new Float64Array(B * nOut);
+  const upper = new Float64Array(B * nOut);
+  const bias = layer.b;
+  for (let b = 0; b < B; b++) {
+    const off = b * nOut;
+    for (let j = 0; j < nOut; j++) {
+      const c = C[off + j] + bias[j];
+      const r = Rd[off + j];
+      lower[off + j] = c - r;
+      upper[off + j] = c + r;
+    }
+  }
+  return { lower, upper };
+}
+
+/**
+ * Relative tolerance under which lower > upper is treated as rounding noise
+ * (the interval is then widened to [upper, lower]) rather than as a proof
+ * that the domain is empty.
+ */
+export const INFEASIBLE_TOL = 1e-9;
+
+/**
+ * In place: intersect hidden layer `k`'s pre-activation bounds (B x n) with
+ * the batch's inherited bounds and split decisions, then mark domains with
+ * lower > upper (beyond rounding tolerance) in `infeasible`. Identity neurons
+ * ignore splits. Near-empty intervals caused by rounding are swapped so that
+ * lower <= upper always holds on feasible domains.
+ */
+export function applyDomainConstraints(
+  batch: DomainBatch,
+  k: number,
+  n: number,
+  identity: Uint8Array | undefined,
+  lower: Float64Array,
+  upper: Float64Array,
+  infeasible: Uint8Array,
+): void {
+  const B = batch.size;
+  const pl = batch.preLower?.[k];
+  const pu = batch.preUpper?.[k];
+  const sp = batch.splits?.[k];
+  if (pl) for (let i = 0; i < B * n; i++) if (pl[i] > lower[i]) lower[i] = pl[i];
+  if (pu) for (let i = 0; i < B * n; i++) if (pu[i] < upper[i]) upper[i] = pu[i];
+  if (sp) {
+    for (let b = 0; b < B; b++) {
+      const off = b * n;
+      for (let j = 0; j < n; j++) {
+        const s = sp[off + j];
+        if (s === 0 || (identity && identity[j])) continue;
+        if (s > 0) {
+          if (lower[off + j] < 0) lower[off + j] = 0;
+        } else if (upper[off + j] > 0) upper[off + j] = 0;
+      }
+    }
+  }
+  for (let b = 0; b < B; b++) {
+    if (infeasible[b]) continue;
+    const off = b * n;
+    for (let j = 0; j < n; j++) {
+      const l = lower[off + j];
+      const u = upper[off + j];
+      if (l > u) {
+        if (l - u > INFEASIBLE_TOL * (1 + Math.abs(l) + Math.abs(u))) {
+          infeasible[b] = 1;
+          break;
+        }
+        // Rounding noise: widen to [u, l], keeping the split's sign constraint.
+        const sg = sp && !(identity && identity[j]) ? sp[off + j] : 0;
+        lower[off + j] = sg > 0 && u < 0 ? 0 : u;
+        upper[off + j] = sg < 0 && l > 0 ? 0 : l;
+      }
+    }
+  }
+}
+
+/** Post-activation interval of a hidden layer (ReLU, or identity where marked). */
+export function postActivation(
+  lower: Float64Array,
+  upper: Float64Array,
+  n: number,
+  identity: Uint8Array | undefined,
+): { lower: Float64Array; upper: Float64Array } {
+  const lo = new Float64Array(lower.length);
+  const hi = new Float64Array(upper.length);
+  if (identity) {
+    for (let i = 0, j = 0; i < lo.length; i++, j = j + 1 === n ? 0 : j + 1) {
+      if (identity[j]) {
+        lo[i] = lower[i];
+        hi[i] = upper[i];
+      } else {
+        lo[i] = lower[i] > 0 ? lower[i] : 0;
+        hi[i] = upper[i] > 0 ? upper[i] : 0;
+      }
+    }
+  } else {
+    for (let i = 0; i < lo.length; i++) {
+      lo[i] = lower[i] > 0 ? lower[i] : 0;
+      hi[i] = upper[i] > 0 ? upper[i] : 0;
+    }
+  }
+  return { lower: lo, upper: hi };
+}
+
+/** Marks domains whose input box is empty (lower > upper). */
+export function inputInfeasible(batch: DomainBatch, n0: number): Uint8Array {
+  const inf = new Uint8Array(batch.size);
+  for (let b = 0; b < batch.size; b++) {
+    const off = b * n0;
+    for (let j = 0; j < n0; j++) {
+      if (batch.lower[off + j] > batch.upper[off + j]) {
+        inf[b] = 1;
+        break;
+      }
+    }
+  }
+  return inf;
+}
+
+export interface IbpPassResult {
+  /** Per hidden layer, B x n_k pre-activation bounds (intersected with splits and inherited bounds). */
+  readonly preLower: Float64Array[];
+  readonly preUpper: Float64Array[];
+  /** B x m output interval. */
+  readonly outLower: Float64Array;
+  readonly outUpper: Float64Array;
+  /** infeasible[b] = 1 when domain b was proved empty. */
+  readonly infeasible: Uint8Array;
+}
+
+/** Full IBP pass over the batch. */
+export async function ibpPass(net: LayeredNet, batch: DomainBatch): Promise<IbpPassResult> {
+  const B = batch.size;
+  const infeasible = inputInfeasible(batch, net.inputDim);
+  const preLower: Float64Array[] = [];
+  const preUpper: Float64Array[] = [];
+  let lo = batch.lower;
+  let hi = batch.upper;
+  const H = net.layers.length - 1;
+  for (let k = 0; k < H; k++) {
+    const layer = net.layers[k];
+    const { lower, upper } = await ibpAffine(layer, lo, hi, B);
+    applyDomainConstraints(batch, k, layer.outDim, layer.identity, lower, upper, infeasible);
+    preLower.push(lower);
+    preUpper.push(upper);
+    ({ lower: lo, upper: hi } = postActivation(lower, upper, layer.outDim, layer.identity));
+  }
+  const out = await ibpAffine(net.layers[H], lo, hi, B);
+  return { preLower, preUpper, outLower: out.lower, outUpper: out.upper, infeasible };
+}
+
+/** Interval bound propagation. rowLower = IBP lower bound (+Infinity on infeasible domains). */
+export const ibp: Bounder = {
+  name: 'ibp',
+  async bound(net: LayeredNet, batch: DomainBatch, _options?: BoundOptions): Promise<BoundResult> {
+    const r = await ibpPass(net, batch);
+    const m = net.outputDim;
+    const rowLower = r.outLower;
+    for (let b = 0; b < batch.size; b++) if (r.infeasible[b]) rowLower.fill(Infinity, b * m, (b + 1) * m);
+    return { rowLower, preLower: r.preLower, preUpper: r.preUpper };
+  },
+};

@@ -1,0 +1,29 @@
+/** The incomplete bounders over LayeredNet, behind the `Bounder` interface. */
+import { alphaCrown } from './alpha.js';
+import { crown } from './crown.js';
+import { ibp } from './ibp.js';
+import type { Bounder } from './types.js';
+
+export type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
+export { ibp, ibpPass, ibpAffine, applyDomainConstraints, postActivation, inputInfeasible, layerWT, layerAbsWT, INFEASIBLE_TOL } from './ibp.js';
+export type { IbpPassResult } from './ibp.js';
+export { crown, crownPass, intermediateBounds, backwardPass, relaxLayer, concretize, CHUNK_ELEMS } from './crown.js';
+export type { SlopeRule, LayerRelax, BackwardOptions, BackwardResult, CrownOptions, CrownState } from './crown.js';
+export { alphaCrown } from './alpha.js';
+export type { AlphaOptions } from './alpha.js';
+
+export type BounderName = 'ibp' | 'crown' | 'alpha';
+
+/** A bounder with default options by name. */
+export function bounderByName(name: BounderName): Bounder {
+  switch (name) {
+    case 'ibp':
+      return ibp;
+    case 'crown':
+      return crown();
+    case 'alpha':
+      return alphaCrown();
+    default:
+      throw new Error(`unknown bounder '${name as string}'`);
+  }
+}

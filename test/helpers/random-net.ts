@@ -1,0 +1,172 @@
+/** Seeded random LayeredNets, box sampling and sampled minima for the bounder tests. */
+import type { AffineLayer, LayeredNet } from '../../src/network/layered.js';
+
+export type Rng = () => number;
+
+/** mulberry32: seeded PRNG, uniform in [0, 1). */
+export function makeRng(seed: number): Rng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal (Box-Muller). */
+export function normal(rng: Rng): number {
+  const u = Math.max(rng(), 1e-300);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
+}
+
+export interface RandomNetOptions {
+  /** Fraction of hidden neurons marked identity (no ReLU). Default 0. */
+  readonly identityFraction?: number;
+  /** Bias standard deviation. Default 0.3. */
+  readonly biasScale?: number;
+}
+
+/**
+ * Random dense net with layer sizes dims = [n_0, n_1, ..., n_out]; weights
+ * N(0, 1/fan_in), biases N(0, biasScale^2).
+ */
+export function randomNet(rng: Rng, dims: readonly number[], opts: RandomNetOptions = {}): LayeredNet {
+  const layers: AffineLayer[] = [];
+  const bs = opts.biasScale ?? 0.3;
+  for (let k = 1; k < dims.length; k++) {
+    const inDim = dims[k - 1];
+    const outDim = dims[k];
+    const W = new Float64Array(outDim * inDim);
+    const sd = 1 / Math.sqrt(inDim);
+    for (let i = 0; i < W.length; i++) W[i] = normal(rng) * sd;
+    const b = new Float64Array(outDim);
+    for (let i = 0; i < outDim; i++) b[i] = normal(rng) * bs;
+    let identity: Uint8Array | undefined;
+    if (opts.identityFraction && k < dims.length - 1) {
+      identity = new Uint8Array(outDim);
+      for (let i = 0; i < outDim; i++) identity[i] = rng() < opts.identityFraction ? 1 : 0;
+    }
+    layers.push(identity ? { inDim, outDim, W, b, identity } : { inDim, outDim, W, b });
+  }
+  return { inputShape: [1, dims[0]], inputDim: dims[0], outputDim: dims[dims.length - 1], layers };
+}
+
+/** Random box inside [-1,1]^n with side lengths up to `maxWidth`. */
+export function randomBox(rng: Rng, n: number, maxWidth = 1): { lower: Float64Array; upper: Float64Array } {
+  const lower = new Float64Array(n);
+  const upper = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const w = maxWidth * (0.1 + 0.9 * rng());
+    const c = (1 - w / 2) * (2 * rng() - 1);
+    lower[i] = c - w / 2;
+    upper[i] = c + w / 2;
+  }
+  return { lower, upper };
+}
+
+/** Uniform sample of the box into `out` (or a new array). */
+export function sampleBox(rng: Rng, lower: Float64Array, upper: Float64Array, out?: Float64Array): Float64Array {
+  const x = out ?? new Float64Array(lower.length);
+  for (let i = 0; i < x.length; i++) x[i] = lower[i] + (upper[i] - lower[i]) * rng();
+  return x;
+}
+
+/** Forward pass keeping pre-activations: pre[k] for every layer (the last one is the output). */
+export function forwardPre(net: LayeredNet, x: Float64Array): Float64Array[] {
+  const pre: Float64Array[] = [];
+  let cur = x;
+  const last = net.layers.length - 1;
+  net.layers.forEach((layer, k) => {
+    const z = new Float64Array(layer.outDim);
+    const { W, b, inDim } = layer;
+    for (let i = 0; i < layer.outDim; i++) {
+      let s = b[i];
+      const off = i * inDim;
+      for (let j = 0; j < inDim; j++) s += W[off + j] * cur[j];
+      z[i] = s;
+    }
+    pre.push(z);
+    if (k < last) {
+      const a = new Float64Array(z);
+      const id = layer.identity;
+      for (let i = 0; i < a.length; i++) if (!(id && id[i]) && a[i] < 0) a[i] = 0;
+      cur = a;
+    }
+  });
+  return pre;
+}
+
+/** Does the sample's pre-activation satisfy the (one-domain) split signs? */
+export function satisfiesSplits(pre: readonly Float64Array[], splits: readonly Int8Array[] | undefined): boolean {
+  if (!splits) return true;
+  for (let k = 0; k < splits.length; k++) {
+    const s = splits[k];
+    const z = pre[k];
+    for (let j = 0; j < s.length; j++) {
+      if (s[j] > 0 && z[j] < 0) return false;
+      if (s[j] < 0 && z[j] > 0) return false;
+    }
+  }
+  return true;
+}
+
+export interface SampleStats {
+  /** Per output row, min over kept samples (+Infinity if none kept). */
+  readonly min: Float64Array;
+  /** Per hidden layer, min / max of the pre-activations over kept samples. */
+  readonly preMin: Float64Array[];
+  readonly preMax: Float64Array[];
+  readonly kept: number;
+}
+
+/**
+ * n uniform samples of the box, keeping those that satisfy `splits` (one
+ * domain's split signs per hidden layer), with per-row output minima and
+ * hidden pre-activation ranges.
+ */
+export function sampleStats(
+  net: LayeredNet,
+  lower: Float64Array,
+  upper: Float64Array,
+  n: number,
+  rng: Rng = makeRng(12345),
+  splits?: readonly Int8Array[],
+): SampleStats {
+  const H = net.layers.length - 1;
+  const min = new Float64Array(net.outputDim).fill(Infinity);
+  const preMin = net.layers.slice(0, H).map((l) => new Float64Array(l.outDim).fill(Infinity));
+  const preMax = net.layers.slice(0, H).map((l) => new Float64Array(l.outDim).fill(-Infinity));
+  const x = new Float64Array(lower.length);
+  let kept = 0;
+  // Corners of the box too: minima of piecewise-linear nets often sit there.
+  for (let s = 0; s < n; s++) {
+    sampleBox(rng, lower, upper, x);
+    if (s % 4 === 0) for (let i = 0; i < x.length; i++) x[i] = rng() < 0.5 ? lower[i] : upper[i];
+    const pre = forwardPre(net, x);
+    if (!satisfiesSplits(pre, splits)) continue;
+    kept++;
+    const out = pre[H];
+    for (let r = 0; r < out.length; r++) if (out[r] < min[r]) min[r] = out[r];
+    for (let k = 0; k < H; k++) {
+      const z = pre[k];
+      for (let j = 0; j < z.length; j++) {
+        if (z[j] < preMin[k][j]) preMin[k][j] = z[j];
+        if (z[j] > preMax[k][j]) preMax[k][j] = z[j];
+      }
+    }
+  }
+  return { min, preMin, preMax, kept };
+}
+
+/** Per output row, the minimum over n uniform samples of the box (an upper bound on the true minimum). */
+export function sampledMinimum(
+  net: LayeredNet,
+  lower: Float64Array,
+  upper: Float64Array,
+  n: number,
+  rng: Rng = makeRng(12345),
+): Float64Array {
+  return sampleStats(net, lower, upper, n, rng).min;
+}
