@@ -4,7 +4,7 @@ import type { CheckedCounterexample } from '../attack/validate.js';
 import type { BoundResult, Bounder, DomainBatch } from '../bounds/types.js';
 import type { CanonicalBox } from '../problem/types.js';
 import { babsrChoose } from './branching/babsr.js';
-import { chooseInputDimension } from './branching/input-split.js';
+import { candidateDimensions, trialDims } from './branching/input-split.js';
 import { type Domain, openDisjuncts, targetRow } from './domain.js';
 import { MinHeap } from './heap.js';
 import { StratifiedPolicy, type StratifiedSettings } from './stratified.js';
@@ -42,9 +42,6 @@ export type BabOutcome =
   | { readonly kind: 'timeout'; readonly stats: BabProgress }
   | { readonly kind: 'unknown'; readonly reason: string; readonly stats: BabProgress };
 
-/** Smallest input width worth bisecting; below it a box is as good as a point. */
-const MIN_WIDTH = 1e-12;
-
 /**
  * Branch and bound on one canonical box (ALGORITHMS.md §5.1): lowest lower
  * bound first, batches of parents split and bounded together, every child's
@@ -74,20 +71,24 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     bestObjective,
   });
 
-  /** Bound a batch of would-be domains, keep the open ones, try their candidates. */
-  const boundAndKeep = async (
+  /** Bound would-be domains in one call; per child: its open disjuncts and lower bound. */
+  const boundChildren = async (children: ChildSpec[], bounder: Bounder) => {
+    const res: BoundResult = await bounder.bound(net, makeBatch(children, n0, hidden, reluMode), { deadline: options.deadline });
+    bounded += children.length;
+    const status = children.map((child, c) => openDisjuncts(res.rowLower, c * rows, box.rowGroup, child.open, options.margin));
+    return { res, status };
+  };
+
+  /** Queue the children at `keep` that are still open, and try their candidate points. */
+  const keepChildren = async (
     children: ChildSpec[],
-    bounder: Bounder,
+    { res, status }: Awaited<ReturnType<typeof boundChildren>>,
+    keep: Iterable<number>,
   ): Promise<CheckedCounterexample | null> => {
-    const B = children.length;
-    const batch = makeBatch(children, n0, hidden, reluMode);
-    const res: BoundResult = await bounder.bound(net, batch, { deadline: options.deadline });
-    bounded += B;
-    const cand = new Float64Array(B * 2 * n0);
-    let R = 0;
-    for (let c = 0; c < B; c++) {
+    const cand: number[] = [];
+    for (const c of keep) {
       const child = children[c];
-      const st = openDisjuncts(res.rowLower, c * rows, box.rowGroup, child.open, options.margin);
+      const st = status[c];
       if (st.numOpen === 0) continue;
       const rowLower = res.rowLower.slice(c * rows, (c + 1) * rows);
       const linearA = res.linear ? res.linear.A.slice(c * rows * n0, (c + 1) * rows * n0) : null;
@@ -112,15 +113,17 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
       const r = targetRow(rowLower, 0, box.rowGroup, st.open);
       for (let i = 0; i < n0; i++) {
         const a = linearA ? linearA[r * n0 + i] : 0;
-        cand[R * n0 + i] = a > 0 ? child.lower[i] : a < 0 ? child.upper[i] : 0.5 * (child.lower[i] + child.upper[i]);
-        cand[(R + 1) * n0 + i] = 0.5 * (child.lower[i] + child.upper[i]);
+        cand.push(a > 0 ? child.lower[i] : a < 0 ? child.upper[i] : 0.5 * (child.lower[i] + child.upper[i]));
       }
-      R += 2;
+      for (let i = 0; i < n0; i++) cand.push(0.5 * (child.lower[i] + child.upper[i]));
     }
-    const screened = await screenCandidates(box, cand.subarray(0, R * n0), R, options.check);
+    const screened = await screenCandidates(box, Float64Array.from(cand), cand.length / n0, options.check);
     bestObjective = Math.min(bestObjective, screened.best);
     return screened.counterexample;
   };
+
+  const boundAndKeep = async (children: ChildSpec[], bounder: Bounder) =>
+    keepChildren(children, await boundChildren(children, bounder), children.keys());
 
   const root: ChildSpec = {
     lower: box.lower,
@@ -173,21 +176,47 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
         }
       }
     } else {
-      for (const p of parents) {
+      // Trial splits: bisect every candidate dimension of every parent, bound
+      // all halves in one call, keep for each parent the pair whose worse
+      // half has the best bound. The linear-bound heuristic alone can miss
+      // dimensions the relaxation has flattened (coefficient ~0, large looseness).
+      const bounder = useHard && options.tightBounder ? options.tightBounder : options.bounder;
+      const trials: { parent: number; dim: number; score: number }[] = [];
+      for (const [pi, p] of parents.entries()) {
         const r = targetRow(p.rowLower, 0, box.rowGroup, p.open);
-        const dim = chooseInputDimension(p.lower, p.upper, rootWidth, p.linearA, r);
-        const width = p.upper[dim] - p.lower[dim];
-        if (width <= MIN_WIDTH * Math.max(1, rootWidth[dim])) {
+        const dims = candidateDimensions(p.lower, p.upper, rootWidth, p.linearA, r, trialDims(n0));
+        if (dims.length === 0) {
           return { kind: 'unknown', reason: 'input box shrank to float precision without a decision', stats: stats() };
         }
-        const mid = p.lower[dim] + 0.5 * width;
-        const leftUpper = p.upper.slice();
-        leftUpper[dim] = mid;
-        const rightLower = p.lower.slice();
-        rightLower[dim] = mid;
-        children.push({ ...inherit(p), lower: p.lower, upper: leftUpper, splits: null, preLower: null, preUpper: null });
-        children.push({ ...inherit(p), lower: rightLower, upper: p.upper, splits: null, preLower: null, preUpper: null });
+        for (const { dim, score } of dims) {
+          const mid = p.lower[dim] + 0.5 * (p.upper[dim] - p.lower[dim]);
+          const leftUpper = p.upper.slice();
+          leftUpper[dim] = mid;
+          const rightLower = p.lower.slice();
+          rightLower[dim] = mid;
+          children.push({ ...inherit(p), lower: p.lower, upper: leftUpper, splits: null, preLower: null, preUpper: null });
+          children.push({ ...inherit(p), lower: rightLower, upper: p.upper, splits: null, preLower: null, preUpper: null });
+          trials.push({ parent: pi, dim, score });
+        }
       }
+      const bounds = await boundChildren(children, bounder);
+      const bestTrial = new Int32Array(parents.length).fill(-1);
+      const bestValue = new Float64Array(parents.length).fill(-Infinity);
+      const bestScore = new Float64Array(parents.length).fill(-Infinity);
+      trials.forEach((t, k) => {
+        const v = Math.min(bounds.status[2 * k].lb, bounds.status[2 * k + 1].lb);
+        if (v > bestValue[t.parent] || (v === bestValue[t.parent] && t.score > bestScore[t.parent])) {
+          bestValue[t.parent] = v;
+          bestScore[t.parent] = t.score;
+          bestTrial[t.parent] = k;
+        }
+      });
+      const keep = Array.from(bestTrial).flatMap((k) => [2 * k, 2 * k + 1]);
+      const cex = await keepChildren(children, bounds, keep);
+      if (cex) return { kind: 'sat', counterexample: cex, stats: stats() };
+      lastBatchMs = performance.now() - t0;
+      options.onProgress?.(stats());
+      continue;
     }
     const cex = await boundAndKeep(children, useHard && options.tightBounder ? options.tightBounder : options.bounder);
     if (cex) return { kind: 'sat', counterexample: cex, stats: stats() };

@@ -1,29 +1,54 @@
 /**
- * Input-domain splitting for low-dimensional inputs (ACAS Xu): bisect the
- * dimension with the largest |coefficient| x width in the linear lower bound
- * of the row being improved; that is the dimension whose variation the
- * relaxation pays most for. Without linear bounds, the widest dimension
- * relative to the root box.
+ * Input-domain splitting for low-dimensional inputs (ACAS Xu). Candidate
+ * dimensions are ranked by |coefficient| x width in the linear lower bound
+ * of the row being improved (the variation the bound pays for), and by width
+ * relative to the root box (what the relaxation loses through ReLUs the
+ * linear bound has flattened to a zero coefficient). Branch and bound then
+ * tries the top candidates and keeps the best bisection.
  */
-export function chooseInputDimension(
+
+/** Smallest width worth bisecting, relative to the root box; below it a box is as good as a point. */
+const MIN_RELATIVE_WIDTH = 1e-12;
+
+/**
+ * How many dimensions to try per parent: the leader of each ranking. Trying
+ * every dimension is greedy in the wrong way (it keeps bisecting already
+ * narrow dimensions for small gains) and costs n0 bisections per parent.
+ */
+export function trialDims(n0: number): number {
+  return Math.min(2, n0);
+}
+
+export function candidateDimensions(
   lower: Float64Array,
   upper: Float64Array,
   rootWidth: Float64Array,
   linearA: Float64Array | null,
   row: number,
-): number {
+  count: number,
+): { dim: number; score: number }[] {
   const n = lower.length;
-  let best = 0;
-  let bestScore = -1;
+  const byCoef: { dim: number; score: number }[] = [];
+  const byWidth: { dim: number; score: number }[] = [];
   for (let i = 0; i < n; i++) {
     const w = upper[i] - lower[i];
-    if (w <= 0) continue;
-    const score = linearA ? Math.abs(linearA[row * n + i]) * w : w / (rootWidth[i] || 1);
-    if (score > bestScore) {
-      bestScore = score;
-      best = i;
+    if (!(w > MIN_RELATIVE_WIDTH * Math.max(1, rootWidth[i]))) continue;
+    const rel = w / (rootWidth[i] || 1);
+    byCoef.push({ dim: i, score: linearA ? Math.abs(linearA[row * n + i]) * w : rel });
+    byWidth.push({ dim: i, score: rel });
+  }
+  byCoef.sort((a, b) => b.score - a.score);
+  byWidth.sort((a, b) => b.score - a.score);
+  const out: { dim: number; score: number }[] = [];
+  const seen = new Set<number>();
+  // Interleave the two rankings so both kinds of candidate are tried.
+  for (let k = 0; out.length < count && k < byCoef.length; k++) {
+    for (const c of [byCoef[k], byWidth[k]]) {
+      if (out.length < count && !seen.has(c.dim)) {
+        seen.add(c.dim);
+        out.push(byCoef.find((x) => x.dim === c.dim)!);
+      }
     }
   }
-  if (bestScore <= 0 && linearA) return chooseInputDimension(lower, upper, rootWidth, null, row);
-  return best;
+  return out;
 }

@@ -1,0 +1,52 @@
+import type { LayeredNet } from '../network/layered.js';
+
+/**
+ * B domains of one LayeredNet, bounded together in one pass. Arrays of B
+ * vectors are stacked row-wise (domain b at [b*n, (b+1)*n)).
+ */
+export interface DomainBatch {
+  readonly size: number;
+  /** B x n_0 input box. */
+  readonly lower: Float64Array;
+  readonly upper: Float64Array;
+  /**
+   * Per hidden layer k (index 0 = first hidden layer), B x n_k ReLU split
+   * decisions: +1 fixed active (xhat >= 0), -1 fixed inactive (xhat <= 0),
+   * 0 free. Absent means no splits.
+   */
+  readonly splits?: readonly Int8Array[];
+  /**
+   * Per hidden layer, B x n_k pre-activation bounds already known to hold on
+   * the domain (e.g. inherited from the parent in branch and bound); they
+   * are intersected with what the bounder computes.
+   */
+  readonly preLower?: readonly Float64Array[];
+  readonly preUpper?: readonly Float64Array[];
+}
+
+export interface BoundResult {
+  /**
+   * B x m sound lower bounds of every output row over each domain.
+   * +Infinity for a domain found infeasible (some lower > upper after splits).
+   */
+  readonly rowLower: Float64Array;
+  /** Per hidden layer, B x n_k pre-activation bounds (intersected with splits and inputs). */
+  readonly preLower: Float64Array[];
+  readonly preUpper: Float64Array[];
+  /**
+   * Linear lower bounds g_r(x) >= A_r·x + c_r valid on each domain, when the
+   * bounder has them: A is B x m x n_0, c is B x m. Used for input-split
+   * branching and as a source of counterexample candidates.
+   */
+  readonly linear?: { readonly A: Float64Array; readonly c: Float64Array };
+}
+
+export interface BoundOptions {
+  /** performance.now() value after which iterative bounders return their best so far. */
+  readonly deadline?: number;
+}
+
+export interface Bounder {
+  readonly name: string;
+  bound(net: LayeredNet, batch: DomainBatch, options?: BoundOptions): Promise<BoundResult>;
+}
