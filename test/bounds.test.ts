@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LayeredNet } from '../src/network/layered.js';
 import { forward } from '../src/network/layered.js';
-import { alphaCrown, bounderByName, crown, ibp } from '../src/bounds/index.js';
+import { alphaCrown, bounderByName, crown, ibp, symbolic } from '../src/bounds/index.js';
 import type { Bounder, BoundResult, DomainBatch } from '../src/bounds/types.js';
 import { forwardPre, makeRng, randomBox, randomNet, sampleBox, sampleStats, type Rng, type SampleStats } from './helpers/random-net.js';
 
@@ -48,7 +48,7 @@ function domainSplits(net: LayeredNet, splits: readonly Int8Array[] | undefined,
   return splits.map((s, k) => s.slice(b * net.layers[k].outDim, (b + 1) * net.layers[k].outDim));
 }
 
-const bounders: Bounder[] = [ibp, crown(), crown({ lowerSlope: 'kw' }), crown({ lowerSlope: 'zero' }), alphaCrown()];
+const bounders: Bounder[] = [ibp, crown(), crown({ lowerSlope: 'kw' }), crown({ lowerSlope: 'zero' }), alphaCrown(), symbolic()];
 
 /** Sample statistics of each domain of the batch (respecting splits). */
 function batchStats(net: LayeredNet, batch: DomainBatch, rng: Rng): SampleStats[] {

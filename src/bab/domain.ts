@@ -27,6 +27,8 @@ export interface Domain {
 /**
  * Which disjuncts stay open given row lower bounds: a disjunct is closed when
  * some row of it is provably positive (AND of rows <= 0 is then impossible).
+ * `deficit` sums the negative parts of the open disjuncts' bounds: how far
+ * the domain is from being closed as a whole.
  */
 export function openDisjuncts(
   rowLower: Float64Array,
@@ -34,7 +36,7 @@ export function openDisjuncts(
   rowGroup: Int32Array,
   parentOpen: Uint8Array,
   margin: number,
-): { open: Uint8Array; lb: number; numOpen: number } {
+): { open: Uint8Array; lb: number; numOpen: number; deficit: number } {
   const nd = parentOpen.length;
   const best = new Float64Array(nd).fill(-Infinity);
   for (let r = 0; r < rowGroup.length; r++) {
@@ -45,13 +47,15 @@ export function openDisjuncts(
   const open = new Uint8Array(nd);
   let lb = Infinity;
   let numOpen = 0;
+  let deficit = 0;
   for (let g = 0; g < nd; g++) {
     if (!parentOpen[g] || best[g] > margin) continue;
     open[g] = 1;
     numOpen++;
+    deficit += Math.min(best[g], 0);
     if (best[g] < lb) lb = best[g];
   }
-  return { open, lb, numOpen };
+  return { open, lb, numOpen, deficit };
 }
 
 /** The row to improve for a domain: in its worst open disjunct, the row with the highest lower bound. */

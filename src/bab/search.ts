@@ -7,6 +7,7 @@ import { babsrChoose } from './branching/babsr.js';
 import { candidateDimensions, trialDims } from './branching/input-split.js';
 import { type Domain, openDisjuncts, targetRow } from './domain.js';
 import { MinHeap } from './heap.js';
+import { solveLeaf } from './leaf.js';
 import { StratifiedPolicy, type StratifiedSettings } from './stratified.js';
 
 export type Branching = 'input' | 'relu';
@@ -123,7 +124,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   };
 
   const boundAndKeep = async (children: ChildSpec[], bounder: Bounder) =>
-    keepChildren(children, await boundChildren(children, bounder), children.keys());
+    children.length === 0 ? null : keepChildren(children, await boundChildren(children, bounder), children.keys());
 
   const root: ChildSpec = {
     lower: box.lower,
@@ -165,9 +166,12 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
         const p = parents[i];
         const choice = choices[i];
         if (!choice) {
-          // No ambiguous ReLU left: the network is linear on this domain, but
-          // our bounders do not yet solve the exact LP that would settle it.
-          return { kind: 'unknown', reason: 'a domain with every ReLU fixed kept a non-positive bound', stats: stats() };
+          // No ambiguous ReLU left: the network is linear here and an LP decides.
+          const secondsLeft = Math.max(0.1, (options.deadline - performance.now()) / 1000);
+          const leaf = await solveLeaf(box, p, options.check, options.margin, secondsLeft);
+          if (leaf.kind === 'sat') return { kind: 'sat', counterexample: leaf.counterexample, stats: stats() };
+          if (leaf.kind === 'undecided') return { kind: 'unknown', reason: leaf.reason, stats: stats() };
+          continue;
         }
         for (const sign of [1, -1] as const) {
           const splits = p.splits!.map((s) => s.slice());
@@ -177,9 +181,12 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
       }
     } else {
       // Trial splits: bisect every candidate dimension of every parent, bound
-      // all halves in one call, keep for each parent the pair whose worse
-      // half has the best bound. The linear-bound heuristic alone can miss
-      // dimensions the relaxation has flattened (coefficient ~0, large looseness).
+      // all halves in one call, keep for each parent the pair with the
+      // smallest total deficit (negative parts of the open disjuncts' bounds,
+      // summed over both halves). The linear-bound heuristic alone misses
+      // dimensions the relaxation has flattened (coefficient ~0, large
+      // looseness); judging by the worse half only kept bisecting narrow
+      // dimensions for small gains.
       const bounder = useHard && options.tightBounder ? options.tightBounder : options.bounder;
       const trials: { parent: number; dim: number; score: number }[] = [];
       for (const [pi, p] of parents.entries()) {
@@ -204,7 +211,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
       const bestValue = new Float64Array(parents.length).fill(-Infinity);
       const bestScore = new Float64Array(parents.length).fill(-Infinity);
       trials.forEach((t, k) => {
-        const v = Math.min(bounds.status[2 * k].lb, bounds.status[2 * k + 1].lb);
+        const v = bounds.status[2 * k].deficit + bounds.status[2 * k + 1].deficit;
         if (v > bestValue[t.parent] || (v === bestValue[t.parent] && t.score > bestScore[t.parent])) {
           bestValue[t.parent] = v;
           bestScore[t.parent] = t.score;

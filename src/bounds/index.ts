@@ -2,6 +2,7 @@
 import { alphaCrown } from './alpha.js';
 import { crown } from './crown.js';
 import { ibp } from './ibp.js';
+import { symbolic } from './symbolic.js';
 import type { Bounder } from './types.js';
 
 export type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
@@ -10,9 +11,10 @@ export type { IbpPassResult } from './ibp.js';
 export { crown, crownPass, intermediateBounds, backwardPass, relaxLayer, concretize, CHUNK_ELEMS } from './crown.js';
 export type { SlopeRule, LayerRelax, BackwardOptions, BackwardResult, CrownOptions, CrownState } from './crown.js';
 export { alphaCrown } from './alpha.js';
+export { symbolic, symbolicIntermediate } from './symbolic.js';
 export type { AlphaOptions } from './alpha.js';
 
-export type BounderName = 'ibp' | 'crown' | 'alpha';
+export type BounderName = 'ibp' | 'crown' | 'alpha' | 'symbolic';
 
 /** A bounder with default options by name. */
 export function bounderByName(name: BounderName): Bounder {
@@ -23,6 +25,8 @@ export function bounderByName(name: BounderName): Bounder {
       return crown();
     case 'alpha':
       return alphaCrown();
+    case 'symbolic':
+      return symbolic();
     default:
       throw new Error(`unknown bounder '${name as string}'`);
   }

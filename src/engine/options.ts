@@ -1,7 +1,8 @@
 import type { Branching } from '../bab/search.js';
 
-export type BounderName = 'ibp' | 'crown' | 'alpha';
-export const BOUNDER_NAMES: readonly BounderName[] = ['ibp', 'crown', 'alpha'];
+export type { BounderName } from '../bounds/index.js';
+import type { BounderName } from '../bounds/index.js';
+export const BOUNDER_NAMES: readonly BounderName[] = ['ibp', 'crown', 'alpha', 'symbolic'];
 
 export interface EngineOptions {
   /** performance.now() by which a verdict must be returned. */

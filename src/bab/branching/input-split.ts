@@ -11,12 +11,12 @@
 const MIN_RELATIVE_WIDTH = 1e-12;
 
 /**
- * How many dimensions to try per parent: the leader of each ranking. Trying
- * every dimension is greedy in the wrong way (it keeps bisecting already
- * narrow dimensions for small gains) and costs n0 bisections per parent.
+ * How many dimensions to try per parent: every one for tiny inputs (ACAS Xu
+ * measured: trying all 5 beat trying the leaders of the two rankings), the
+ * leaders of the rankings otherwise.
  */
 export function trialDims(n0: number): number {
-  return Math.min(2, n0);
+  return n0 <= 8 ? n0 : 4;
 }
 
 export function candidateDimensions(

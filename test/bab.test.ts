@@ -1,0 +1,108 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { branchAndBound, type Branching } from '../src/bab/search.js';
+import { crown } from '../src/bounds/crown.js';
+import { alphaCrown } from '../src/bounds/alpha.js';
+import { exactMinimum } from '../src/bounds/mip.js';
+import type { LayeredNet } from '../src/network/layered.js';
+import { forward } from '../src/network/layered.js';
+import { SOUNDNESS_MARGIN } from '../src/problem/margin.js';
+import { canonicalBox, float64Check, shiftRows } from './helpers/canonical.js';
+import { makeRng, randomBox, randomNet } from './helpers/random-net.js';
+
+/** Exact min over the box of min over disjuncts of max over their rows (the canonical objective). */
+async function exactObjective(net: LayeredNet, lower: Float64Array, upper: Float64Array, rowGroup: number[]): Promise<number> {
+  let best = Infinity;
+  for (let g = 0; g <= Math.max(...rowGroup); g++) {
+    const rows = rowGroup.flatMap((gr, r) => (gr === g ? [r] : []));
+    const res = await exactMinimum(net, lower, upper, rows);
+    assert.equal(res.status, 'optimal');
+    best = Math.min(best, res.value);
+  }
+  return best;
+}
+
+interface Case {
+  seed: number;
+  dims: number[];
+  rowGroup: number[];
+  branching: Branching;
+}
+
+const cases: Case[] = [];
+for (let seed = 1; seed <= 8; seed++) {
+  cases.push({ seed, dims: [3, 10, 10, 3], rowGroup: [0, 0, 0], branching: 'input' });
+  cases.push({ seed: 100 + seed, dims: [4, 12, 8, 3], rowGroup: [0, 1, 2], branching: 'relu' });
+  cases.push({ seed: 200 + seed, dims: [5, 10, 10, 10, 2], rowGroup: [0, 1], branching: seed % 2 ? 'relu' : 'input' });
+}
+
+for (const c of cases) {
+  test(`branch and bound agrees with the exact MIP (seed ${c.seed}, ${c.dims.join('x')}, ${c.branching} splitting)`, async () => {
+    const rng = makeRng(c.seed);
+    const base = randomNet(rng, c.dims);
+    const { lower, upper } = randomBox(rng, c.dims[0], 1.5);
+    const truth = await exactObjective(base, lower, upper, c.rowGroup);
+    // Move the threshold just above and just below the true minimum: both answers must come out right.
+    for (const [delta, expected] of [
+      [0.05, 'unsat'],
+      [-0.05, 'sat'],
+    ] as const) {
+      const net = shiftRows(base, truth - delta);
+      const box = canonicalBox(net, lower, upper, c.rowGroup);
+      const out = await branchAndBound(box, {
+        bounder: crown(),
+        tightBounder: alphaCrown({ iterations: 5 }),
+        branching: c.branching,
+        batchSize: 16,
+        deadline: performance.now() + 60_000,
+        maxDomains: 1e6,
+        margin: SOUNDNESS_MARGIN,
+        check: float64Check(box),
+      });
+      assert.equal(out.kind, expected, `threshold ${delta > 0 ? 'below' : 'above'} the true minimum ${truth}`);
+      if (out.kind === 'sat') {
+        const y = forward(net, out.counterexample.x);
+        const reached = c.rowGroup.some((g) => c.rowGroup.every((gr, r) => gr !== g || y[r] <= 0));
+        assert.ok(reached, 'the counterexample reaches the unsafe set');
+      }
+    }
+  });
+}
+
+test('the deadline is kept: a search with no time left returns timeout or a decision at once', async () => {
+  const rng = makeRng(7);
+  const base = randomNet(rng, [6, 30, 30, 30, 1]);
+  const { lower, upper } = randomBox(rng, 6, 2);
+  const box = canonicalBox(base, lower, upper, [0]);
+  const t0 = performance.now();
+  const out = await branchAndBound(box, {
+    bounder: crown(),
+    branching: 'relu',
+    batchSize: 8,
+    deadline: performance.now() + 200,
+    maxDomains: 1e6,
+    margin: SOUNDNESS_MARGIN,
+    check: float64Check(box),
+  });
+  assert.ok(performance.now() - t0 < 2000);
+  assert.ok(['timeout', 'sat', 'unsat'].includes(out.kind));
+});
+
+test('the memory cap turns into unknown, not a crash', async () => {
+  const rng = makeRng(11);
+  const base = randomNet(rng, [2, 40, 40, 1]);
+  const { lower, upper } = randomBox(rng, 2, 2);
+  const truth = await exactObjective(base, lower, upper, [0]);
+  const net = shiftRows(base, truth - 1e-4); // barely safe: needs many domains
+  const box = canonicalBox(net, lower, upper, [0]);
+  const out = await branchAndBound(box, {
+    bounder: crown(),
+    branching: 'input',
+    batchSize: 4,
+    deadline: performance.now() + 30_000,
+    maxDomains: 3,
+    margin: SOUNDNESS_MARGIN,
+    check: float64Check(box),
+  });
+  assert.ok(out.kind === 'unknown' || out.kind === 'unsat', out.kind);
+});
