@@ -101,3 +101,22 @@ test('--help and --version', () => {
   assert.equal(v.code, 0);
   assert.match(v.stdout, /^\d+\.\d+\.\d+/);
 });
+
+test('the timeout is a promise: the verdict comes before --timeout expires', async () => {
+  const { randomFcOnnx } = await import('./helpers/random-onnx.js');
+  const onnx = join(tmp, 'big.onnx');
+  writeFileSync(onnx, randomFcOnnx({ seed: 3, sizes: [10, 300, 300, 300, 300, 2] }));
+  const decl = [...Array.from({ length: 10 }, (_, i) => `(declare-const X_${i} Real)`), '(declare-const Y_0 Real)', '(declare-const Y_1 Real)'];
+  const box = Array.from({ length: 10 }, (_, i) => `(assert (>= X_${i} -1.0))\n(assert (<= X_${i} 1.0))`);
+  // Unsafe: Y_0 >= Y_1 + 1000 -- out of reach for any attack, far too loose a box to prove in 2 s.
+  const spec = join(tmp, 'big.vnnlib');
+  writeFileSync(spec, [...decl, ...box, '(assert (>= Y_0 (+ Y_1 0.0)))', '(assert (<= Y_0 (+ Y_1 0.0001)))'].join('\n'));
+  const results = join(tmp, 'big.txt');
+  const t0 = performance.now();
+  const r = verify('--onnx', onnx, '--vnnlib', spec, '--timeout', '2', '--results', results);
+  const seconds = (performance.now() - t0) / 1000;
+  assert.ok(['timeout', 'sat', 'unsat'].includes(r.first), r.stdout + r.stderr);
+  assert.equal(readFileSync(results, 'utf8').split('\n')[0], r.first);
+  // The limit is measured from process start; allow for node's own start-up on a loaded machine.
+  assert.ok(seconds < 3.0, `took ${seconds.toFixed(2)} s for --timeout 2`);
+});
