@@ -18,7 +18,7 @@
 import type { LayeredNet } from '../network/layered.js';
 import { matmul } from '../tensor/matmul.js';
 import { layerWT } from './ibp.js';
-import { backwardPass, crownPass, type CrownOptions, type LayerRelax } from './crown.js';
+import { backwardPass, crownPass, type BackwardResult, type CrownOptions, type CrownState, type LayerRelax } from './crown.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
 export interface AlphaOptions extends CrownOptions {
@@ -36,8 +36,11 @@ export interface AlphaOptions extends CrownOptions {
  * Forward evaluation of the chosen relaxations at x0 (R x n_0) for every row:
  * returns xhat~_k (R x n_k) per hidden layer and the gradient of each row's
  * bound with respect to its alphas (written into `grad`, R x n_k per layer).
+ * With `preOut`, xhat~_k itself (the pre-activation of the chosen
+ * relaxation at x0) is also written into preOut[k] (R x n_k), e.g. for the
+ * split multipliers of beta-CROWN.
  */
-async function relaxedForwardGrad(
+export async function relaxedForwardGrad(
   net: LayeredNet,
   x0: Float64Array,
   R: number,
@@ -46,6 +49,7 @@ async function relaxedForwardGrad(
   alpha: Float64Array[],
   lambdas: Float64Array[],
   grad: Float64Array[],
+  preOut?: readonly Float64Array[],
 ): Promise<void> {
   const H = net.layers.length - 1;
   let cur = x0;
@@ -59,6 +63,7 @@ async function relaxedForwardGrad(
     const lam = lambdas[k];
     const g = grad[k];
     const bias = layer.b;
+    const po = preOut?.[k];
     for (let r = 0; r < R; r++) {
       const off = r * n;
       const boff = rowDomain[r] * n;
@@ -66,6 +71,7 @@ async function relaxedForwardGrad(
         const i = off + j;
         const bj = boff + j;
         const z = pre[i] + bias[j];
+        if (po) po[i] = z;
         const L = lam[i];
         // Branch-free: f = 1 selects the lower line alpha*z (alpha = lowSlope
         // on non-ambiguous neurons), f = 0 the upper line.
@@ -78,136 +84,192 @@ async function relaxedForwardGrad(
   }
 }
 
-/** alpha-CROWN bounder. */
-export function alphaCrown(options: AlphaOptions = {}): Bounder {
+/**
+ * One Adam ascent step on the entries `idx` of `x` (gradient `g`, moments
+ * `m`, `v` updated in place), projected onto [lo, hi]. bc1, bc2: the bias
+ * corrections 1 - beta1^t, 1 - beta2^t. Entries whose first moment is 0 stay.
+ */
+export function projectedAdamStep(
+  x: Float64Array,
+  g: Float64Array,
+  m: Float64Array,
+  v: Float64Array,
+  idx: Int32Array,
+  lr: number,
+  beta1: number,
+  beta2: number,
+  bc1: number,
+  bc2: number,
+  lo: number,
+  hi: number,
+): void {
+  const eps = 1e-8;
+  for (let q = 0; q < idx.length; q++) {
+    const i = idx[q];
+    const gi = g[i];
+    const mi = beta1 * m[i] + (1 - beta1) * gi;
+    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    if (mi === 0) continue;
+    let xi = x[i] + (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
+    if (xi < lo) xi = lo;
+    else if (xi > hi) xi = hi;
+    x[i] = xi;
+  }
+}
+
+/**
+ * Extra dual parameters optimised jointly with the slopes (beta-CROWN's
+ * split multipliers): they supply the backward pass and take their own
+ * ascent step from the forward evaluation of the chosen relaxations.
+ */
+export interface SlopeLoopExtension {
+  /** True when there is something to optimise even with no ambiguous neuron. */
+  readonly active: boolean;
+  /**
+   * Backward pass of the output rows with per-row slopes `rowAlpha`, keeping
+   * the lambdas (into `lambdaBuffers` when given). Must equal backwardPass
+   * when the extra parameters are at their initial value.
+   */
+  backward(rowAlpha: Float64Array[], lambdaBuffers: Float64Array[] | undefined): Promise<BackwardResult>;
+  /**
+   * Ascent step of iteration `it` (1-based) given xhat~_k (R x n_k per hidden
+   * layer, the chosen relaxation's pre-activations at the concretising input).
+   */
+  step(pre: readonly Float64Array[], it: number): void;
+}
+
+/**
+ * The alpha-CROWN loop on a CROWN state (see the file comment): optimises
+ * the output rows' lower slopes (and, with `ext`, extra dual parameters)
+ * and assembles the bounder's result from the best iterate of every row.
+ */
+export async function optimiseSlopes(
+  net: LayeredNet,
+  batch: DomainBatch,
+  st: CrownState,
+  options: AlphaOptions,
+  bopts?: BoundOptions,
+  ext?: SlopeLoopExtension,
+): Promise<BoundResult> {
   const iterations = options.iterations ?? 20;
   const lr0 = options.lr ?? 0.1;
   const decay = options.lrDecay ?? 0.98;
   const beta1 = options.beta1 ?? 0.9;
   const beta2 = options.beta2 ?? 0.999;
-  const eps = 1e-8;
-  return {
-    name: 'alpha',
-    async bound(net: LayeredNet, batch: DomainBatch, bopts?: BoundOptions): Promise<BoundResult> {
-      const st = await crownPass(net, batch, options);
-      const deadline = bopts?.deadline ?? Infinity;
-      const H = net.layers.length - 1;
-      const m = net.outputDim;
-      const n0 = net.inputDim;
-      const R = st.outRowDomain.length;
-      const rowDomain = st.outRowDomain;
-      if (R === 0 || H === 0 || iterations <= 0) return st.result;
+  const deadline = bopts?.deadline ?? Infinity;
+  const H = net.layers.length - 1;
+  const m = net.outputDim;
+  const n0 = net.inputDim;
+  const R = st.outRowDomain.length;
+  const rowDomain = st.outRowDomain;
+  if (R === 0 || H === 0 || iterations <= 0) return st.result;
 
-      // Rows worth optimising: those whose domain has an ambiguous neuron.
-      // (Others are exact given the relaxation: alpha has no effect.)
-      let anyAmb = false;
-      for (const rx of st.relax) {
-        for (let i = 0; i < rx.ambiguous.length && !anyAmb; i++) if (rx.ambiguous[i]) anyAmb = true;
-      }
-      if (!anyAmb) return st.result;
+  // Rows worth optimising: those whose domain has an ambiguous neuron.
+  // (Others are exact given the relaxation: alpha has no effect.)
+  let anyAmb = false;
+  for (const rx of st.relax) {
+    for (let i = 0; i < rx.ambiguous.length && !anyAmb; i++) if (rx.ambiguous[i]) anyAmb = true;
+  }
+  if (!anyAmb && !ext?.active) return st.result;
 
-      const alpha: Float64Array[] = [];
-      const mAdam: Float64Array[] = [];
-      const vAdam: Float64Array[] = [];
-      const grad: Float64Array[] = [];
-      const ambIdx: Int32Array[] = [];
-      for (let k = 0; k < H; k++) {
-        const n = net.layers[k].outDim;
-        const a = new Float64Array(R * n);
-        const low = st.relax[k].lowSlope;
-        for (let r = 0; r < R; r++) a.set(low.subarray(rowDomain[r] * n, (rowDomain[r] + 1) * n), r * n);
-        alpha.push(a);
-        // Flat indices r*n + j of ambiguous (row, neuron) pairs: only these move.
-        const amb = st.relax[k].ambiguous;
-        let cnt = 0;
-        for (let r = 0; r < R; r++) {
-          const boff = rowDomain[r] * n;
-          for (let j = 0; j < n; j++) cnt += amb[boff + j];
-        }
-        const idx = new Int32Array(cnt);
-        for (let r = 0, q = 0; r < R; r++) {
-          const boff = rowDomain[r] * n;
-          for (let j = 0; j < n; j++) if (amb[boff + j]) idx[q++] = r * n + j;
-        }
-        ambIdx.push(idx);
-        mAdam.push(new Float64Array(R * n));
-        vAdam.push(new Float64Array(R * n));
-        grad.push(new Float64Array(R * n));
-      }
+  const alpha: Float64Array[] = [];
+  const mAdam: Float64Array[] = [];
+  const vAdam: Float64Array[] = [];
+  const grad: Float64Array[] = [];
+  const ambIdx: Int32Array[] = [];
+  const pre: Float64Array[] | undefined = ext?.active ? [] : undefined;
+  for (let k = 0; k < H; k++) {
+    const n = net.layers[k].outDim;
+    const a = new Float64Array(R * n);
+    const low = st.relax[k].lowSlope;
+    for (let r = 0; r < R; r++) a.set(low.subarray(rowDomain[r] * n, (rowDomain[r] + 1) * n), r * n);
+    alpha.push(a);
+    // Flat indices r*n + j of ambiguous (row, neuron) pairs: only these move.
+    const amb = st.relax[k].ambiguous;
+    let cnt = 0;
+    for (let r = 0; r < R; r++) {
+      const boff = rowDomain[r] * n;
+      for (let j = 0; j < n; j++) cnt += amb[boff + j];
+    }
+    const idx = new Int32Array(cnt);
+    for (let r = 0, q = 0; r < R; r++) {
+      const boff = rowDomain[r] * n;
+      for (let j = 0; j < n; j++) if (amb[boff + j]) idx[q++] = r * n + j;
+    }
+    ambIdx.push(idx);
+    mAdam.push(new Float64Array(R * n));
+    vAdam.push(new Float64Array(R * n));
+    grad.push(new Float64Array(R * n));
+    pre?.push(new Float64Array(R * n));
+  }
 
-      const best = Float64Array.from(st.outLinear.lb);
-      const bestA = Float64Array.from(st.outLinear.A);
-      const bestC = Float64Array.from(st.outLinear.c);
-      const { lower: inL, upper: inU } = batch;
-      const x0 = new Float64Array(R * n0);
-      let lr = lr0;
-      let lambdaBuffers: Float64Array[] | undefined;
-      for (let it = 1; it <= iterations; it++) {
-        if (performance.now() > deadline) break;
-        const bw = await backwardPass(net, st.relax, H - 1, st.outLam, st.outC0, rowDomain, inL, inU, {
+  const best = Float64Array.from(st.outLinear.lb);
+  const bestA = Float64Array.from(st.outLinear.A);
+  const bestC = Float64Array.from(st.outLinear.c);
+  const { lower: inL, upper: inU } = batch;
+  const x0 = new Float64Array(R * n0);
+  let lr = lr0;
+  let lambdaBuffers: Float64Array[] | undefined;
+  for (let it = 1; it <= iterations; it++) {
+    if (performance.now() > deadline) break;
+    const bw = ext
+      ? await ext.backward(alpha, lambdaBuffers)
+      : await backwardPass(net, st.relax, H - 1, st.outLam, st.outC0, rowDomain, inL, inU, {
           rowAlpha: alpha,
           keepLambdas: true,
           lambdaBuffers,
         });
-        lambdaBuffers = bw.lambdas;
-        for (let r = 0; r < R; r++) {
-          if (bw.lb[r] > best[r]) {
-            best[r] = bw.lb[r];
-            bestC[r] = bw.c[r];
-            bestA.set(bw.A.subarray(r * n0, (r + 1) * n0), r * n0);
-          }
-        }
-        if (it === iterations) break; // the last step's update would never be evaluated
-        // Concretising input x0* per row.
-        const A = bw.A;
-        for (let r = 0; r < R; r++) {
-          const off = r * n0;
-          const boff = rowDomain[r] * n0;
-          for (let j = 0; j < n0; j++) x0[off + j] = A[off + j] >= 0 ? inL[boff + j] : inU[boff + j];
-        }
-        await relaxedForwardGrad(net, x0, R, rowDomain, st.relax, alpha, bw.lambdas!, grad);
-        // Adam ascent step, projected onto [0,1].
-        const bc1 = 1 - Math.pow(beta1, it);
-        const bc2 = 1 - Math.pow(beta2, it);
-        for (let k = 0; k < H; k++) {
-          const a = alpha[k];
-          const g = grad[k];
-          const mk = mAdam[k];
-          const vk = vAdam[k];
-          const idx = ambIdx[k];
-          for (let q = 0; q < idx.length; q++) {
-            const i = idx[q];
-            const gi = g[i];
-            const mi = beta1 * mk[i] + (1 - beta1) * gi;
-            const vi = beta2 * vk[i] + (1 - beta2) * gi * gi;
-            mk[i] = mi;
-            vk[i] = vi;
-            if (mi === 0) continue;
-            let ai = a[i] + (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
-            if (ai < 0) ai = 0;
-            else if (ai > 1) ai = 1;
-            a[i] = ai;
-          }
-        }
-        lr *= decay;
+    lambdaBuffers = bw.lambdas;
+    for (let r = 0; r < R; r++) {
+      if (bw.lb[r] > best[r]) {
+        best[r] = bw.lb[r];
+        bestC[r] = bw.c[r];
+        bestA.set(bw.A.subarray(r * n0, (r + 1) * n0), r * n0);
       }
+    }
+    if (it === iterations) break; // the last step's update would never be evaluated
+    // Concretising input x0* per row.
+    const A = bw.A;
+    for (let r = 0; r < R; r++) {
+      const off = r * n0;
+      const boff = rowDomain[r] * n0;
+      for (let j = 0; j < n0; j++) x0[off + j] = A[off + j] >= 0 ? inL[boff + j] : inU[boff + j];
+    }
+    await relaxedForwardGrad(net, x0, R, rowDomain, st.relax, alpha, bw.lambdas!, grad, pre);
+    // Adam ascent step, projected onto [0,1].
+    const bc1 = 1 - Math.pow(beta1, it);
+    const bc2 = 1 - Math.pow(beta2, it);
+    for (let k = 0; k < H; k++) projectedAdamStep(alpha[k], grad[k], mAdam[k], vAdam[k], ambIdx[k], lr, beta1, beta2, bc1, bc2, 0, 1);
+    if (ext && pre) ext.step(pre, it);
+    lr *= decay;
+  }
 
-      const B = batch.size;
-      const rowLower = new Float64Array(st.result.rowLower);
-      const Aout = new Float64Array(B * m * n0);
-      const cOut = new Float64Array(B * m).fill(Infinity);
-      const clamp = options.clampWithIbp ?? true;
-      for (let q = 0; q < st.feasible.length; q++) {
-        const b = st.feasible[q];
-        Aout.set(bestA.subarray(q * m * n0, (q + 1) * m * n0), b * m * n0);
-        for (let o = 0; o < m; o++) {
-          const v = best[q * m + o];
-          const ib = st.ibpOut[b * m + o];
-          rowLower[b * m + o] = clamp && ib > v ? ib : v;
-          cOut[b * m + o] = bestC[q * m + o];
-        }
-      }
-      return { rowLower, preLower: st.result.preLower, preUpper: st.result.preUpper, linear: { A: Aout, c: cOut } };
+  const B = batch.size;
+  const rowLower = new Float64Array(st.result.rowLower);
+  const Aout = new Float64Array(B * m * n0);
+  const cOut = new Float64Array(B * m).fill(Infinity);
+  const clamp = options.clampWithIbp ?? true;
+  for (let q = 0; q < st.feasible.length; q++) {
+    const b = st.feasible[q];
+    Aout.set(bestA.subarray(q * m * n0, (q + 1) * m * n0), b * m * n0);
+    for (let o = 0; o < m; o++) {
+      const v = best[q * m + o];
+      const ib = st.ibpOut[b * m + o];
+      rowLower[b * m + o] = clamp && ib > v ? ib : v;
+      cOut[b * m + o] = bestC[q * m + o];
+    }
+  }
+  return { rowLower, preLower: st.result.preLower, preUpper: st.result.preUpper, linear: { A: Aout, c: cOut } };
+}
+
+/** alpha-CROWN bounder. */
+export function alphaCrown(options: AlphaOptions = {}): Bounder {
+  return {
+    name: 'alpha',
+    async bound(net: LayeredNet, batch: DomainBatch, bopts?: BoundOptions): Promise<BoundResult> {
+      return optimiseSlopes(net, batch, await crownPass(net, batch, options), options, bopts);
     },
   };
 }

@@ -1,5 +1,6 @@
 /** The incomplete bounders over LayeredNet, behind the `Bounder` interface. */
 import { alphaCrown } from './alpha.js';
+import { alphaBetaCrown } from './beta.js';
 import { crown } from './crown.js';
 import { ibp } from './ibp.js';
 import { symbolic } from './symbolic.js';
@@ -13,8 +14,10 @@ export type { SlopeRule, LayerRelax, BackwardOptions, BackwardResult, CrownOptio
 export { alphaCrown } from './alpha.js';
 export { symbolic, symbolicIntermediate } from './symbolic.js';
 export type { AlphaOptions } from './alpha.js';
+export { alphaBetaCrown, betaBackwardPass } from './beta.js';
+export type { BetaOptions } from './beta.js';
 
-export type BounderName = 'ibp' | 'crown' | 'alpha' | 'symbolic';
+export type BounderName = 'ibp' | 'crown' | 'alpha' | 'beta' | 'symbolic';
 
 /** A bounder with default options by name. */
 export function bounderByName(name: BounderName): Bounder {
@@ -25,6 +28,8 @@ export function bounderByName(name: BounderName): Bounder {
       return crown();
     case 'alpha':
       return alphaCrown();
+    case 'beta':
+      return alphaBetaCrown();
     case 'symbolic':
       return symbolic();
     default:

@@ -7,7 +7,7 @@
 import { numel, type Graph, type IRNode, type Tensor } from './graph.js';
 import { attrFloat, attrInt, attrTensor } from './attrs.js';
 import { convGeometry, forEachConvTap } from './conv.js';
-import { broadcastIndex } from './indexing.js';
+import { broadcastIndex, matmulGeometry } from './indexing.js';
 import { DATA_MOVEMENT, movementIndex, shapeBounds } from './params.js';
 
 const floatT = (shape: readonly number[], data: Float64Array): Tensor => ({ kind: 'float', shape: [...shape], data });
@@ -83,14 +83,7 @@ function gemm(node: IRNode, A: Tensor, B: Tensor, C: Tensor | undefined, out: re
 }
 
 function matmul(A: Tensor, B: Tensor, out: readonly number[]): Tensor {
-  const as = A.shape.length === 1 ? [1, A.shape[0]] : A.shape;
-  const bs = B.shape.length === 1 ? [B.shape[0], 1] : B.shape;
-  const M = as[as.length - 2];
-  const K = as[as.length - 1];
-  const N = bs[bs.length - 1];
-  const batchOut = out.slice(0, out.length - (A.shape.length > 1 ? 1 : 0) - (B.shape.length > 1 ? 1 : 0));
-  const ia = broadcastIndex(as.slice(0, -2), batchOut);
-  const ib = broadcastIndex(bs.slice(0, -2), batchOut);
+  const { M, K, N, ia, ib } = matmulGeometry(A.shape, B.shape, out);
   const a = asFloat(A);
   const b = asFloat(B);
   const r = new Float64Array(ia.length * M * N);

@@ -147,3 +147,25 @@ export function concatIndex(shapes: readonly (readonly number[])[], axis: number
   }
   return idx;
 }
+
+/**
+ * Geometry of an ONNX MatMul (numpy semantics: 1-D operands promoted, batch
+ * dimensions broadcast): M, K, N and, per output batch t, the batch index of
+ * each operand.
+ */
+export function matmulGeometry(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  out: readonly number[],
+): { M: number; K: number; N: number; ia: number[]; ib: number[] } {
+  const as = aShape.length === 1 ? [1, aShape[0]] : aShape;
+  const bs = bShape.length === 1 ? [bShape[0], 1] : bShape;
+  const batchOut = out.slice(0, out.length - (aShape.length > 1 ? 1 : 0) - (bShape.length > 1 ? 1 : 0));
+  return {
+    M: as[as.length - 2],
+    K: as[as.length - 1],
+    N: bs[bs.length - 1],
+    ia: Array.from(broadcastIndex(as.slice(0, -2), batchOut)),
+    ib: Array.from(broadcastIndex(bs.slice(0, -2), batchOut)),
+  };
+}

@@ -10,7 +10,7 @@ import { numel, type Graph, type IRNode, type Tensor } from '../ir/graph.js';
 import { attrFloat, attrInt } from '../ir/attrs.js';
 import { convGeometry, forEachConvTap } from '../ir/conv.js';
 import { batchNormAffine } from '../ir/evaluate.js';
-import { broadcastIndex } from '../ir/indexing.js';
+import { broadcastIndex, matmulGeometry } from '../ir/indexing.js';
 import { DATA_MOVEMENT, movementIndex } from '../ir/params.js';
 import { OnnxError } from '../onnx/errors.js';
 import type { AffineLayer, LayeredNet } from './layered.js';
@@ -114,14 +114,7 @@ function bilinear(
 }
 
 function matmul(a: Operand, b: Operand, out: readonly number[]): AffineMap {
-  const as = a.shape.length === 1 ? [1, a.shape[0]] : a.shape;
-  const bs = b.shape.length === 1 ? [b.shape[0], 1] : b.shape;
-  const M = as[as.length - 2];
-  const K = as[as.length - 1];
-  const N = bs[bs.length - 1];
-  const batchOut = out.slice(0, out.length - (a.shape.length > 1 ? 1 : 0) - (b.shape.length > 1 ? 1 : 0));
-  const ta = broadcastIndex(as.slice(0, -2), batchOut);
-  const tb = broadcastIndex(bs.slice(0, -2), batchOut);
+  const { M, K, N, ia: ta, ib: tb } = matmulGeometry(a.shape, b.shape, out);
   return bilinear(a, b, M, K, N, ta.length,
     (t, i, k) => (ta[t] * M + i) * K + k,
     (t, k, j) => (tb[t] * K + k) * N + j,

@@ -3,17 +3,10 @@ import type { AffineLayer, LayeredNet } from '../../src/network/layered.js';
 
 export type Rng = () => number;
 
-/** mulberry32: seeded PRNG, uniform in [0, 1). */
-export function makeRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG, uniform in [0, 1): the verifier's own (src/attack/rng.ts). */
+import { mulberry32 as makeRng } from '../../src/attack/rng.js';
+
+export { makeRng };
 
 /** Standard normal (Box-Muller). */
 export function normal(rng: Rng): number {

@@ -1,17 +1,10 @@
 /** Small hand-made and seeded random LayeredNets for the LP / MIP tests. */
 import type { AffineLayer, LayeredNet } from '../../src/network/layered.js';
 
-/** mulberry32: tiny seeded PRNG, uniform in [0, 1). */
-export function tinyRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG, uniform in [0, 1): the verifier's own (src/attack/rng.ts). */
+import { mulberry32 as tinyRng } from '../../src/attack/rng.js';
+
+export { tinyRng };
 
 /** Standard normal from a uniform source (Box-Muller). */
 export function gaussian(rng: () => number): number {

@@ -1,0 +1,229 @@
+/**
+ * beta-CROWN (Wang et al. 2021): alpha-CROWN plus Lagrange multipliers for
+ * the ReLU split constraints of branch and bound.
+ *
+ * A domain's split s_j = +1 / -1 on neuron j of hidden layer k is the
+ * constraint s_j * xhat_{k,j} >= 0. CROWN and alpha-CROWN only use it to
+ * clamp the neuron's pre-activation bounds; the constraint never restricts
+ * the input, so bounds improve little with depth. With beta_j >= 0,
+ *
+ *   LB(alpha, beta) = min_x [ g(x) - sum_j beta_j s_j xhat_j(x) ]   (over the relaxation)
+ *
+ * is a valid lower bound of g on the split sub-domain for every alpha in
+ * [0,1] and beta >= 0 (weak duality: the subtracted terms are >= 0 there).
+ * In the backward pass this adds -beta_j s_j to the coefficient Omega_j on
+ * xhat_j of each split neuron (after the relaxation of x_k, before crossing
+ * W_k backward); the constant picks up -beta_j s_j b_j.
+ *
+ * Gradient (envelope theorem, as for alpha): the bound is the linear
+ * function of the chosen relaxation evaluated at the concretising input x0*,
+ * so dLB/dbeta_j = -s_j * xhat~_j, xhat~ being the chosen relaxation's
+ * pre-activation at x0* (computed by the same forward pass as alpha's slope
+ * gradients). alpha and beta are optimised jointly by projected Adam
+ * (beta >= 0) from beta = 0, so the first iterate is CROWN's bound; every
+ * iterate is valid and the best per row is kept.
+ *
+ * Parametrisation: one beta per (output-pass row, split neuron), like alpha.
+ * Intermediate bounds are CROWN's (no beta there). The `linear` bounds of the
+ * result include the beta terms: A_r·x + c_r <= g_r(x) only at inputs x that
+ * satisfy the domain's splits (and lie in its box).
+ */
+import type { LayeredNet } from '../network/layered.js';
+import { matmul } from '../tensor/matmul.js';
+import { optimiseSlopes, projectedAdamStep, type AlphaOptions, type SlopeLoopExtension } from './alpha.js';
+import { CHUNK_ELEMS, concretize, crownPass, type BackwardResult, type CrownState, type LayerRelax } from './crown.js';
+import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
+
+export interface BetaOptions extends AlphaOptions {
+  /** Initial learning rate of the split multipliers (default 0.05); decays like alpha's. */
+  readonly betaLr?: number;
+}
+
+/**
+ * Split multipliers of the output pass: per hidden layer, sb[k] (R x n_k)
+ * holds s_j * beta_j for split neurons (0 elsewhere), and the flat indices
+ * r*n_k + j of the split (row, neuron) pairs with their signs.
+ */
+interface SplitMultipliers {
+  readonly sb: (Float64Array | undefined)[];
+  readonly beta: (Float64Array | undefined)[];
+  readonly idx: Int32Array[];
+  readonly sign: Int8Array[];
+  readonly count: number;
+}
+
+/** beta = 0 multipliers for the split neurons of every output-pass row (identity neurons ignore splits). */
+function splitMultipliers(net: LayeredNet, batch: DomainBatch, rowDomain: Int32Array): SplitMultipliers {
+  const H = net.layers.length - 1;
+  const R = rowDomain.length;
+  const sb: (Float64Array | undefined)[] = [];
+  const beta: (Float64Array | undefined)[] = [];
+  const idx: Int32Array[] = [];
+  const sign: Int8Array[] = [];
+  let count = 0;
+  for (let k = 0; k < H; k++) {
+    const n = net.layers[k].outDim;
+    const id = net.layers[k].identity;
+    const sp = batch.splits?.[k];
+    let cnt = 0;
+    if (sp) {
+      for (let r = 0; r < R; r++) {
+        const boff = rowDomain[r] * n;
+        for (let j = 0; j < n; j++) if (sp[boff + j] !== 0 && !(id && id[j])) cnt++;
+      }
+    }
+    const ix = new Int32Array(cnt);
+    const sg = new Int8Array(cnt);
+    if (sp && cnt > 0) {
+      for (let r = 0, q = 0; r < R; r++) {
+        const boff = rowDomain[r] * n;
+        for (let j = 0; j < n; j++) {
+          const s = sp[boff + j];
+          if (s !== 0 && !(id && id[j])) {
+            ix[q] = r * n + j;
+            sg[q++] = s > 0 ? 1 : -1;
+          }
+        }
+      }
+    }
+    idx.push(ix);
+    sign.push(sg);
+    sb.push(cnt > 0 ? new Float64Array(R * n) : undefined);
+    beta.push(cnt > 0 ? new Float64Array(R * n) : undefined);
+    count += cnt;
+  }
+  return { sb, beta, idx, sign, count };
+}
+
+/**
+ * backwardPass (crown.ts) of rows on x_from with per-row slopes `rowAlpha`
+ * and split terms: at every layer k <= from, Omega_k -= sb[k] (row-wise),
+ * c += -sb[k]·b_k. Keeps the lambdas (coefficients on x_k before the
+ * relaxation) like backwardPass with keepLambdas. With sb = 0 it computes
+ * exactly what backwardPass computes.
+ */
+export async function betaBackwardPass(
+  net: LayeredNet,
+  relax: readonly LayerRelax[],
+  from: number,
+  Lam: Float64Array,
+  c0: Float64Array,
+  rowDomain: Int32Array,
+  inLower: Float64Array,
+  inUpper: Float64Array,
+  rowAlpha: readonly Float64Array[],
+  sb: readonly (Float64Array | undefined)[],
+  lambdaBuffers?: readonly Float64Array[],
+): Promise<BackwardResult> {
+  const R = rowDomain.length;
+  const n0 = net.inputDim;
+  const nFrom = from >= 0 ? net.layers[from].outDim : n0;
+  let maxW = n0;
+  for (let k = 0; k <= from; k++) maxW = Math.max(maxW, net.layers[k].outDim);
+  const chunk = Math.max(64, Math.floor(CHUNK_ELEMS / maxW));
+  const c = Float64Array.from(c0);
+  const lb = new Float64Array(R);
+  const A = new Float64Array(R * n0);
+  const lambdas: Float64Array[] = [];
+  for (let k = 0; k <= from; k++) {
+    const buf = lambdaBuffers?.[k];
+    lambdas[k] = buf && buf.length === R * net.layers[k].outDim ? buf : new Float64Array(R * net.layers[k].outDim);
+  }
+  const scratch = new Float64Array(Math.min(R, chunk) * maxW);
+  for (let r0 = 0; r0 < R; r0 += chunk) {
+    const r1 = Math.min(R, r0 + chunk);
+    const rc = r1 - r0;
+    const rd = rowDomain.subarray(r0, r1);
+    let L = Lam.subarray(r0 * nFrom, r1 * nFrom);
+    for (let k = from; k >= 0; k--) {
+      const layer = net.layers[k];
+      const n = layer.outDim;
+      const { upSlope, upIntercept } = relax[k];
+      const bias = layer.b;
+      lambdas[k].set(L, r0 * n);
+      const al = rowAlpha[k];
+      const s = sb[k];
+      const Om = scratch.subarray(0, rc * n);
+      // Relaxation as relaxRows in crown.ts (lower line with the row's slope
+      // where lambda >= 0, upper line otherwise), then the split terms.
+      for (let r = 0; r < rc; r++) {
+        const off = r * n;
+        const goff = (r0 + r) * n;
+        const boff = rd[r] * n;
+        let acc = 0;
+        for (let j = 0; j < n; j++) {
+          const lam = L[off + j];
+          const bj = boff + j;
+          const pos = +(lam >= 0) * lam;
+          const neg = lam - pos;
+          let om = pos * al[goff + j] + neg * upSlope[bj];
+          if (s) om -= s[goff + j];
+          acc += neg * upIntercept[bj] + om * bias[j];
+          Om[off + j] = om;
+        }
+        c[r0 + r] += acc;
+      }
+      L = await matmul(Om, layer.W, rc, n, layer.inDim);
+    }
+    concretize(L, c.subarray(r0, r1), rc, n0, rd, inLower, inUpper, lb.subarray(r0, r1));
+    A.set(L, r0 * n0);
+  }
+  return { A, c, lb, lambdas };
+}
+
+/** The beta loop extension of optimiseSlopes for one CROWN state. */
+function betaExtension(
+  net: LayeredNet,
+  batch: DomainBatch,
+  st: CrownState,
+  options: BetaOptions,
+): SlopeLoopExtension {
+  const H = net.layers.length - 1;
+  const rowDomain = st.outRowDomain;
+  const mult = splitMultipliers(net, batch, rowDomain);
+  const beta1 = options.beta1 ?? 0.9;
+  const beta2 = options.beta2 ?? 0.999;
+  const decay = options.lrDecay ?? 0.98;
+  let lr = options.betaLr ?? 0.05;
+  const grad = mult.beta.map((b) => (b ? new Float64Array(b.length) : undefined));
+  const mAdam = mult.beta.map((b) => (b ? new Float64Array(b.length) : undefined));
+  const vAdam = mult.beta.map((b) => (b ? new Float64Array(b.length) : undefined));
+  return {
+    active: mult.count > 0,
+    backward: (rowAlpha, lambdaBuffers) =>
+      betaBackwardPass(net, st.relax, H - 1, st.outLam, st.outC0, rowDomain, batch.lower, batch.upper, rowAlpha, mult.sb, lambdaBuffers),
+    step(pre, it) {
+      const bc1 = 1 - Math.pow(beta1, it);
+      const bc2 = 1 - Math.pow(beta2, it);
+      for (let k = 0; k < H; k++) {
+        const b = mult.beta[k];
+        if (!b) continue;
+        const ix = mult.idx[k];
+        const sg = mult.sign[k];
+        const g = grad[k]!;
+        const z = pre[k];
+        // dLB/dbeta_j = -s_j * xhat~_j.
+        for (let q = 0; q < ix.length; q++) g[ix[q]] = -sg[q] * z[ix[q]];
+        projectedAdamStep(b, g, mAdam[k]!, vAdam[k]!, ix, lr, beta1, beta2, bc1, bc2, 0, Infinity);
+        const s = mult.sb[k]!;
+        for (let q = 0; q < ix.length; q++) s[ix[q]] = sg[q] * b[ix[q]];
+      }
+      lr *= decay;
+    },
+  };
+}
+
+/**
+ * alpha-beta-CROWN bounder: alpha-CROWN's slopes and the split multipliers
+ * optimised jointly on the output rows (default 20 iterations). Without
+ * splits it computes exactly alpha-CROWN's bounds.
+ */
+export function alphaBetaCrown(options: BetaOptions = {}): Bounder {
+  return {
+    name: 'beta',
+    async bound(net: LayeredNet, batch: DomainBatch, bopts?: BoundOptions): Promise<BoundResult> {
+      const st = await crownPass(net, batch, options);
+      return optimiseSlopes(net, batch, st, options, bopts, betaExtension(net, batch, st, options));
+    },
+  };
+}
