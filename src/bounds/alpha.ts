@@ -125,8 +125,17 @@ export function projectedAdamStep(
  * ascent step from the forward evaluation of the chosen relaxations.
  */
 export interface SlopeLoopExtension {
-  /** True when there is something to optimise even with no ambiguous neuron. */
+  /**
+   * True when there are extra parameters: the loop then runs `warmup` more
+   * iterations. Inactive extensions leave the loop exactly alpha-CROWN's.
+   */
   readonly active: boolean;
+  /**
+   * Iterations with the extra parameters held at their initial value before
+   * they start moving (alpha alone; with warmup = alpha's iteration count the
+   * first `warmup` iterates are alpha-CROWN's, so the result is never worse).
+   */
+  readonly warmup: number;
   /**
    * Backward pass of the output rows with per-row slopes `rowAlpha`, keeping
    * the lambdas (into `lambdaBuffers` when given). Must equal backwardPass
@@ -134,8 +143,9 @@ export interface SlopeLoopExtension {
    */
   backward(rowAlpha: Float64Array[], lambdaBuffers: Float64Array[] | undefined): Promise<BackwardResult>;
   /**
-   * Ascent step of iteration `it` (1-based) given xhat~_k (R x n_k per hidden
-   * layer, the chosen relaxation's pre-activations at the concretising input).
+   * Ascent step number `it` (1-based, counted from the end of the warmup)
+   * given xhat~_k (R x n_k per hidden layer, the chosen relaxation's
+   * pre-activations at the concretising input).
    */
   step(pre: readonly Float64Array[], it: number): void;
 }
@@ -153,7 +163,7 @@ export async function optimiseSlopes(
   bopts?: BoundOptions,
   ext?: SlopeLoopExtension,
 ): Promise<BoundResult> {
-  const iterations = options.iterations ?? 20;
+  const iterations = (options.iterations ?? 20) + (ext?.active ? ext.warmup : 0);
   const lr0 = options.lr ?? 0.1;
   const decay = options.lrDecay ?? 0.98;
   const beta1 = options.beta1 ?? 0.9;
@@ -212,6 +222,8 @@ export async function optimiseSlopes(
   const x0 = new Float64Array(R * n0);
   let lr = lr0;
   let lambdaBuffers: Float64Array[] | undefined;
+  // The extra parameters' first step follows the evaluation of iterate `extFirst`.
+  const extFirst = Math.max(1, ext?.warmup ?? 0);
   for (let it = 1; it <= iterations; it++) {
     if (performance.now() > deadline) break;
     const bw = ext
@@ -242,7 +254,7 @@ export async function optimiseSlopes(
     const bc1 = 1 - Math.pow(beta1, it);
     const bc2 = 1 - Math.pow(beta2, it);
     for (let k = 0; k < H; k++) projectedAdamStep(alpha[k], grad[k], mAdam[k], vAdam[k], ambIdx[k], lr, beta1, beta2, bc1, bc2, 0, 1);
-    if (ext && pre) ext.step(pre, it);
+    if (ext && pre && it >= extFirst) ext.step(pre, it - extFirst + 1);
     lr *= decay;
   }
 

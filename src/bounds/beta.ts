@@ -35,8 +35,14 @@ import { CHUNK_ELEMS, concretize, crownPass, type BackwardResult, type CrownStat
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
 export interface BetaOptions extends AlphaOptions {
-  /** Initial learning rate of the split multipliers (default 0.05); decays like alpha's. */
+  /** Initial learning rate of the split multipliers (default 0.1); decays like alpha's. */
   readonly betaLr?: number;
+  /**
+   * alpha-only iterations before the joint alpha-beta phase of `iterations`
+   * (default: alpha-CROWN's 20, so the bound is never below alpha-CROWN's
+   * with default options; 0 = joint from the start, cheaper).
+   */
+  readonly alphaIterations?: number;
 }
 
 /**
@@ -184,12 +190,13 @@ function betaExtension(
   const beta1 = options.beta1 ?? 0.9;
   const beta2 = options.beta2 ?? 0.999;
   const decay = options.lrDecay ?? 0.98;
-  let lr = options.betaLr ?? 0.05;
+  let lr = options.betaLr ?? 0.1;
   const grad = mult.beta.map((b) => (b ? new Float64Array(b.length) : undefined));
   const mAdam = mult.beta.map((b) => (b ? new Float64Array(b.length) : undefined));
   const vAdam = mult.beta.map((b) => (b ? new Float64Array(b.length) : undefined));
   return {
     active: mult.count > 0,
+    warmup: options.alphaIterations ?? 20,
     backward: (rowAlpha, lambdaBuffers) =>
       betaBackwardPass(net, st.relax, H - 1, st.outLam, st.outC0, rowDomain, batch.lower, batch.upper, rowAlpha, mult.sb, lambdaBuffers),
     step(pre, it) {

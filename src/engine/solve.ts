@@ -8,7 +8,7 @@ import { hiddenSizes } from '../network/layered.js';
 import { SOUNDNESS_MARGIN } from '../problem/margin.js';
 import { disjunctLowerBounds, type CanonicalBox, type CanonicalProblem } from '../problem/types.js';
 import type { Outcome } from '../report/verdict.js';
-import { INPUT_SPLIT_MAX_DIM, type EngineOptions } from './options.js';
+import { INPUT_SPLIT_MAX_DIM, resolveBounders, type EngineOptions } from './options.js';
 
 /**
  * Resolve a canonical problem: attacks on every box first (cheap sat), then
@@ -41,12 +41,11 @@ export async function solveProblem(
     if (performance.now() > options.deadline) return { verdict: 'timeout' };
   }
 
-  const bounder = bounderByName(options.bounder);
-  if (options.mode === 'incomplete') return incomplete(boxes, bounder, log);
+  if (options.mode === 'incomplete') return incomplete(boxes, bounderByName(resolveBounders(options, 'none').bounder), log);
 
   let timedOut = false;
   for (const box of boxes) {
-    const result = await searchBox(box, bounder, check(box.index), options, log);
+    const result = await searchBox(box, check(box.index), options, log);
     log.info({ box: box.index, result: result.kind, ...result.stats }, 'branch and bound');
     if (result.kind === 'sat') return { verdict: 'sat', counterexample: result.counterexample };
     if (result.kind === 'timeout') timedOut = true;
@@ -70,7 +69,6 @@ async function incomplete(boxes: readonly CanonicalBox[], bounder: Bounder, log:
 
 function searchBox(
   box: CanonicalBox,
-  bounder: Bounder,
   check: CandidateCheck,
   options: EngineOptions,
   log: Logger,
@@ -85,10 +83,12 @@ function searchBox(
   const perDomain = 8 * (2 * n0 + rows * n0 + rows) + (branching === 'relu' ? neurons * 17 : 0) + 200;
   const maxDomains = Math.max(1000, Math.floor((options.memoryMb * 2 ** 20) / perDomain));
   const batchSize = options.batchSize || (branching === 'input' ? 256 : Math.max(8, Math.min(128, Math.floor(20000 / Math.max(1, neurons)) * 8)));
+  const { bounder, tight } = resolveBounders(options, branching);
+  log.info({ box: box.index, branching, bounder, tight: tight ?? 'none', batchSize }, 'branch and bound starts');
   let lastLog = 0;
   return branchAndBound(box, {
-    bounder,
-    tightBounder: options.tightBounder === 'none' ? undefined : bounderByName(options.tightBounder),
+    bounder: bounderByName(bounder),
+    tightBounder: tight ? bounderByName(tight) : undefined,
     branching,
     batchSize,
     deadline: options.deadline,
