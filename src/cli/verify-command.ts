@@ -17,6 +17,7 @@ export interface VerifyFlags {
   branching: string;
   batch: number;
   memory: number;
+  threads: number;
   logLevel: string;
   logFile?: string;
 }
@@ -30,6 +31,7 @@ export function engineOptionsFromFlags(f: VerifyFlags): Omit<EngineOptions, 'dea
   if (!Number.isFinite(f.seed)) throw new UsageError('--seed must be an integer');
   if (!(f.batch >= 0)) throw new UsageError('--batch must be a non-negative integer');
   if (!(f.memory > 0)) throw new UsageError('--memory must be a positive number of MiB');
+  if (!(f.threads >= 1 && f.threads <= 64)) throw new UsageError('--threads must be between 1 and 64');
   return {
     ...DEFAULT_ENGINE_OPTIONS,
     seed: f.seed,
@@ -39,6 +41,7 @@ export function engineOptionsFromFlags(f: VerifyFlags): Omit<EngineOptions, 'dea
     branching: oneOf('branching', f.branching, ['auto', 'input', 'relu'] as const),
     batchSize: Math.floor(f.batch),
     memoryMb: f.memory,
+    threads: Math.floor(f.threads),
   };
 }
 

@@ -19,6 +19,8 @@ export interface EngineOptions {
   readonly batchSize: number;
   /** Memory budget for open domains, in MiB. */
   readonly memoryMb: number;
+  /** Threads that bound slices of each branch-and-bound batch (1 = the solver thread alone). */
+  readonly threads: number;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'deadline'> = {
@@ -29,6 +31,7 @@ export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'deadline'> = {
   branching: 'auto',
   batchSize: 0,
   memoryMb: 6144,
+  threads: 1,
 };
 
 /** Input splitting pays off only when the input has few dimensions (ACAS Xu has 5). */

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { pgdAttack } from '../attack/pgd.js';
 import { screenCandidates, type CandidateCheck } from '../attack/screen.js';
 import { branchAndBound, type BabOutcome, type Branching } from '../bab/search.js';
-import { bounderByName } from '../bounds/index.js';
+import { bounderByName, type BounderName } from '../bounds/index.js';
+import { pooledBounder } from '../bounds/pool.js';
 import type { Bounder } from '../bounds/types.js';
 import { hiddenSizes } from '../network/layered.js';
 import { SOUNDNESS_MARGIN } from '../problem/margin.js';
@@ -67,7 +68,7 @@ async function incomplete(boxes: readonly CanonicalBox[], bounder: Bounder, log:
   return { verdict: 'unsat' };
 }
 
-function searchBox(
+async function searchBox(
   box: CanonicalBox,
   check: CandidateCheck,
   options: EngineOptions,
@@ -86,21 +87,32 @@ function searchBox(
   const { bounder, tight } = resolveBounders(options, branching);
   log.info({ box: box.index, branching, bounder, tight: tight ?? 'none', batchSize }, 'branch and bound starts');
   let lastLog = 0;
-  return branchAndBound(box, {
-    bounder: bounderByName(bounder),
-    tightBounder: tight ? bounderByName(tight) : undefined,
-    branching,
-    batchSize,
-    deadline: options.deadline,
-    maxDomains,
-    margin: SOUNDNESS_MARGIN,
-    check,
-    onProgress: (p) => {
-      const now = performance.now();
-      if (now - lastLog > 2000) {
-        lastLog = now;
-        log.debug({ box: box.index, ...p }, 'bab progress');
-      }
-    },
-  });
+  const pools: ReturnType<typeof pooledBounder>[] = [];
+  const make = (name: BounderName): Bounder => {
+    if (options.threads <= 1) return bounderByName(name);
+    const pool = pooledBounder(name, options.threads);
+    pools.push(pool);
+    return pool;
+  };
+  try {
+    return await branchAndBound(box, {
+      bounder: make(bounder),
+      tightBounder: tight ? make(tight) : undefined,
+      branching,
+      batchSize,
+      deadline: options.deadline,
+      maxDomains,
+      margin: SOUNDNESS_MARGIN,
+      check,
+      onProgress: (p) => {
+        const now = performance.now();
+        if (now - lastLog > 2000) {
+          lastLog = now;
+          log.debug({ box: box.index, ...p }, 'bab progress');
+        }
+      },
+    });
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
+  }
 }

@@ -1,0 +1,30 @@
+/** Worker side of pool.ts: keeps the networks it was sent and bounds slices of batches. */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { LayeredNet } from '../network/layered.js';
+import { bounderByName, type BounderName } from './index.js';
+import type { DomainBatch } from './types.js';
+
+const bounder = bounderByName((workerData as { bounder: BounderName }).bounder);
+const nets = new Map<number, LayeredNet>();
+
+type Message =
+  | { type: 'net'; netId: number; net: LayeredNet }
+  | { type: 'bound'; job: number; netId: number; batch: DomainBatch; deadlineEpochMs?: number };
+
+parentPort!.on('message', (m: Message) => {
+  if (m.type === 'net') {
+    nets.set(m.netId, m.net);
+    return;
+  }
+  const net = nets.get(m.netId)!;
+  const deadline = m.deadlineEpochMs === undefined ? undefined : performance.now() + (m.deadlineEpochMs - Date.now());
+  bounder.bound(net, m.batch, { deadline }).then(
+    (result) => {
+      const transfer = [result.rowLower, ...result.preLower, ...result.preUpper, ...(result.linear ? [result.linear.A, result.linear.c] : [])]
+        .map((a) => a.buffer as ArrayBuffer)
+        .filter((b, i, all) => all.indexOf(b) === i);
+      parentPort!.postMessage({ job: m.job, result }, transfer);
+    },
+    (e: unknown) => parentPort!.postMessage({ job: m.job, error: e instanceof Error ? e.message : String(e) }),
+  );
+});

@@ -1,0 +1,136 @@
+/**
+ * Bound one batch on several threads: the batch's domains are cut into
+ * contiguous slices, each bounded by the same bounder in a worker thread,
+ * and the results stitched back together. TypeScript loops run on one core
+ * per thread, so this is how branch and bound uses both cores of the
+ * machine (onnxruntime's own threads only help the products).
+ *
+ * Networks are sent to each worker once (by identity) and kept there.
+ */
+import { Worker } from 'node:worker_threads';
+import type { LayeredNet } from '../network/layered.js';
+import { bounderByName, type BounderName } from './index.js';
+import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
+
+/** Below this many domains per slice, threads cost more than they save. */
+const MIN_SLICE = 32;
+
+interface Pending {
+  resolve: (r: BoundResult) => void;
+  reject: (e: Error) => void;
+}
+
+class BoundWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private readonly sentNets = new WeakSet<LayeredNet>();
+  private readonly netIds = new WeakMap<LayeredNet, number>();
+  private nextJob = 0;
+  private nextNet = 0;
+
+  constructor(bounder: BounderName) {
+    this.worker = new Worker(new URL('./pool-worker.js', import.meta.url), { workerData: { bounder } });
+    this.worker.unref();
+    this.worker.on('message', (m: { job: number; result?: BoundResult; error?: string }) => {
+      const p = this.pending.get(m.job);
+      if (!p) return;
+      this.pending.delete(m.job);
+      if (m.result) p.resolve(m.result);
+      else p.reject(new Error(`bound worker: ${m.error}`));
+    });
+    this.worker.on('error', (e) => {
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    });
+  }
+
+  bound(net: LayeredNet, batch: DomainBatch, deadlineEpochMs: number | undefined): Promise<BoundResult> {
+    let netId = this.netIds.get(net);
+    if (netId === undefined) {
+      netId = this.nextNet++;
+      this.netIds.set(net, netId);
+    }
+    if (!this.sentNets.has(net)) {
+      this.worker.postMessage({ type: 'net', netId, net });
+      this.sentNets.add(net);
+    }
+    const job = this.nextJob++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(job, { resolve, reject });
+      this.worker.postMessage({ type: 'bound', job, netId, batch, deadlineEpochMs });
+    });
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+function sliceBatch(net: LayeredNet, batch: DomainBatch, b0: number, b1: number): DomainBatch {
+  const n0 = net.inputDim;
+  const per = (arrs: readonly Float64Array[] | undefined) =>
+    arrs?.map((a, k) => a.slice(b0 * net.layers[k].outDim, b1 * net.layers[k].outDim));
+  return {
+    size: b1 - b0,
+    lower: batch.lower.slice(b0 * n0, b1 * n0),
+    upper: batch.upper.slice(b0 * n0, b1 * n0),
+    splits: batch.splits?.map((s, k) => s.slice(b0 * net.layers[k].outDim, b1 * net.layers[k].outDim)),
+    preLower: per(batch.preLower),
+    preUpper: per(batch.preUpper),
+  };
+}
+
+function concat(parts: Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function stitch(parts: BoundResult[]): BoundResult {
+  const hidden = parts[0].preLower.length;
+  const layers = (pick: (r: BoundResult) => Float64Array[]) =>
+    Array.from({ length: hidden }, (_, k) => concat(parts.map((p) => pick(p)[k])));
+  const withLinear = parts.every((p) => p.linear);
+  return {
+    rowLower: concat(parts.map((p) => p.rowLower)),
+    preLower: layers((p) => p.preLower),
+    preUpper: layers((p) => p.preUpper),
+    linear: withLinear
+      ? { A: concat(parts.map((p) => p.linear!.A as Float64Array)), c: concat(parts.map((p) => p.linear!.c as Float64Array)) }
+      : undefined,
+  };
+}
+
+/**
+ * A bounder that spreads each batch over `threads` worker threads (each
+ * with the named bounder). Small batches run on the calling thread.
+ */
+export function pooledBounder(name: BounderName, threads: number): Bounder & { close(): Promise<void> } {
+  const local = bounderByName(name);
+  let workers: BoundWorker[] | undefined;
+  return {
+    name: `${name}x${threads}`,
+    async bound(net: LayeredNet, batch: DomainBatch, options?: BoundOptions): Promise<BoundResult> {
+      const slices = Math.min(threads, Math.floor(batch.size / MIN_SLICE));
+      if (slices < 2) return local.bound(net, batch, options);
+      workers ??= Array.from({ length: threads }, () => new BoundWorker(name));
+      const deadlineEpochMs = options?.deadline === undefined ? undefined : Date.now() + (options.deadline - performance.now());
+      const per = Math.ceil(batch.size / slices);
+      const jobs: Promise<BoundResult>[] = [];
+      for (let s = 0; s < slices; s++) {
+        const b0 = s * per;
+        const b1 = Math.min(batch.size, b0 + per);
+        jobs.push(workers[s].bound(net, sliceBatch(net, batch, b0, b1), deadlineEpochMs));
+      }
+      return stitch(await Promise.all(jobs));
+    },
+    async close() {
+      if (workers) await Promise.all(workers.map((w) => w.terminate()));
+      workers = undefined;
+    },
+  };
+}

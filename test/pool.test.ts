@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bounderByName } from '../src/bounds/index.js';
+import { pooledBounder } from '../src/bounds/pool.js';
+import { makeRng, randomBox, randomNet } from './helpers/random-net.js';
+
+test('a batch bounded on two threads gives the bounds of one thread', async () => {
+  const rng = makeRng(5);
+  const net = randomNet(rng, [5, 20, 20, 3]);
+  const B = 100;
+  const lower = new Float64Array(B * 5);
+  const upper = new Float64Array(B * 5);
+  for (let b = 0; b < B; b++) {
+    const box = randomBox(rng, 5, 0.5);
+    lower.set(box.lower, b * 5);
+    upper.set(box.upper, b * 5);
+  }
+  for (const name of ['crown', 'symbolic'] as const) {
+    const pool = pooledBounder(name, 2);
+    try {
+      const one = await bounderByName(name).bound(net, { size: B, lower, upper });
+      const two = await pool.bound(net, { size: B, lower, upper });
+      assert.equal(two.rowLower.length, one.rowLower.length);
+      one.rowLower.forEach((v, i) => assert.ok(Math.abs(v - two.rowLower[i]) <= 1e-9 * (1 + Math.abs(v)), `${name} row ${i}`));
+      one.preLower.forEach((a, k) => a.forEach((v, i) => assert.ok(Math.abs(v - two.preLower[k][i]) <= 1e-9 * (1 + Math.abs(v)))));
+      assert.equal(two.linear?.A.length, one.linear?.A.length);
+    } finally {
+      await pool.close();
+    }
+  }
+});
