@@ -54,6 +54,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   const rows = net.outputDim;
   const hidden = net.layers.length - 1;
   const reluMode = options.branching === 'relu';
+  const hiddenSizes = net.layers.slice(0, -1).map((l) => l.outDim);
   const rootWidth = new Float64Array(n0);
   for (let i = 0; i < n0; i++) rootWidth[i] = box.upper[i] - box.lower[i];
   const policy = new StratifiedPolicy(options.stratified);
@@ -74,7 +75,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
 
   /** Bound would-be domains in one call; per child: its open disjuncts and lower bound. */
   const boundChildren = async (children: ChildSpec[], bounder: Bounder) => {
-    const res: BoundResult = await bounder.bound(net, makeBatch(children, n0, hidden, reluMode), { deadline: options.deadline });
+    const res: BoundResult = await bounder.bound(net, makeBatch(children, n0, hiddenSizes), { deadline: options.deadline });
     bounded += children.length;
     const status = children.map((child, c) => openDisjuncts(res.rowLower, c * rows, box.rowGroup, child.open, options.margin));
     return { res, status };
@@ -98,8 +99,10 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
         lower: child.lower,
         upper: child.upper,
         splits: child.splits,
-        preLower: reluMode ? res.preLower.map((a, k) => a.slice(c * net.layers[k].outDim, (c + 1) * net.layers[k].outDim)) : null,
-        preUpper: reluMode ? res.preUpper.map((a, k) => a.slice(c * net.layers[k].outDim, (c + 1) * net.layers[k].outDim)) : null,
+        // Kept in both modes: a child's box lies inside its parent's, so the
+        // parent's pre-activation bounds hold for it and tighten its own.
+        preLower: res.preLower.map((a, k) => a.slice(c * hiddenSizes[k], (c + 1) * hiddenSizes[k])),
+        preUpper: res.preUpper.map((a, k) => a.slice(c * hiddenSizes[k], (c + 1) * hiddenSizes[k])),
         open: st.open,
         lb: st.lb,
         depth: child.depth,
@@ -201,8 +204,8 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
           leftUpper[dim] = mid;
           const rightLower = p.lower.slice();
           rightLower[dim] = mid;
-          children.push({ ...inherit(p), lower: p.lower, upper: leftUpper, splits: null, preLower: null, preUpper: null });
-          children.push({ ...inherit(p), lower: rightLower, upper: p.upper, splits: null, preLower: null, preUpper: null });
+          children.push({ ...inherit(p), lower: p.lower, upper: leftUpper, splits: null, preLower: p.preLower, preUpper: p.preUpper });
+          children.push({ ...inherit(p), lower: rightLower, upper: p.upper, splits: null, preLower: p.preLower, preUpper: p.preUpper });
           trials.push({ parent: pi, dim, score });
         }
       }
@@ -269,7 +272,7 @@ function stack(perDomain: Float64Array[][], net: CanonicalBox['net'], hidden: nu
   return out;
 }
 
-function makeBatch(children: ChildSpec[], n0: number, hidden: number, reluMode: boolean): DomainBatch {
+function makeBatch(children: ChildSpec[], n0: number, sizes: readonly number[]): DomainBatch {
   const B = children.length;
   const lower = new Float64Array(B * n0);
   const upper = new Float64Array(B * n0);
@@ -277,20 +280,20 @@ function makeBatch(children: ChildSpec[], n0: number, hidden: number, reluMode: 
     lower.set(c.lower, b * n0);
     upper.set(c.upper, b * n0);
   });
-  if (!reluMode) return { size: B, lower, upper };
-  const sizes = children[0].splits!.map((s) => s.length);
-  const splits = sizes.map((n, k) => {
-    const a = new Int8Array(B * n);
-    children.forEach((c, b) => a.set(c.splits![k], b * n));
-    return a;
-  });
-  const withPre = children.every((c) => c.preLower && c.preUpper);
-  if (!withPre) return { size: B, lower, upper, splits };
-  const pre = (pick: (c: ChildSpec) => Float64Array[]) =>
-    sizes.slice(0, hidden).map((n, k) => {
-      const a = new Float64Array(B * n);
+  const stackLayers = <T extends Int8Array | Float64Array>(make: (n: number) => T, pick: (c: ChildSpec) => readonly T[]) =>
+    sizes.map((n, k) => {
+      const a = make(B * n);
       children.forEach((c, b) => a.set(pick(c)[k], b * n));
       return a;
     });
-  return { size: B, lower, upper, splits, preLower: pre((c) => c.preLower!), preUpper: pre((c) => c.preUpper!) };
+  const splits = children.every((c) => c.splits) ? stackLayers((n) => new Int8Array(n), (c) => c.splits!) : undefined;
+  if (!children.every((c) => c.preLower && c.preUpper)) return { size: B, lower, upper, splits };
+  return {
+    size: B,
+    lower,
+    upper,
+    splits,
+    preLower: stackLayers((n) => new Float64Array(n), (c) => c.preLower!),
+    preUpper: stackLayers((n) => new Float64Array(n), (c) => c.preUpper!),
+  };
 }

@@ -79,9 +79,9 @@ async function searchBox(
   const hidden = hiddenSizes(box.net);
   const neurons = hidden.reduce((a, b) => a + b, 0);
   const rows = box.net.outputDim;
-  // Bytes kept per open domain: box, linear bound, row bounds, and in ReLU
-  // mode the split signs and pre-activation bounds.
-  const perDomain = 8 * (2 * n0 + rows * n0 + rows) + (branching === 'relu' ? neurons * 17 : 0) + 200;
+  // Bytes kept per open domain: box, linear bound, row bounds, pre-activation
+  // bounds, and in ReLU mode the split signs.
+  const perDomain = 8 * (2 * n0 + rows * n0 + rows) + neurons * 16 + (branching === 'relu' ? neurons : 0) + 200;
   const maxDomains = Math.max(1000, Math.floor((options.memoryMb * 2 ** 20) / perDomain));
   const batchSize = options.batchSize || (branching === 'input' ? 256 : Math.max(8, Math.min(128, Math.floor(20000 / Math.max(1, neurons)) * 8)));
   const { bounder, tight } = resolveBounders(options, branching);
