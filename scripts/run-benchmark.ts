@@ -93,8 +93,33 @@ for (const [k, inst] of selected.entries()) {
   console.log(`[${k + 1}/${selected.length}] ${inst.onnx} ${inst.vnnlib}: ${verdict} (expected ${exp || '?'}) ${seconds.toFixed(2)}s${wrong ? ' WRONG' : ''}${errLine}`);
 }
 
-const sorted = [...tally.solvedSeconds].sort((a, b) => a - b);
-const median = sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : NaN;
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : NaN;
+};
+
+/** The VNN-COMP tools of peers.csv on the same instances: correct answers, median and total time. */
+function peerRows(): string[] {
+  const file = join(dir, 'peers.csv');
+  if (!existsSync(file)) return [];
+  const text = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => !l.startsWith('#'))
+    .join('\n');
+  const rows = parse(text, { columns: true, skipEmptyLines: true }) as Record<string, string>[];
+  const keys = new Set(selected.map((i) => `${i.onnx},${i.vnnlib}`));
+  const mine = rows.filter((r) => keys.has(`${r.onnx},${r.vnnlib}`));
+  const tools = Object.keys(rows[0] ?? {})
+    .filter((k) => k.endsWith('_result'))
+    .map((k) => k.slice(0, -'_result'.length));
+  return tools.map((t) => {
+    const ok = mine.filter((r) => (r.expected === 'sat' || r.expected === 'unsat') && r[`${t}_result`] === r.expected);
+    const times = ok.map((r) => Number(r[`${t}_time`]));
+    const total = mine.reduce((s, r) => s + (Number(r[`${t}_time`]) || 0), 0);
+    return `| ${t} | ${ok.length} | ${median(times).toFixed(2)} | ${total.toFixed(1)} |`;
+  });
+}
+const peers = peerRows();
 const summary = [
   `# ${name} (${date})`,
   '',
@@ -102,8 +127,19 @@ const summary = [
   '',
   '| instances | solved | sat | unsat | wrong | timeout | unknown | error | total time (s) | median solved time (s) |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  `| ${selected.length} | ${tally.solved} | ${tally.sat} | ${tally.unsat} | ${tally.wrong} | ${tally.timeout} | ${tally.unknown} | ${tally.error} | ${tally.seconds.toFixed(1)} | ${median.toFixed(2)} |`,
+  `| ${selected.length} | ${tally.solved} | ${tally.sat} | ${tally.unsat} | ${tally.wrong} | ${tally.timeout} | ${tally.unknown} | ${tally.error} | ${tally.seconds.toFixed(1)} | ${median(tally.solvedSeconds).toFixed(2)} |`,
   '',
+  ...(peers.length
+    ? [
+        'VNN-COMP tools on the same instances (peers.csv; their hardware, raw times):',
+        '',
+        '| tool | correct | median time of correct (s) | total time (s) |',
+        '| --- | --- | --- | --- |',
+        `| this run | ${tally.solved} | ${median(tally.solvedSeconds).toFixed(2)} | ${tally.seconds.toFixed(1)} |`,
+        ...peers,
+        '',
+      ]
+    : []),
   `Per-instance results: ${out}`,
   '',
 ].join('\n');
