@@ -5,46 +5,17 @@ import { alphaBetaCrown } from '../src/bounds/beta.js';
 import { alphaCrown } from '../src/bounds/alpha.js';
 import { bounderByName, crown } from '../src/bounds/index.js';
 import type { BoundResult, DomainBatch } from '../src/bounds/types.js';
-import { forwardPre, makeRng, randomBox, randomNet, sampleBox, sampleStats, satisfiesSplits, type Rng } from './helpers/random-net.js';
+import { forwardPre, makeRng, randomBox, randomNet, sampleBox, sampleStats, satisfiesSplits, type Rng, batchOf, domainSplits, randomCase as sharedRandomCase, type RandomCase } from './helpers/random-net.js';
 
 const SLACK = 1e-9;
 const SAMPLES = 5_000;
 
-interface Case {
-  net: LayeredNet;
-  boxes: { lower: Float64Array; upper: Float64Array }[];
-}
+type Case = RandomCase;
 
-function randomCase(seed: number): Case {
-  const rng = makeRng(seed);
-  const n0 = 3 + Math.floor(rng() * 4);
-  const nh = 2 + Math.floor(rng() * 2);
-  const dims = [n0];
-  for (let i = 0; i < nh; i++) dims.push(8 + Math.floor(rng() * 9));
-  dims.push(2 + Math.floor(rng() * 3));
-  const net = randomNet(rng, dims, { identityFraction: seed % 4 === 0 ? 0.2 : 0 });
-  const boxes = [];
-  for (let b = 0; b < 4; b++) boxes.push(randomBox(rng, n0, b === 0 ? 2 : 0.5 + rng()));
-  return { net, boxes };
-}
+const randomCase = (seed: number): Case => sharedRandomCase(seed, { widthSpread: 9, outputSpread: 3, identityEvery: 4, minBoxWidth: 0.5 });
 
-function stack(arrs: readonly Float64Array[]): Float64Array {
-  const out = new Float64Array(arrs.reduce((s, a) => s + a.length, 0));
-  let o = 0;
-  for (const a of arrs) {
-    out.set(a, o);
-    o += a.length;
-  }
-  return out;
-}
 
-function batchOf(boxes: readonly { lower: Float64Array; upper: Float64Array }[], extra: Partial<DomainBatch> = {}): DomainBatch {
-  return { size: boxes.length, lower: stack(boxes.map((b) => b.lower)), upper: stack(boxes.map((b) => b.upper)), ...extra };
-}
 
-function domainSplits(net: LayeredNet, splits: readonly Int8Array[], b: number): Int8Array[] {
-  return splits.map((s, k) => s.slice(b * net.layers[k].outDim, (b + 1) * net.layers[k].outDim));
-}
 
 /**
  * Random split patterns on neurons that CROWN finds ambiguous: `count` per

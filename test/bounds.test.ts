@@ -4,49 +4,17 @@ import type { LayeredNet } from '../src/network/layered.js';
 import { forward } from '../src/network/layered.js';
 import { alphaCrown, bounderByName, crown, ibp, symbolic } from '../src/bounds/index.js';
 import type { Bounder, BoundResult, DomainBatch } from '../src/bounds/types.js';
-import { forwardPre, makeRng, randomBox, randomNet, sampleBox, sampleStats, type Rng, type SampleStats } from './helpers/random-net.js';
+import { forwardPre, makeRng, randomBox, randomNet, sampleBox, sampleStats, type Rng, type SampleStats, batchOf, domainSplits, randomCase as sharedRandomCase, type RandomCase } from './helpers/random-net.js';
 
 const SLACK = 1e-9;
 const SAMPLES = 10_000;
 
-interface Case {
-  net: LayeredNet;
-  boxes: { lower: Float64Array; upper: Float64Array }[];
-}
+type Case = RandomCase;
 
-function randomCase(seed: number): Case {
-  const rng = makeRng(seed);
-  const n0 = 3 + Math.floor(rng() * 4);
-  const nh = 2 + Math.floor(rng() * 2);
-  const dims = [n0];
-  for (let i = 0; i < nh; i++) dims.push(8 + Math.floor(rng() * 13));
-  dims.push(2 + Math.floor(rng() * 4));
-  const net = randomNet(rng, dims, { identityFraction: seed % 3 === 0 ? 0.2 : 0 });
-  const boxes = [];
-  for (let b = 0; b < 4; b++) boxes.push(randomBox(rng, n0, b === 0 ? 2 : 0.3 + rng()));
-  return { net, boxes };
-}
+const randomCase = (seed: number): Case => sharedRandomCase(seed, { widthSpread: 13, outputSpread: 4, identityEvery: 3, minBoxWidth: 0.3 });
 
-function stack(arrs: readonly Float64Array[]): Float64Array {
-  const n = arrs.reduce((s, a) => s + a.length, 0);
-  const out = new Float64Array(n);
-  let o = 0;
-  for (const a of arrs) {
-    out.set(a, o);
-    o += a.length;
-  }
-  return out;
-}
 
-function batchOf(boxes: readonly { lower: Float64Array; upper: Float64Array }[], extra: Partial<DomainBatch> = {}): DomainBatch {
-  return { size: boxes.length, lower: stack(boxes.map((b) => b.lower)), upper: stack(boxes.map((b) => b.upper)), ...extra };
-}
 
-/** Domain b's split signs as one-domain arrays. */
-function domainSplits(net: LayeredNet, splits: readonly Int8Array[] | undefined, b: number): Int8Array[] | undefined {
-  if (!splits) return undefined;
-  return splits.map((s, k) => s.slice(b * net.layers[k].outDim, (b + 1) * net.layers[k].outDim));
-}
 
 const bounders: Bounder[] = [ibp, crown(), crown({ lowerSlope: 'kw' }), crown({ lowerSlope: 'zero' }), alphaCrown(), symbolic()];
 

@@ -29,9 +29,8 @@
  * satisfy the domain's splits (and lie in its box).
  */
 import type { LayeredNet } from '../network/layered.js';
-import { matmul } from '../tensor/matmul.js';
 import { optimiseSlopes, projectedAdamStep, type AlphaOptions, type SlopeLoopExtension } from './alpha.js';
-import { CHUNK_ELEMS, concretize, crownPass, type BackwardResult, type CrownState, type LayerRelax } from './crown.js';
+import { backwardPass, crownPass, type CrownState } from './crown.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
 export interface BetaOptions extends AlphaOptions {
@@ -101,82 +100,6 @@ function splitMultipliers(net: LayeredNet, batch: DomainBatch, rowDomain: Int32A
   return { sb, beta, idx, sign, count };
 }
 
-/**
- * backwardPass (crown.ts) of rows on x_from with per-row slopes `rowAlpha`
- * and split terms: at every layer k <= from, Omega_k -= sb[k] (row-wise),
- * c += -sb[k]·b_k. Keeps the lambdas (coefficients on x_k before the
- * relaxation) like backwardPass with keepLambdas. With sb = 0 it computes
- * exactly what backwardPass computes.
- */
-export async function betaBackwardPass(
-  net: LayeredNet,
-  relax: readonly LayerRelax[],
-  from: number,
-  Lam: Float64Array,
-  c0: Float64Array,
-  rowDomain: Int32Array,
-  inLower: Float64Array,
-  inUpper: Float64Array,
-  rowAlpha: readonly Float64Array[],
-  sb: readonly (Float64Array | undefined)[],
-  lambdaBuffers?: readonly Float64Array[],
-): Promise<BackwardResult> {
-  const R = rowDomain.length;
-  const n0 = net.inputDim;
-  const nFrom = from >= 0 ? net.layers[from].outDim : n0;
-  let maxW = n0;
-  for (let k = 0; k <= from; k++) maxW = Math.max(maxW, net.layers[k].outDim);
-  const chunk = Math.max(64, Math.floor(CHUNK_ELEMS / maxW));
-  const c = Float64Array.from(c0);
-  const lb = new Float64Array(R);
-  const A = new Float64Array(R * n0);
-  const lambdas: Float64Array[] = [];
-  for (let k = 0; k <= from; k++) {
-    const buf = lambdaBuffers?.[k];
-    lambdas[k] = buf && buf.length === R * net.layers[k].outDim ? buf : new Float64Array(R * net.layers[k].outDim);
-  }
-  const scratch = new Float64Array(Math.min(R, chunk) * maxW);
-  for (let r0 = 0; r0 < R; r0 += chunk) {
-    const r1 = Math.min(R, r0 + chunk);
-    const rc = r1 - r0;
-    const rd = rowDomain.subarray(r0, r1);
-    let L = Lam.subarray(r0 * nFrom, r1 * nFrom);
-    for (let k = from; k >= 0; k--) {
-      const layer = net.layers[k];
-      const n = layer.outDim;
-      const { upSlope, upIntercept } = relax[k];
-      const bias = layer.b;
-      lambdas[k].set(L, r0 * n);
-      const al = rowAlpha[k];
-      const s = sb[k];
-      const Om = scratch.subarray(0, rc * n);
-      // Relaxation as relaxRows in crown.ts (lower line with the row's slope
-      // where lambda >= 0, upper line otherwise), then the split terms.
-      for (let r = 0; r < rc; r++) {
-        const off = r * n;
-        const goff = (r0 + r) * n;
-        const boff = rd[r] * n;
-        let acc = 0;
-        for (let j = 0; j < n; j++) {
-          const lam = L[off + j];
-          const bj = boff + j;
-          const pos = +(lam >= 0) * lam;
-          const neg = lam - pos;
-          let om = pos * al[goff + j] + neg * upSlope[bj];
-          if (s) om -= s[goff + j];
-          acc += neg * upIntercept[bj] + om * bias[j];
-          Om[off + j] = om;
-        }
-        c[r0 + r] += acc;
-      }
-      L = await matmul(Om, layer.W, rc, n, layer.inDim);
-    }
-    concretize(L, c.subarray(r0, r1), rc, n0, rd, inLower, inUpper, lb.subarray(r0, r1));
-    A.set(L, r0 * n0);
-  }
-  return { A, c, lb, lambdas };
-}
-
 /** The beta loop extension of optimiseSlopes for one CROWN state. */
 function betaExtension(
   net: LayeredNet,
@@ -198,7 +121,13 @@ function betaExtension(
     active: mult.count > 0,
     warmup: options.alphaIterations ?? 20,
     backward: (rowAlpha, lambdaBuffers) =>
-      betaBackwardPass(net, st.relax, H - 1, st.outLam, st.outC0, rowDomain, batch.lower, batch.upper, rowAlpha, mult.sb, lambdaBuffers),
+      // The split terms enter as Omega_k -= beta_j s_j on each split neuron.
+      backwardPass(net, st.relax, H - 1, st.outLam, st.outC0, rowDomain, batch.lower, batch.upper, {
+        rowAlpha,
+        omegaShift: mult.sb,
+        keepLambdas: true,
+        lambdaBuffers,
+      }),
     step(pre, it) {
       const bc1 = 1 - Math.pow(beta1, it);
       const bc2 = 1 - Math.pow(beta2, it);

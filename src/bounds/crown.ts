@@ -124,6 +124,12 @@ export interface BackwardOptions {
   readonly lambdaBuffers?: readonly Float64Array[];
   /** Return the input coefficients A (default true); false leaves A empty. */
   readonly needA?: boolean;
+  /**
+   * Per hidden layer, R x n_k amounts subtracted from each row's coefficient
+   * on xhat_k after the relaxation (beta-CROWN's split multipliers times the
+   * split signs); entries may be undefined.
+   */
+  readonly omegaShift?: readonly (Float64Array | undefined)[];
 }
 
 /**
@@ -148,7 +154,8 @@ export interface BackwardResult {
  * Om = Lambda through the relaxation, row by row: lower line where lambda >= 0
  * (slope from `low`), upper line otherwise, and c[r] += the intercept and
  * bias terms. `low` is indexed by the row when lowPerRow != 0 (per-row
- * alphas, R x n) and by the row's domain when 0 (B x n).
+ * alphas, R x n) and by the row's domain when 0 (B x n). `shift` (R x n,
+ * optional) is subtracted from Om before the bias term is taken.
  * Branch-free on the sign of lambda: the signs are data-dependent and
  * branches on them mispredict.
  */
@@ -164,6 +171,7 @@ function relaxRows(
   upSlope: Float64Array,
   upIntercept: Float64Array,
   bias: Float64Array,
+  shift?: Float64Array,
 ): void {
   for (let r = 0; r < R; r++) {
     const off = r * n;
@@ -175,7 +183,8 @@ function relaxRows(
       const bj = boff + j;
       const pos = +(lam >= 0) * lam;
       const neg = lam - pos;
-      const om = pos * low[loff + j] + neg * upSlope[bj];
+      let om = pos * low[loff + j] + neg * upSlope[bj];
+      if (shift) om -= shift[off + j];
       acc += neg * upIntercept[bj] + om * bias[j];
       Om[off + j] = om;
     }
@@ -237,7 +246,8 @@ export async function backwardPass(
       if (lambdas) lambdas[k].set(L, r0 * n);
       const alpha = options.rowAlpha?.[k]?.subarray(r0 * n, r1 * n);
       const Om = scratch.subarray(0, rc * n);
-      relaxRows(L, Om, cc, rc, n, rd, alpha ?? rx.lowSlope, alpha ? 1 : 0, rx.upSlope, rx.upIntercept, layer.b);
+      const shift = options.omegaShift?.[k]?.subarray(r0 * n, r1 * n);
+      relaxRows(L, Om, cc, rc, n, rd, alpha ?? rx.lowSlope, alpha ? 1 : 0, rx.upSlope, rx.upIntercept, layer.b, shift);
       L = await matmul(Om, layer.W, rc, n, layer.inDim);
     }
     concretize(L, cc, rc, n0, rd, inLower, inUpper, lb.subarray(r0, r1));

@@ -14,7 +14,7 @@ export type { SlopeRule, LayerRelax, BackwardOptions, BackwardResult, CrownOptio
 export { alphaCrown } from './alpha.js';
 export { symbolic, symbolicIntermediate } from './symbolic.js';
 export type { AlphaOptions } from './alpha.js';
-export { alphaBetaCrown, betaBackwardPass } from './beta.js';
+export { alphaBetaCrown } from './beta.js';
 export type { BetaOptions } from './beta.js';
 
 export type BounderName = 'ibp' | 'crown' | 'alpha' | 'beta' | 'symbolic';

@@ -9,6 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { LayeredNet } from '../network/layered.js';
+import { concat } from '../tensor/arrays.js';
 import { bounderByName, type BounderName } from './index.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
@@ -78,16 +79,6 @@ function sliceBatch(net: LayeredNet, batch: DomainBatch, b0: number, b1: number)
     preLower: per(batch.preLower),
     preUpper: per(batch.preUpper),
   };
-}
-
-function concat(parts: Float64Array[]): Float64Array {
-  const out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function stitch(parts: BoundResult[]): BoundResult {

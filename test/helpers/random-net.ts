@@ -1,5 +1,7 @@
 /** Seeded random LayeredNets, box sampling and sampled minima for the bounder tests. */
+import type { DomainBatch } from '../../src/bounds/types.js';
 import type { AffineLayer, LayeredNet } from '../../src/network/layered.js';
+import { concat } from '../../src/tensor/arrays.js';
 
 export type Rng = () => number;
 
@@ -162,4 +164,42 @@ export function sampledMinimum(
   rng: Rng = makeRng(12345),
 ): Float64Array {
   return sampleStats(net, lower, upper, n, rng).min;
+}
+
+/** B boxes as one batch (vectors stacked row-wise). */
+export function batchOf(boxes: readonly { lower: Float64Array; upper: Float64Array }[], extra: Partial<DomainBatch> = {}): DomainBatch {
+  return { size: boxes.length, lower: concat(boxes.map((b) => b.lower)), upper: concat(boxes.map((b) => b.upper)), ...extra };
+}
+
+/** Domain b's split signs as one-domain arrays. */
+export function domainSplits(net: LayeredNet, splits: readonly Int8Array[], b: number): Int8Array[];
+export function domainSplits(net: LayeredNet, splits: readonly Int8Array[] | undefined, b: number): Int8Array[] | undefined;
+export function domainSplits(net: LayeredNet, splits: readonly Int8Array[] | undefined, b: number): Int8Array[] | undefined {
+  return splits?.map((s, k) => s.slice(b * net.layers[k].outDim, (b + 1) * net.layers[k].outDim));
+}
+
+export interface RandomCase {
+  readonly net: LayeredNet;
+  readonly boxes: { lower: Float64Array; upper: Float64Array }[];
+}
+
+/**
+ * A random net of 3-6 inputs and 2-3 hidden layers with four boxes (the
+ * first of width 2), for bounder tests. `widthSpread`, `outputSpread`,
+ * `identityEvery` and `minBoxWidth` vary the distribution per test file.
+ */
+export function randomCase(
+  seed: number,
+  o: { widthSpread: number; outputSpread: number; identityEvery: number; minBoxWidth: number },
+): RandomCase {
+  const rng = makeRng(seed);
+  const n0 = 3 + Math.floor(rng() * 4);
+  const nh = 2 + Math.floor(rng() * 2);
+  const dims = [n0];
+  for (let i = 0; i < nh; i++) dims.push(8 + Math.floor(rng() * o.widthSpread));
+  dims.push(2 + Math.floor(rng() * o.outputSpread));
+  const net = randomNet(rng, dims, { identityFraction: seed % o.identityEvery === 0 ? 0.2 : 0 });
+  const boxes = [];
+  for (let b = 0; b < 4; b++) boxes.push(randomBox(rng, n0, b === 0 ? 2 : o.minBoxWidth + rng()));
+  return { net, boxes };
 }
