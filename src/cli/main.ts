@@ -42,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--branching <how>', 'input splitting, ReLU splitting (BaBSR), or auto by input size').default('auto').choices(['auto', 'input', 'relu']))
     .option('--batch <n>', 'parents per branch-and-bound step (0 = automatic)', int, 0)
     .option('--memory <MiB>', 'memory budget for open domains; beyond it the answer is unknown', num, 6144)
-    .option('--threads <n>', 'threads bounding each branch-and-bound batch', int, 1)
+    .option('--threads <n>', 'threads bounding each branch-and-bound batch', int, 2)
     .addOption(new Option('--log-level <level>', 'log level (logs go to stderr)').default('warn').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .option('--log-file <file>', 'write logs to this file instead of stderr')
     .exitOverride()

@@ -31,7 +31,9 @@ export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'deadline'> = {
   branching: 'auto',
   batchSize: 0,
   memoryMb: 6144,
-  threads: 1,
+  // Measured on ACAS Xu (2 cores): a 27.6 s instance took 17.9 s with two
+  // bounding threads; short instances are unchanged.
+  threads: 2,
 };
 
 /** Input splitting pays off only when the input has few dimensions (ACAS Xu has 5). */
