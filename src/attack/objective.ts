@@ -39,3 +39,13 @@ export function objective(
   }
   return { value, activeRow, disjunct };
 }
+
+/** For point p, the row of disjunct g with the largest value (the subgradient row of that disjunct's max). */
+export function maxRowOf(out: Float64Array, p: number, rows: number, rowGroup: Int32Array, g: number): number {
+  let best = -1;
+  for (let r = 0; r < rows; r++) {
+    if (rowGroup[r] !== g) continue;
+    if (best < 0 || out[p * rows + r] > out[p * rows + best]) best = r;
+  }
+  return best;
+}

@@ -1,6 +1,6 @@
 import { backwardBatch, forwardBatch } from '../network/batch.js';
 import type { CanonicalBox } from '../problem/types.js';
-import { objective } from './objective.js';
+import { maxRowOf, objective } from './objective.js';
 import { mulberry32 } from './rng.js';
 
 export interface AttackOptions {
@@ -62,8 +62,14 @@ export async function pgdAttack(box: CanonicalBox, options: AttackOptions = {}):
     record(obj.value, obj.disjunct);
     if (t >= steps || best.value <= stopBelow) break;
     if (options.deadline !== undefined && performance.now() > options.deadline) break;
+    // Random restarts are targeted: restart p descends on disjunct p mod D
+    // only (the untargeted min over disjuncts hops between targets and
+    // stalls); given starts follow the currently best disjunct.
     const G = new Float64Array(R * rows);
-    for (let p = 0; p < R; p++) G[p * rows + obj.activeRow[p]] = 1;
+    for (let p = 0; p < R; p++) {
+      const r = p < starts.length ? obj.activeRow[p] : maxRowOf(fwd.output, p, rows, box.rowGroup, (p - starts.length) % box.numDisjuncts);
+      G[p * rows + r] = 1;
+    }
     const grad = await backwardBatch(net, fwd, G, R);
     for (let p = 0; p < R; p++) {
       for (let i = 0; i < n0; i++) {

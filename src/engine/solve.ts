@@ -29,8 +29,9 @@ export async function solveProblem(
   for (const box of boxes) {
     const attack = await pgdAttack(box, {
       seed: options.seed + box.index,
-      restarts: box.net.inputDim <= INPUT_SPLIT_MAX_DIM ? 64 : 16,
-      steps: 40,
+      // Restarts are targeted (one disjunct each): give every disjunct a few.
+      restarts: box.net.inputDim <= INPUT_SPLIT_MAX_DIM ? 64 : Math.max(16, 4 * box.numDisjuncts),
+      steps: box.net.inputDim <= INPUT_SPLIT_MAX_DIM ? 40 : 100,
       deadline: options.deadline,
       stopBelow: -1e-3,
     });
