@@ -11,6 +11,12 @@ export interface AttackOptions {
   readonly deadline?: number;
   /** Extra starting points (each n_0 long), e.g. minimisers from the bounders. */
   readonly starts?: readonly Float64Array[];
+  /**
+   * Per start, the sub-box its descent stays in (e.g. a branch-and-bound
+   * domain); absent: the whole canonical box. Random restarts always use
+   * the whole box.
+   */
+  readonly startBoxes?: readonly { readonly lower: Float64Array; readonly upper: Float64Array }[];
   /** Stop as soon as a point with objective <= this is found. */
   readonly stopBelow?: number;
 }
@@ -37,13 +43,22 @@ export async function pgdAttack(box: CanonicalBox, options: AttackOptions = {}):
   const steps = options.steps ?? 50;
   const stopBelow = options.stopBelow ?? -Infinity;
   const { lower, upper } = box;
+  // Each point's own box, stacked (R x n0).
+  const LO = new Float64Array(R * n0);
+  const HI = new Float64Array(R * n0);
+  for (let p = 0; p < R; p++) {
+    const b = p < starts.length ? options.startBoxes?.[p] : undefined;
+    LO.set(b ? b.lower : lower, p * n0);
+    HI.set(b ? b.upper : upper, p * n0);
+  }
 
   const X = new Float64Array(R * n0);
   for (let p = 0; p < R; p++) {
     const s = p < starts.length ? starts[p] : undefined;
     for (let i = 0; i < n0; i++) {
+      const k = p * n0 + i;
       const v = s ? s[i] : p === starts.length ? 0.5 * (lower[i] + upper[i]) : lower[i] + rand() * (upper[i] - lower[i]);
-      X[p * n0 + i] = Math.min(upper[i], Math.max(lower[i], v));
+      X[k] = Math.min(HI[k], Math.max(LO[k], v));
     }
   }
 
@@ -76,8 +91,8 @@ export async function pgdAttack(box: CanonicalBox, options: AttackOptions = {}):
         const g = grad[p * n0 + i];
         if (g === 0) continue;
         const k = p * n0 + i;
-        const v = X[k] - Math.sign(g) * frac * (upper[i] - lower[i]);
-        X[k] = Math.min(upper[i], Math.max(lower[i], v));
+        const v = X[k] - Math.sign(g) * frac * (HI[k] - LO[k]);
+        X[k] = Math.min(HI[k], Math.max(LO[k], v));
       }
     }
     frac *= decay;

@@ -10,6 +10,8 @@ export interface ScreenResult {
   readonly counterexample: CheckedCounterexample | null;
   /** Lowest objective seen (an upper bound on the minimum); Infinity if no points. */
   readonly best: number;
+  /** Objective at each point (empty if no points). */
+  readonly values: Float64Array;
 }
 
 /**
@@ -24,7 +26,7 @@ export async function screenCandidates(
   check: CandidateCheck,
   maxChecks = 4,
 ): Promise<ScreenResult> {
-  if (R === 0) return { counterexample: null, best: Infinity };
+  if (R === 0) return { counterexample: null, best: Infinity, values: new Float64Array(0) };
   const n0 = box.net.inputDim;
   const fwd = await forwardBatch(box.net, X, R);
   const obj = objective(fwd.output, R, box.net.outputDim, box.rowGroup, box.numDisjuncts);
@@ -38,12 +40,12 @@ export async function screenCandidates(
   for (const p of unsafe.slice(0, maxChecks)) {
     const x = X.slice(p * n0, (p + 1) * n0);
     const cex = await check(x);
-    if (cex) return { counterexample: cex, best };
+    if (cex) return { counterexample: cex, best, values: obj.value };
     const pushed = await pgdAttack(box, { starts: [x], restarts: 0, steps: 20, stopBelow: -1e-3 });
     if (pushed.value <= 0) {
       const again = await check(pushed.x);
-      if (again) return { counterexample: again, best: Math.min(best, pushed.value) };
+      if (again) return { counterexample: again, best: Math.min(best, pushed.value), values: obj.value };
     }
   }
-  return { counterexample: null, best };
+  return { counterexample: null, best, values: obj.value };
 }

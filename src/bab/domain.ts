@@ -13,6 +13,8 @@ export interface Domain {
   readonly open: Uint8Array;
   /** Lower bound of the worst open disjunct (the queue key). */
   readonly lb: number;
+  /** Best objective value at the domain's candidate points (an upper bound on its minimum). */
+  readonly ub: number;
   readonly depth: number;
   /** Output-row lower bounds and linear bounds from the last bounding, used for branching. */
   readonly rowLower: Float64Array;

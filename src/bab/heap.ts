@@ -11,6 +11,10 @@ export class MinHeap<T> {
     return this.keys.length ? this.keys[0] : Infinity;
   }
 
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
   push(item: T, key: number): void {
     const keys = this.keys;
     const items = this.items;

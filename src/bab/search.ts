@@ -1,4 +1,5 @@
 import type { CandidateCheck } from '../attack/screen.js';
+import { pgdAttack } from '../attack/pgd.js';
 import { screenCandidates } from '../attack/screen.js';
 import type { CheckedCounterexample } from '../attack/validate.js';
 import type { BoundResult, Bounder, DomainBatch } from '../bounds/types.js';
@@ -6,7 +7,7 @@ import type { CanonicalBox } from '../problem/types.js';
 import { babsrChoose } from './branching/babsr.js';
 import { candidateDimensions, trialDims } from './branching/input-split.js';
 import { type Domain, openDisjuncts, targetRow } from './domain.js';
-import { MinHeap } from './heap.js';
+import { DomainQueue } from './queue.js';
 import { solveLeaf } from './leaf.js';
 import { StratifiedPolicy, type StratifiedSettings } from './stratified.js';
 
@@ -37,6 +38,13 @@ export interface BabProgress {
   readonly bestObjective: number;
 }
 
+/** Sub-domains per batch searched by a short projected descent, and its steps. */
+const DESCENT_DOMAINS = 32;
+const DESCENT_STEPS = 10;
+
+/** Share of each batch's parents chosen by candidate value rather than by lower bound. */
+const UB_SHARE = 0.5;
+
 export type BabOutcome =
   | { readonly kind: 'unsat'; readonly stats: BabProgress }
   | { readonly kind: 'sat'; readonly counterexample: CheckedCounterexample; readonly stats: BabProgress }
@@ -59,8 +67,8 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   for (let i = 0; i < n0; i++) rootWidth[i] = box.upper[i] - box.lower[i];
   const policy = new StratifiedPolicy(options.stratified);
 
-  const easy = new MinHeap<Domain>();
-  const hard = new MinHeap<Domain>();
+  const easy = new DomainQueue();
+  const hard = new DomainQueue();
   let iterations = 0;
   let bounded = 0;
   let bestObjective = Infinity;
@@ -69,7 +77,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     iterations,
     openDomains: easy.size + hard.size,
     boundedDomains: bounded,
-    globalLb: Math.min(easy.peekKey(), hard.peekKey()),
+    globalLb: Math.min(easy.peekLb(), hard.peekLb()),
     bestObjective,
   });
 
@@ -88,6 +96,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     keep: Iterable<number>,
   ): Promise<CheckedCounterexample | null> => {
     const cand: number[] = [];
+    const pending: Omit<Domain, 'ub'>[] = [];
     for (const c of keep) {
       const child = children[c];
       const st = status[c];
@@ -95,7 +104,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
       const rowLower = res.rowLower.slice(c * rows, (c + 1) * rows);
       const linearA = res.linear ? res.linear.A.slice(c * rows * n0, (c + 1) * rows * n0) : null;
       const improvement = child.parentLb === undefined ? 0 : 0.5 * child.parentImprovement + 0.5 * (st.lb - child.parentLb);
-      const domain: Domain = {
+      pending.push({
         lower: child.lower,
         upper: child.upper,
         splits: child.splits,
@@ -110,9 +119,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
         linearA,
         improvement,
         hard: child.hard || policy.isDifficult(st.lb, improvement, child.depth, Math.min(bestObjective, 0)),
-      };
-      (domain.hard && options.tightBounder ? hard : easy).push(domain, domain.lb);
-      policy.noteOpenDomains(easy.size + hard.size);
+      });
       // Candidates: the minimiser of the target row's linear bound, and the box centre.
       const r = targetRow(rowLower, 0, box.rowGroup, st.open);
       for (let i = 0; i < n0; i++) {
@@ -123,6 +130,32 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     }
     const screened = await screenCandidates(box, Float64Array.from(cand), cand.length / n0, options.check);
     bestObjective = Math.min(bestObjective, screened.best);
+    if (screened.counterexample) return screened.counterexample;
+    // A few descent steps inside the sub-boxes whose bounds are worst: the
+    // relaxation's minimiser is often near, not at, a counterexample.
+    const worst = pending
+      .map((d, i) => ({ d, i }))
+      .sort((a, b) => a.d.lb - b.d.lb)
+      .slice(0, DESCENT_DOMAINS);
+    if (worst.length > 0) {
+      const local = await pgdAttack(box, {
+        starts: worst.map(({ i }) => Float64Array.from(cand.slice(2 * i * n0, (2 * i + 1) * n0))),
+        startBoxes: worst.map(({ d }) => d),
+        restarts: 0,
+        steps: DESCENT_STEPS,
+        stopBelow: -1e-3,
+      });
+      bestObjective = Math.min(bestObjective, local.value);
+      if (local.value <= 0) {
+        const found = await screenCandidates(box, local.x, 1, options.check);
+        if (found.counterexample) return found.counterexample;
+      }
+    }
+    pending.forEach((d, i) => {
+      const domain: Domain = { ...d, ub: Math.min(screened.values[2 * i], screened.values[2 * i + 1]) };
+      (domain.hard && options.tightBounder ? hard : easy).push(domain);
+    });
+    policy.noteOpenDomains(easy.size + hard.size);
     return screened.counterexample;
   };
 
@@ -153,8 +186,12 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     policy.noteOpenDomains(easy.size + hard.size);
     const useHard = easy.size === 0;
     const queue = useHard ? hard : easy;
+    // Half the batch by lowest lower bound (proving), half by the most
+    // promising candidate value (finding a counterexample early).
     const parents: Domain[] = [];
-    while (parents.length < options.batchSize && queue.size > 0) parents.push(queue.pop()!);
+    const byUb = Math.floor(options.batchSize * UB_SHARE);
+    while (parents.length < byUb && queue.size > 0) parents.push(queue.popByUb()!);
+    while (parents.length < options.batchSize && queue.size > 0) parents.push(queue.popByLb()!);
 
     const children: ChildSpec[] = [];
     if (reluMode) {
