@@ -273,18 +273,11 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   return { kind: 'unsat', stats: stats() };
 }
 
-interface ChildSpec {
-  readonly lower: Float64Array;
-  readonly upper: Float64Array;
-  readonly splits: Int8Array[] | null;
-  readonly preLower: Float64Array[] | null;
-  readonly preUpper: Float64Array[] | null;
-  readonly open: Uint8Array;
-  readonly depth: number;
-  readonly hard: boolean;
+/** A would-be domain before bounding: what it inherits from its parent. */
+type ChildSpec = Pick<Domain, 'lower' | 'upper' | 'splits' | 'preLower' | 'preUpper' | 'open' | 'depth' | 'hard'> & {
   readonly parentLb?: number;
   readonly parentImprovement: number;
-}
+};
 
 function inherit(p: Domain): Omit<ChildSpec, 'splits' | 'preLower' | 'preUpper'> {
   return {
