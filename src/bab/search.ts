@@ -60,7 +60,6 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   const net = box.net;
   const n0 = net.inputDim;
   const rows = net.outputDim;
-  const hidden = net.layers.length - 1;
   const reluMode = options.branching === 'relu';
   const hiddenSizes = net.layers.slice(0, -1).map((l) => l.outDim);
   const rootWidth = new Float64Array(n0);
@@ -198,8 +197,8 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
       const choices = await babsrChoose(
         net,
         parents.length,
-        stack(parents.map((p) => p.preLower!), net, hidden),
-        stack(parents.map((p) => p.preUpper!), net, hidden),
+        stackLayers(parents, hiddenSizes, (n) => new Float64Array(n), (p) => p.preLower!),
+        stackLayers(parents, hiddenSizes, (n) => new Float64Array(n), (p) => p.preUpper!),
         Int32Array.from(parents, (p) => targetRow(p.rowLower, 0, box.rowGroup, p.open)),
       );
       for (let i = 0; i < parents.length; i++) {
@@ -291,15 +290,18 @@ function inherit(p: Domain): Omit<ChildSpec, 'splits' | 'preLower' | 'preUpper'>
   };
 }
 
-function stack(perDomain: Float64Array[][], net: CanonicalBox['net'], hidden: number): Float64Array[] {
-  const out: Float64Array[] = [];
-  for (let k = 0; k < hidden; k++) {
-    const n = net.layers[k].outDim;
-    const a = new Float64Array(perDomain.length * n);
-    perDomain.forEach((d, b) => a.set(d[k], b * n));
-    out.push(a);
-  }
-  return out;
+/** Per layer k, the items' layer-k vectors stacked row-wise (B x sizes[k]). */
+function stackLayers<I, T extends Int8Array | Float64Array>(
+  items: readonly I[],
+  sizes: readonly number[],
+  make: (n: number) => T,
+  pick: (item: I) => readonly T[],
+): T[] {
+  return sizes.map((n, k) => {
+    const a = make(items.length * n);
+    items.forEach((item, b) => a.set(pick(item)[k], b * n));
+    return a;
+  });
 }
 
 function makeBatch(children: ChildSpec[], n0: number, sizes: readonly number[]): DomainBatch {
@@ -310,20 +312,15 @@ function makeBatch(children: ChildSpec[], n0: number, sizes: readonly number[]):
     lower.set(c.lower, b * n0);
     upper.set(c.upper, b * n0);
   });
-  const stackLayers = <T extends Int8Array | Float64Array>(make: (n: number) => T, pick: (c: ChildSpec) => readonly T[]) =>
-    sizes.map((n, k) => {
-      const a = make(B * n);
-      children.forEach((c, b) => a.set(pick(c)[k], b * n));
-      return a;
-    });
-  const splits = children.every((c) => c.splits) ? stackLayers((n) => new Int8Array(n), (c) => c.splits!) : undefined;
+  const f64 = (n: number) => new Float64Array(n);
+  const splits = children.every((c) => c.splits) ? stackLayers(children, sizes, (n) => new Int8Array(n), (c) => c.splits!) : undefined;
   if (!children.every((c) => c.preLower && c.preUpper)) return { size: B, lower, upper, splits };
   return {
     size: B,
     lower,
     upper,
     splits,
-    preLower: stackLayers((n) => new Float64Array(n), (c) => c.preLower!),
-    preUpper: stackLayers((n) => new Float64Array(n), (c) => c.preUpper!),
+    preLower: stackLayers(children, sizes, f64, (c) => c.preLower!),
+    preUpper: stackLayers(children, sizes, f64, (c) => c.preUpper!),
   };
 }

@@ -11,40 +11,24 @@
  * `postActivation`, `ibpPass`) are shared with the linear bounders.
  */
 import type { AffineLayer, LayeredNet } from '../network/layered.js';
-import { matmul, transpose } from '../tensor/matmul.js';
+import { weightT } from '../network/batch.js';
+import { matmul } from '../tensor/matmul.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
-interface LayerCache {
-  WT?: Float64Array;
-  absWT?: Float64Array;
-}
-const layerCache = new WeakMap<AffineLayer, LayerCache>();
+const absWTCache = new WeakMap<AffineLayer, Float64Array>();
 
-function cacheOf(layer: AffineLayer): LayerCache {
-  let c = layerCache.get(layer);
-  if (!c) {
-    c = {};
-    layerCache.set(layer, c);
-  }
-  return c;
-}
-
-/** W^T (inDim x outDim), computed once per (immutable) layer. */
-export function layerWT(layer: AffineLayer): Float64Array {
-  const c = cacheOf(layer);
-  c.WT ??= transpose(layer.W, layer.outDim, layer.inDim);
-  return c.WT;
-}
+/** W^T (inDim x outDim), computed once per (immutable) layer and shared with the attacks' forward pass. */
+export const layerWT = weightT;
 
 /** |W|^T (inDim x outDim), computed once per layer. */
 export function layerAbsWT(layer: AffineLayer): Float64Array {
-  const c = cacheOf(layer);
-  if (!c.absWT) {
-    const t = layerWT(layer).slice();
+  let t = absWTCache.get(layer);
+  if (!t) {
+    t = layerWT(layer).slice();
     for (let i = 0; i < t.length; i++) t[i] = Math.abs(t[i]);
-    c.absWT = t;
+    absWTCache.set(layer, t);
   }
-  return c.absWT;
+  return t;
 }
 
 /**
