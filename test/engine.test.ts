@@ -81,37 +81,51 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
       const vnnlib = join(tmp, `fc${seed}-${margin}.vnnlib`);
       writeFileSync(vnnlib, robustness(6, 4, label, lower, upper, margin));
       const truth = await exactRobustMargin(bytes, 4, label, lower, upper, margin);
-      const out = await runInstance(onnx, vnnlib, options(60), log);
-      if (truth > 1e-4) assert.equal(out.verdict, 'unsat', `exact margin ${truth}`);
-      else if (truth < -1e-4) assert.equal(out.verdict, 'sat', `exact margin ${truth}`);
-      else assert.ok(['sat', 'unsat', 'unknown', 'timeout'].includes(out.verdict));
-      if (out.verdict === 'sat') {
-        // The reported outputs are onnxruntime's, and they reach the unsafe set.
-        const { x, y: yc } = out.counterexample;
-        x.forEach((v, i) => assert.ok(v >= lower[i] && v <= upper[i]));
-        assert.deepEqual(Array.from(await ref.run(x)), Array.from(yc));
-        assert.ok(yc.some((v, j) => j !== label && v + margin >= yc[label]));
+      // Seeds 5 and 6 also go through the exact-MIP complete path (--bounder mip).
+      for (const bounder of seed >= 5 ? (['auto', 'mip'] as const) : (['auto'] as const)) {
+        const out = await runInstance(onnx, vnnlib, options(60, { bounder }), log);
+        if (truth > 1e-4) assert.equal(out.verdict, 'unsat', `${bounder}: exact margin ${truth}`);
+        else if (truth < -1e-4) assert.equal(out.verdict, 'sat', `${bounder}: exact margin ${truth}`);
+        else assert.ok(['sat', 'unsat', 'unknown', 'timeout'].includes(out.verdict));
+        if (out.verdict === 'sat') {
+          // The reported outputs are onnxruntime's, and they reach the unsafe set.
+          const { x, y: yc } = out.counterexample;
+          x.forEach((v, i) => assert.ok(v >= lower[i] && v <= upper[i]));
+          assert.deepEqual(Array.from(await ref.run(x)), Array.from(yc));
+          assert.ok(yc.some((v, j) => j !== label && v + margin >= yc[label]));
+        }
       }
     }
   });
 }
 
-test('incomplete mode never contradicts the exact answer', async () => {
+test('incomplete mode never contradicts the exact answer, and proves what it should', async () => {
+  let unsatCases = 0;
   for (const seed of [11, 12, 13]) {
     const rng = mulberry32(seed);
     const bytes = randomFcOnnx({ seed, sizes: [5, 12, 12, 3] });
     const onnx = join(tmp, `inc${seed}.onnx`);
     writeFileSync(onnx, bytes);
-    const { lower, upper } = box(5, rng, 0.1);
-    const vnnlib = join(tmp, `inc${seed}.vnnlib`);
-    writeFileSync(vnnlib, robustness(5, 3, 0, lower, upper, 0));
-    const truth = await exactRobustMargin(bytes, 3, 0, lower, upper, 0);
-    for (const bounder of ['ibp', 'crown', 'alpha', 'symbolic'] as const) {
-      const out = await runInstance(onnx, vnnlib, options(30, { mode: 'incomplete', bounder }), log);
-      if (out.verdict === 'unsat') assert.ok(truth > 0, `${bounder} said unsat, exact margin ${truth}`);
-      if (out.verdict === 'sat') assert.ok(truth <= 0, `${bounder} said sat, exact margin ${truth}`);
+    const ref = await ReferenceModel.create(bytes);
+    // Label = the centre's class: small boxes are robust (unsat), large ones are not.
+    for (const radius of [0.02, 0.3]) {
+      const { lower, upper } = box(5, rng, radius);
+      const y = await ref.run(Float64Array.from(lower, (l, i) => 0.5 * (l + upper[i])));
+      const label = y.indexOf(Math.max(...y));
+      const vnnlib = join(tmp, `inc${seed}-${radius}.vnnlib`);
+      writeFileSync(vnnlib, robustness(5, 3, label, lower, upper, 0));
+      const truth = await exactRobustMargin(bytes, 3, label, lower, upper, 0);
+      if (truth > 1e-3) unsatCases++;
+      for (const bounder of ['ibp', 'crown', 'alpha', 'symbolic', 'lp', 'mip'] as const) {
+        const out = await runInstance(onnx, vnnlib, options(30, { mode: 'incomplete', bounder }), log);
+        if (out.verdict === 'unsat') assert.ok(truth > 0, `${bounder} said unsat, exact margin ${truth}`);
+        if (out.verdict === 'sat') assert.ok(truth <= 0, `${bounder} said sat, exact margin ${truth}`);
+        // One row per disjunct here, so the per-row MIP bound is exact.
+        if (bounder === 'mip' && truth > 1e-3) assert.equal(out.verdict, 'unsat', `mip: exact margin ${truth}`);
+      }
     }
   }
+  assert.ok(unsatCases >= 2, `only ${unsatCases} robust cases: the test would not exercise unsat`);
 });
 
 test('convolutional network: unsat and sat thresholds decided correctly', async () => {

@@ -3,6 +3,7 @@ import { alphaCrown } from './alpha.js';
 import { alphaBetaCrown } from './beta.js';
 import { crown } from './crown.js';
 import { ibp } from './ibp.js';
+import { mipBounder, planetLpBounder } from './lp-bounder.js';
 import { symbolic } from './symbolic.js';
 import type { Bounder } from './types.js';
 
@@ -17,7 +18,9 @@ export type { AlphaOptions } from './alpha.js';
 export { alphaBetaCrown } from './beta.js';
 export type { BetaOptions } from './beta.js';
 
-export type BounderName = 'ibp' | 'crown' | 'alpha' | 'beta' | 'symbolic';
+export { planetLpBounder, mipBounder, safeMipBound, MIP_SAFETY } from './lp-bounder.js';
+
+export type BounderName = 'ibp' | 'crown' | 'alpha' | 'beta' | 'symbolic' | 'lp' | 'mip';
 
 /** A bounder with default options by name. */
 export function bounderByName(name: BounderName): Bounder {
@@ -32,6 +35,10 @@ export function bounderByName(name: BounderName): Bounder {
       return alphaBetaCrown();
     case 'symbolic':
       return symbolic();
+    case 'lp':
+      return planetLpBounder();
+    case 'mip':
+      return mipBounder();
     default:
       throw new Error(`unknown bounder '${name as string}'`);
   }

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EXIT, isInputError } from './errors.js';
 import { emit, runVerify, type VerifyFlags } from './verify-command.js';
+import { BOUNDER_NAMES } from '../engine/options.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -37,8 +38,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--results <file>', 'write the VNN-COMP result file here')
     .option('--seed <n>', 'random seed of the attacks', int, 0)
     .addOption(new Option('--mode <mode>', 'complete (branch and bound) or incomplete (one bounding pass + attacks)').default('complete').choices(['complete', 'incomplete']))
-    .addOption(new Option('--bounder <name>', 'bounder of every branch-and-bound step (auto: crown for input splitting, beta for ReLU splitting, alpha in incomplete mode)').default('auto').choices(['auto', 'ibp', 'crown', 'alpha', 'beta', 'symbolic']))
-    .addOption(new Option('--tight <name>', 'tight bounder of stratified bounding (auto: alpha for input splitting, none otherwise)').default('auto').choices(['auto', 'ibp', 'crown', 'alpha', 'beta', 'symbolic', 'none']))
+    .addOption(new Option('--bounder <name>', 'bounder of every branch-and-bound step (auto: crown for input splitting, beta for ReLU splitting, alpha in incomplete mode)').default('auto').choices(['auto', ...BOUNDER_NAMES]))
+    .addOption(new Option('--tight <name>', 'tight bounder of stratified bounding (auto: alpha for input splitting, none otherwise)').default('auto').choices(['auto', ...BOUNDER_NAMES, 'none']))
     .addOption(new Option('--branching <how>', 'input splitting, ReLU splitting (BaBSR), or auto by input size').default('auto').choices(['auto', 'input', 'relu']))
     .option('--batch <n>', 'parents per branch-and-bound step (0 = automatic)', int, 0)
     .option('--memory <MiB>', 'memory budget for open domains; beyond it the answer is unknown', num, 6144)

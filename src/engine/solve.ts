@@ -9,6 +9,7 @@ import { hiddenSizes } from '../network/layered.js';
 import { SOUNDNESS_MARGIN } from '../problem/margin.js';
 import { disjunctLowerBounds, type CanonicalBox, type CanonicalProblem } from '../problem/types.js';
 import type { Outcome } from '../report/verdict.js';
+import { exactMipBox } from './exact-mip.js';
 import { INPUT_SPLIT_MAX_DIM, resolveBounders, type EngineOptions } from './options.js';
 
 /**
@@ -85,6 +86,10 @@ async function searchBox(
   const perDomain = 8 * (2 * n0 + rows * n0 + rows) + neurons * 16 + (branching === 'relu' ? neurons : 0) + 200;
   const maxDomains = Math.max(1000, Math.floor((options.memoryMb * 2 ** 20) / perDomain));
   const batchSize = options.batchSize || (branching === 'input' ? 256 : Math.max(8, Math.min(128, Math.floor(20000 / Math.max(1, neurons)) * 8)));
+  if (options.bounder === 'mip' && options.mode === 'complete') {
+    log.info({ box: box.index, method: 'exact MIP' }, 'exact MIP per disjunct');
+    return exactMipBox(box, check, options.deadline, SOUNDNESS_MARGIN);
+  }
   const { bounder, tight } = resolveBounders(options, branching);
   log.info({ box: box.index, branching, bounder, tight: tight ?? 'none', batchSize }, 'branch and bound starts');
   let lastLog = 0;

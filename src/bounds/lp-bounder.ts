@@ -1,0 +1,98 @@
+/**
+ * The exact Planet LP (HiGHS) and the exact Big-M MIP behind the `Bounder`
+ * interface, one domain at a time (HiGHS has no batching). Intermediate
+ * bounds come from CROWN, so `lp` is the optimum every dual method with the
+ * same intermediate bounds converges to (Big-M, BDD+) or improves on
+ * (Active Set), and `mip` is the true minimum of each row: the reference
+ * points of the bound-quality report, and a complete method for small nets.
+ */
+import type { LayeredNet } from '../network/layered.js';
+import { crownPass } from './crown.js';
+import { planetLp } from './lp.js';
+import { exactMinimum } from './mip.js';
+import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
+
+/** Seconds left before the deadline (undefined: no limit), never below a small floor. */
+function secondsLeft(deadline: number | undefined): number | undefined {
+  return deadline === undefined ? undefined : Math.max(0.05, (deadline - performance.now()) / 1000);
+}
+
+function domainBox(net: LayeredNet, batch: DomainBatch, b: number) {
+  const n0 = net.inputDim;
+  return { lower: batch.lower.subarray(b * n0, (b + 1) * n0), upper: batch.upper.subarray(b * n0, (b + 1) * n0) };
+}
+
+function domainPre(pre: readonly Float64Array[], net: LayeredNet, b: number): Float64Array[] {
+  return pre.map((a, k) => {
+    const n = net.layers[k].outDim;
+    return a.slice(b * n, (b + 1) * n);
+  });
+}
+
+/**
+ * Planet LP per domain on CROWN's intermediate bounds. The bound is the
+ * dual-certified LP value, never below CROWN's (rows the LP did not finish
+ * keep CROWN's bound).
+ */
+export function planetLpBounder(): Bounder {
+  return {
+    name: 'lp',
+    async bound(net: LayeredNet, batch: DomainBatch, options?: BoundOptions): Promise<BoundResult> {
+      const st = await crownPass(net, batch);
+      const m = net.outputDim;
+      const rowLower = st.result.rowLower.slice();
+      for (const b of st.feasible) {
+        const { lower, upper } = domainBox(net, batch, b);
+        const lp = await planetLp(net, lower, upper, domainPre(st.result.preLower, net, b), domainPre(st.result.preUpper, net, b), {
+          timeLimit: secondsLeft(options?.deadline),
+        });
+        for (let r = 0; r < m; r++) {
+          const v = lp.rowLower[r];
+          if (v > rowLower[b * m + r]) rowLower[b * m + r] = v;
+        }
+      }
+      return { ...st.result, rowLower };
+    },
+  };
+}
+
+/**
+ * HiGHS's MIP dual bound is not certified like the LP's (integrality and
+ * feasibility tolerances of 1e-9 act through big-M coefficients), so it is
+ * lowered by this relative margin before use.
+ */
+export const MIP_SAFETY = 1e-5;
+
+/** A MIP dual bound made safe against the solver's tolerances. */
+export function safeMipBound(v: number): number {
+  return Number.isFinite(v) ? v - MIP_SAFETY * (1 + Math.abs(v)) : v;
+}
+
+/**
+ * Exact minimum of every row by Big-M MIP (HiGHS) per domain: the proven
+ * lower bound HiGHS reports (lowered by MIP_SAFETY), which is the minimum
+ * when it finishes. Exponential in the number of ambiguous ReLUs: for small
+ * networks.
+ */
+export function mipBounder(): Bounder {
+  return {
+    name: 'mip',
+    async bound(net: LayeredNet, batch: DomainBatch, options?: BoundOptions): Promise<BoundResult> {
+      const st = await crownPass(net, batch);
+      const m = net.outputDim;
+      const rowLower = st.result.rowLower.slice();
+      for (const b of st.feasible) {
+        const { lower, upper } = domainBox(net, batch, b);
+        const preLower = domainPre(st.result.preLower, net, b);
+        const preUpper = domainPre(st.result.preUpper, net, b);
+        for (let r = 0; r < m; r++) {
+          const res = await exactMinimum(net, lower, upper, [r], { preLower, preUpper, timeLimit: secondsLeft(options?.deadline) });
+          // An uncertified 'infeasible' is not trusted: CROWN's bound stays.
+          const v = res.status === 'infeasible' ? -Infinity : safeMipBound(res.lowerBound);
+          if (v > rowLower[b * m + r]) rowLower[b * m + r] = v;
+        }
+      }
+      return { ...st.result, rowLower };
+    },
+  };
+}
