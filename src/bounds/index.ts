@@ -2,6 +2,8 @@
 import { alphaCrown } from './alpha.js';
 import { alphaBetaCrown } from './beta.js';
 import { crown } from './crown.js';
+import { activeSet } from './dual/activeset.js';
+import { bigM } from './dual/bigm.js';
 import { ibp } from './ibp.js';
 import { mipBounder, planetLpBounder } from './lp-bounder.js';
 import { symbolic } from './symbolic.js';
@@ -20,7 +22,12 @@ export type { BetaOptions } from './beta.js';
 
 export { planetLpBounder, mipBounder, safeMipBound, MIP_SAFETY } from './lp-bounder.js';
 
-export type BounderName = 'ibp' | 'crown' | 'alpha' | 'beta' | 'symbolic' | 'lp' | 'mip';
+export { bigM } from './dual/bigm.js';
+export type { BigMOptions, DualBounderOptions } from './dual/bigm.js';
+export { activeSet } from './dual/activeset.js';
+export type { ActiveSetOptions } from './dual/activeset.js';
+
+export type BounderName = 'ibp' | 'crown' | 'alpha' | 'beta' | 'symbolic' | 'bigm' | 'activeset' | 'lp' | 'mip';
 
 /** A bounder with default options by name. */
 export function bounderByName(name: BounderName): Bounder {
@@ -35,6 +42,10 @@ export function bounderByName(name: BounderName): Bounder {
       return alphaBetaCrown();
     case 'symbolic':
       return symbolic();
+    case 'bigm':
+      return bigM();
+    case 'activeset':
+      return activeSet();
     case 'lp':
       return planetLpBounder();
     case 'mip':
