@@ -3,16 +3,20 @@
  * with expected.csv.
  *
  *   node dist/scripts/run-benchmark.js <benchmark-dir> [--limit N] [--filter REGEX]
- *        [--timeout S | --timeout-scale X] [--out FILE] [-- extra verify flags]
+ *        [--timeout S | --timeout-scale X] [--out FILE] [--resume] [-- extra verify flags]
  *
  * Writes results/<benchmark>-<date>.csv (one row per instance, appended as
- * soon as it is known) and results/<benchmark>-<date>.md (the summary).
+ * soon as it is known; the format of `verify batch`, src/batch/results-csv.ts)
+ * and results/<benchmark>-<date>.md (the summary). The CSV starts afresh unless
+ * --resume is given (then instances already in it are skipped).
  */
-import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
+import { instanceKey, readExpectedCsv, readInstancesCsv } from '../src/batch/instances.js';
+import { runBatch } from '../src/batch/runner.js';
+import { median, SCORING_DESCRIPTION } from '../src/batch/score.js';
+import { instanceLine } from '../src/cli/batch-command.js';
 
 interface Args {
   dir: string;
@@ -21,6 +25,7 @@ interface Args {
   timeout?: number;
   timeoutScale: number;
   out?: string;
+  resume: boolean;
   extra: string[];
 }
 
@@ -28,7 +33,7 @@ function parseArgs(argv: string[]): Args {
   const dd = argv.indexOf('--');
   const extra = dd >= 0 ? argv.slice(dd + 1) : [];
   const own = dd >= 0 ? argv.slice(0, dd) : argv;
-  const a: Args = { dir: '', limit: Infinity, timeoutScale: 1, extra };
+  const a: Args = { dir: '', limit: Infinity, timeoutScale: 1, resume: false, extra };
   for (let i = 0; i < own.length; i++) {
     const v = own[i];
     if (v === '--limit') a.limit = Number(own[++i]);
@@ -36,67 +41,41 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--timeout') a.timeout = Number(own[++i]);
     else if (v === '--timeout-scale') a.timeoutScale = Number(own[++i]);
     else if (v === '--out') a.out = own[++i];
+    else if (v === '--resume') a.resume = true;
     else if (!a.dir) a.dir = v;
     else throw new Error(`unexpected argument ${v}`);
   }
-  if (!a.dir) throw new Error('usage: run-benchmark <benchmark-dir> [--limit N] [--filter RE] [--timeout S] [--out F] [-- verify flags]');
+  if (!a.dir) throw new Error('usage: run-benchmark <benchmark-dir> [--limit N] [--filter RE] [--timeout S] [--out F] [--resume] [-- verify flags]');
   return a;
 }
 
 const args = parseArgs(process.argv.slice(2));
 const dir = resolve(args.dir);
 const name = basename(dir);
-const instances = (parse(readFileSync(join(dir, 'instances.csv'), 'utf8'), { skipEmptyLines: true }) as string[][]).map(
-  ([onnx, vnnlib, timeout]) => ({ onnx: onnx.trim(), vnnlib: vnnlib.trim(), timeout: Number(timeout) }),
-);
-const expected = new Map<string, string>();
-if (existsSync(join(dir, 'expected.csv'))) {
-  for (const r of parse(readFileSync(join(dir, 'expected.csv'), 'utf8'), { columns: true, skipEmptyLines: true }) as Record<string, string>[]) {
-    expected.set(`${r.onnx},${r.vnnlib}`, r.expected);
-  }
-}
+const instances = readInstancesCsv(join(dir, 'instances.csv'));
+const expected = existsSync(join(dir, 'expected.csv')) ? readExpectedCsv(join(dir, 'expected.csv')) : new Map();
 
 const date = new Date().toISOString().slice(0, 10);
-mkdirSync('results', { recursive: true });
 const out = args.out ?? join('results', `${name}-${date}.csv`);
-writeFileSync(out, stringify([['onnx', 'vnnlib', 'timeout', 'verdict', 'expected', 'seconds', 'status']]));
-const bin = resolve('bin/verify.js');
+mkdirSync(dirname(resolve(out)), { recursive: true });
 const selected = instances.filter((i) => !args.filter || args.filter.test(`${i.onnx},${i.vnnlib}`)).slice(0, args.limit);
 
-const tally = { solved: 0, sat: 0, unsat: 0, wrong: 0, timeout: 0, unknown: 0, error: 0, seconds: 0, solvedSeconds: [] as number[] };
-for (const [k, inst] of selected.entries()) {
-  const timeout = args.timeout ?? inst.timeout * args.timeoutScale;
-  const t0 = performance.now();
-  const run = spawnSync(
-    process.execPath,
-    [bin, '--onnx', join(dir, inst.onnx), '--vnnlib', join(dir, inst.vnnlib), '--timeout', String(timeout), ...args.extra],
-    { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  const verdict = (run.stdout ?? '').split('\n')[0].trim() || 'error';
-  const exp = expected.get(`${inst.onnx},${inst.vnnlib}`) ?? '';
-  const solved = verdict === 'sat' || verdict === 'unsat';
-  const wrong = solved && (exp === 'sat' || exp === 'unsat') && exp !== verdict;
-  const status = wrong ? 'WRONG' : solved ? 'solved' : verdict;
-  tally.seconds += seconds;
-  if (solved && !wrong) {
-    tally.solved++;
-    tally[verdict as 'sat' | 'unsat']++;
-    tally.solvedSeconds.push(seconds);
-  }
-  if (wrong) tally.wrong++;
-  if (verdict === 'timeout') tally.timeout++;
-  if (verdict === 'unknown') tally.unknown++;
-  if (verdict === 'error') tally.error++;
-  appendFileSync(out, stringify([[inst.onnx, inst.vnnlib, timeout, verdict, exp, seconds.toFixed(2), status]]));
-  const errLine = verdict === 'error' ? ` ${(run.stderr ?? '').trim().split('\n').slice(-1)[0]}` : '';
-  console.log(`[${k + 1}/${selected.length}] ${inst.onnx} ${inst.vnnlib}: ${verdict} (expected ${exp || '?'}) ${seconds.toFixed(2)}s${wrong ? ' WRONG' : ''}${errLine}`);
-}
+// The same runner as `verify batch`: one child process per instance, rows appended as they end.
+const batch = await runBatch({
+  instances: selected,
+  root: dir,
+  out,
+  benchmark: name,
+  expected,
+  timeout: args.timeout,
+  timeoutScale: args.timeoutScale,
+  extraArgs: args.extra,
+  fresh: !args.resume,
+  onResult: (row, run, { index, total }) => console.log(instanceLine(index, total, row, run)),
+});
+const tally = batch.summary;
 
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : NaN;
-};
+const fmt = (x: number | null, digits: number) => (x === null ? '-' : x.toFixed(digits));
 
 /** The VNN-COMP tools of peers.csv on the same instances: correct answers, median and total time. */
 function peerRows(): string[] {
@@ -107,8 +86,8 @@ function peerRows(): string[] {
     .filter((l) => !l.startsWith('#'))
     .join('\n');
   const rows = parse(text, { columns: true, skipEmptyLines: true }) as Record<string, string>[];
-  const keys = new Set(selected.map((i) => `${i.onnx},${i.vnnlib}`));
-  const mine = rows.filter((r) => keys.has(`${r.onnx},${r.vnnlib}`));
+  const keys = new Set(selected.map((i) => instanceKey(i.onnx, i.vnnlib)));
+  const mine = rows.filter((r) => keys.has(instanceKey(r.onnx, r.vnnlib)));
   const tools = Object.keys(rows[0] ?? {})
     .filter((k) => k.endsWith('_result'))
     .map((k) => k.slice(0, -'_result'.length));
@@ -116,7 +95,7 @@ function peerRows(): string[] {
     const ok = mine.filter((r) => (r.expected === 'sat' || r.expected === 'unsat') && r[`${t}_result`] === r.expected);
     const times = ok.map((r) => Number(r[`${t}_time`]));
     const total = mine.reduce((s, r) => s + (Number(r[`${t}_time`]) || 0), 0);
-    return `| ${t} | ${ok.length} | ${median(times).toFixed(2)} | ${total.toFixed(1)} |`;
+    return `| ${t} | ${ok.length} | ${fmt(median(times), 2)} | ${total.toFixed(1)} |`;
   });
 }
 const peers = peerRows();
@@ -125,9 +104,11 @@ const summary = [
   '',
   `verify flags: ${args.extra.join(' ') || '(defaults)'}; timeouts ${args.timeout ? `${args.timeout}s` : `instances.csv x ${args.timeoutScale}`}`,
   '',
-  '| instances | solved | sat | unsat | wrong | timeout | unknown | error | total time (s) | median solved time (s) |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  `| ${selected.length} | ${tally.solved} | ${tally.sat} | ${tally.unsat} | ${tally.wrong} | ${tally.timeout} | ${tally.unknown} | ${tally.error} | ${tally.seconds.toFixed(1)} | ${median(tally.solvedSeconds).toFixed(2)} |`,
+  '| instances | solved | sat | unsat | wrong | timeout | unknown | error | total time (s) | median solved time (s) | score |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  `| ${tally.total} | ${tally.solved} | ${tally.sat} | ${tally.unsat} | ${tally.wrong} | ${tally.timeout} | ${tally.unknown} | ${tally.errors} | ${tally.totalSeconds.toFixed(1)} | ${fmt(tally.medianSolvedSeconds, 2)} | ${tally.score} |`,
+  '',
+  `Score: ${SCORING_DESCRIPTION}.`,
   '',
   ...(peers.length
     ? [
@@ -135,7 +116,7 @@ const summary = [
         '',
         '| tool | correct | median time of correct (s) | total time (s) |',
         '| --- | --- | --- | --- |',
-        `| this run | ${tally.solved} | ${median(tally.solvedSeconds).toFixed(2)} | ${tally.seconds.toFixed(1)} |`,
+        `| this run | ${tally.solved} | ${fmt(tally.medianSolvedSeconds, 2)} | ${tally.totalSeconds.toFixed(1)} |`,
         ...peers,
         '',
       ]

@@ -1,0 +1,148 @@
+/**
+ * `verify batch <instances.csv>`: every instance in a child process, results appended to a CSV as
+ * they come (a killed run resumes from it), expected answers checked, VNN-COMP score at the end.
+ */
+import { writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import type { ResultRow } from '../batch/results-csv.js';
+import type { ChildRun } from '../batch/runner.js';
+import { EXIT } from './errors.js';
+
+// The modules doing the work are imported when the command runs: main.ts registers this command
+// on every start of verify, whose time limit counts from process start.
+
+/** What a subcommand may tell main(): its exit code. */
+export interface SubcommandContext {
+  setExitCode(code: number): void;
+}
+
+/** Exit code of a run stopped by SIGINT / SIGTERM (128 + signal number). */
+export const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
+
+export function parseNumberOption(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('Not a number.');
+  return n;
+}
+
+export function positiveNumberOption(v: string): number {
+  const n = parseNumberOption(v);
+  if (!(n > 0)) throw new InvalidArgumentError('Not a positive number.');
+  return n;
+}
+
+/** Aborts on SIGINT/SIGTERM while `body` runs, so that the running child is killed too. */
+export async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<{ value: T; interrupted?: 'SIGINT' | 'SIGTERM' }> {
+  const ac = new AbortController();
+  let interrupted: 'SIGINT' | 'SIGTERM' | undefined;
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map((sig) => {
+    const h = () => {
+      interrupted ??= sig;
+      ac.abort();
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  try {
+    const value = await body(ac.signal);
+    return { value, interrupted };
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  }
+}
+
+export function instanceLine(index: number, total: number, row: Pick<ResultRow, 'onnx' | 'vnnlib' | 'result' | 'expected' | 'seconds' | 'status'>, run?: ChildRun): string {
+  const exp = row.expected ? ` (expected ${row.expected})` : '';
+  const why = run?.message && (row.result === 'error' || row.result === 'unknown' || run.killed) ? ` -- ${run.message}` : '';
+  const status = row.status === 'wrong' ? 'WRONG' : row.status;
+  return `[${index}/${total}] ${row.onnx} ${row.vnnlib}: ${row.result}${exp} ${row.seconds.toFixed(2)} s ${status}${why}`;
+}
+
+interface BatchFlags {
+  root?: string;
+  out?: string;
+  expected?: string;
+  benchmark?: string;
+  timeoutScale: number;
+  timeout?: number;
+  fresh?: boolean;
+  summaryJson?: string;
+  progress: boolean;
+}
+
+export function registerBatchCommand(program: Command, ctx: SubcommandContext): Command {
+  return program
+    .command('batch')
+    .summary('run every instance of a VNN-COMP instances.csv (resumable results CSV, score)')
+    .description(
+      'Run every instance of a VNN-COMP instances.csv, each in its own verify process with its timeout. ' +
+        'Results are appended to the --out CSV as each instance ends; running the same command again after an ' +
+        'interruption skips the instances already there. Exit code 0, or 1 if some answer contradicts the expected one.',
+    )
+    .argument('<instances.csv>', 'rows onnx,vnnlib,timeout (VNN-COMP format, no header)')
+    .argument('[verify-flags...]', 'after --: extra flags for every verify run, e.g. -- --mode incomplete')
+    .option('--root <dir>', 'folder the instance paths are relative to (default: the folder of instances.csv)')
+    .option('--out <file>', 'results CSV: benchmark,onnx,vnnlib,timeout,result,expected,seconds,status (default: <benchmark>-results.csv)')
+    .option('--expected <file>', 'expected answers, CSV with header onnx,vnnlib,expected (default: expected.csv beside instances.csv, else in --root, if any)')
+    .option('--benchmark <name>', 'value of the benchmark column (default: the name of the folder of instances.csv)')
+    .option('--timeout-scale <x>', 'multiply every instance timeout by x', positiveNumberOption, 1)
+    .option('--timeout <seconds>', 'one limit for every instance instead of the CSV timeouts', positiveNumberOption)
+    .option('--fresh', 'start the results CSV afresh instead of resuming from it')
+    .option('--summary-json <file>', 'also write the summary as JSON')
+    .option('--no-progress', 'plain lines even on a terminal (no progress bar)')
+    .action(async (instancesCsv: string, verifyFlags: string[], flags: BatchFlags) => {
+      const { defaultExpectedPath, readExpectedCsv, readInstancesCsv } = await import('../batch/instances.js');
+      const { makeReporter } = await import('../batch/progress.js');
+      const { runBatch } = await import('../batch/runner.js');
+      const { formatSummary, summarize } = await import('../batch/score.js');
+      const instances = readInstancesCsv(instancesCsv);
+      const csvDir = dirname(resolve(instancesCsv));
+      const root = resolve(flags.root ?? csvDir);
+      const benchmark = flags.benchmark ?? basename(csvDir);
+      const out = flags.out ?? `${benchmark}-results.csv`;
+      const expectedPath = flags.expected ?? defaultExpectedPath(instancesCsv) ?? defaultExpectedPath(join(root, 'instances.csv'));
+      const expected = expectedPath ? readExpectedCsv(expectedPath) : new Map();
+      const reporter = makeReporter({ tty: flags.progress ? undefined : false });
+      const tally = { correct: 0, wrong: 0, unchecked: 0, unsolved: 0, error: 0 };
+      const tallyText = () => Object.entries(tally).map(([k, v]) => `${k} ${v}`).join(' ');
+      const { value: outcome, interrupted } = await withInterrupt((signal) =>
+        runBatch({
+          instances,
+          root,
+          out,
+          benchmark,
+          expected,
+          timeoutScale: flags.timeoutScale,
+          timeout: flags.timeout,
+          extraArgs: verifyFlags,
+          fresh: flags.fresh,
+          signal,
+          onStart: ({ total, alreadyDone, dropped }) => {
+            if (alreadyDone > 0) reporter.note(`resuming ${out}: ${alreadyDone} of ${total} instances already done`);
+            if (dropped > 0) reporter.note(`${out}: removed ${dropped} incomplete line(s) left by an interrupted run`);
+            reporter.start(total, alreadyDone);
+          },
+          onRun: (inst) => reporter.running(`${basename(inst.onnx)} ${basename(inst.vnnlib)}`),
+          onResult: (row, run, { index, total }) => {
+            tally[row.status]++;
+            reporter.finished(instanceLine(index, total, row, run), index, tallyText());
+          },
+        }),
+      ).finally(() => reporter.stop());
+      const summary = summarize(outcome.rows);
+      if (interrupted || outcome.aborted) {
+        process.stderr.write(
+          `verify batch: interrupted; ${outcome.rows.length} of ${instances.length} instances are in ${out}; run the same command again to resume\n`,
+        );
+        ctx.setExitCode(SIGNAL_EXIT[interrupted ?? 'SIGINT']);
+        return;
+      }
+      process.stdout.write(`\nsummary (${benchmark}, ${out}):\n${formatSummary(summary).replace(/^/gm, '  ')}\n`);
+      if (flags.summaryJson) {
+        const json = { benchmark, instances: resolve(instancesCsv), results: resolve(out), ran: outcome.ran, resumed: outcome.skipped, ...summary };
+        writeFileSync(flags.summaryJson, `${JSON.stringify(json, null, 2)}\n`);
+      }
+      ctx.setExitCode(summary.wrong > 0 ? 1 : EXIT.ok);
+    });
+}

@@ -1,0 +1,170 @@
+/**
+ * `verify gate`: a CI robustness gate. Exit 0 when the fraction of properties verified robust
+ * (unsat) reaches --threshold, 1 when it does not, 2 on bad input.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { GateProperty } from '../gate/gate.js';
+import { parseNumberOption, positiveNumberOption, SIGNAL_EXIT, withInterrupt, type SubcommandContext } from './batch-command.js';
+import { EXIT, UsageError } from './errors.js';
+
+/** Gate failed: too few properties verified. */
+export const GATE_FAILED = 1;
+
+interface GateFlags {
+  properties?: string;
+  onnx?: string;
+  samples?: string;
+  eps?: number;
+  clipMin?: number;
+  clipMax?: number;
+  threshold: number;
+  timeout: number;
+  json?: string;
+  workDir?: string;
+  progress: boolean;
+}
+
+const GATE_HELP = `
+Properties, one of:
+  --properties list.csv     rows onnx,vnnlib[,timeout] (paths relative to the CSV's folder; header optional);
+                            each property describes an unsafe set, so unsat = verified
+  --onnx model.onnx --samples samples.csv --eps E [--clip-min A --clip-max B]
+                            one local-robustness property per sample: inputs in [x-E, x+E] clipped to
+                            [A, B]; violated if some output Y_j (j != label) is >= Y_label.
+                            samples.csv rows: the input values (flattened, X_0 first) followed by the
+                            label (index of the correct output); a header row is optional.
+
+Exit codes: 0 gate passed, 1 gate failed (verified fraction below --threshold), 2 bad input.
+
+Example:
+  verify gate --onnx model.onnx --samples samples.csv --eps 0.01 --clip-min 0 --clip-max 1 \\
+              --threshold 0.9 --timeout 30 --json gate.json`;
+
+async function networkDims(onnx: string): Promise<{ inputDim: number; outputDim: number }> {
+  const { readOnnx } = await import('../onnx/load.js');
+  const { lowerToLayered } = await import('../network/lower.js');
+  const net = lowerToLayered(readOnnx(onnx));
+  return { inputDim: net.inputDim, outputDim: net.outputDim };
+}
+
+async function propertiesFromList(list: string, defaultTimeout: number): Promise<GateProperty[]> {
+  const { readInstancesCsv, resolveInstancePath } = await import('../batch/instances.js');
+  const root = dirname(resolve(list));
+  return readInstancesCsv(list, { defaultTimeout }).map((inst, k) => {
+    const p = { name: `${inst.onnx} ${inst.vnnlib}`, onnx: resolveInstancePath(root, inst.onnx), vnnlib: resolveInstancePath(root, inst.vnnlib), timeout: inst.timeout };
+    for (const f of [p.onnx, p.vnnlib]) if (!existsSync(f)) throw new UsageError(`${list}: row ${k + 1}: ${f} does not exist`);
+    return p;
+  });
+}
+
+export function registerGateCommand(program: Command, ctx: SubcommandContext): Command {
+  return program
+    .command('gate')
+    .summary('CI robustness gate: pass when enough properties are verified')
+    .description(
+      'CI robustness gate: verify a set of properties and pass when at least --threshold of them are verified ' +
+        '(unsat); every property runs in its own verify process, like verify batch.',
+    )
+    .argument('[verify-flags...]', 'after --: extra flags for every verify run, e.g. -- --mode incomplete')
+    .option('--properties <list.csv>', 'rows onnx,vnnlib[,timeout]')
+    .option('--onnx <file>', 'the network, with --samples and --eps')
+    .option('--samples <csv>', 'rows: input values then the label (header optional)')
+    .option('--eps <e>', 'L-infinity radius of the robustness properties', parseNumberOption)
+    .option('--clip-min <a>', 'lower clip of the input box (e.g. 0 for images)', parseNumberOption)
+    .option('--clip-max <b>', 'upper clip of the input box (e.g. 1 for images)', parseNumberOption)
+    .option('--threshold <t>', 'fraction of properties that must be verified robust (unsat)', parseNumberOption, 1)
+    .option('--timeout <seconds>', 'limit per property (rows of --properties may give their own)', positiveNumberOption, 60)
+    .option('--json <file>', 'write the summary as JSON: per property result and time, counts, verified fraction, pass/fail')
+    .option('--work-dir <dir>', 'write the generated VNN-LIB properties here and keep them (default: a temporary folder, removed)')
+    .option('--no-progress', 'plain lines even on a terminal (no progress bar)')
+    .addHelpText('after', GATE_HELP)
+    .action(async (verifyFlags: string[], flags: GateFlags) => {
+      // Imported here, not at the top: main.ts registers this command on every start of verify.
+      const { makeReporter } = await import('../batch/progress.js');
+      const { checkThreshold, runGate } = await import('../gate/gate.js');
+      const { checkRobustnessOptions, writeRobustnessProperties } = await import('../gate/robustness-spec.js');
+      const { readSamplesCsv } = await import('../gate/samples.js');
+      checkThreshold(flags.threshold);
+      const fromSamples = flags.onnx !== undefined || flags.samples !== undefined || flags.eps !== undefined;
+      if (flags.properties && fromSamples) throw new UsageError('give either --properties or --onnx/--samples/--eps, not both');
+      if (!flags.properties && !fromSamples) throw new UsageError('give --properties list.csv, or --onnx, --samples and --eps');
+      let properties: GateProperty[];
+      let tempDir: string | undefined;
+      if (flags.properties) {
+        properties = await propertiesFromList(flags.properties, flags.timeout);
+      } else {
+        if (!flags.onnx || !flags.samples || flags.eps === undefined) throw new UsageError('--onnx, --samples and --eps go together');
+        const robustness = { eps: flags.eps, clipMin: flags.clipMin, clipMax: flags.clipMax };
+        checkRobustnessOptions(robustness);
+        const samples = readSamplesCsv(flags.samples);
+        const dims = await networkDims(flags.onnx);
+        let dir: string;
+        if (flags.workDir) {
+          dir = resolve(flags.workDir);
+          mkdirSync(dir, { recursive: true });
+        } else {
+          dir = tempDir = mkdtempSync(join(tmpdir(), 'verify-gate-'));
+        }
+        const onnx = resolve(flags.onnx);
+        try {
+          properties = writeRobustnessProperties(samples, dims, robustness, dir, flags.samples).map((g) => ({
+            name: g.name,
+            onnx,
+            vnnlib: g.vnnlib,
+            timeout: flags.timeout,
+            label: g.sample.label,
+            samplesLine: g.sample.line,
+          }));
+        } catch (e) {
+          if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+          throw e;
+        }
+      }
+      const reporter = makeReporter({ tty: flags.progress ? undefined : false });
+      const total = properties.length;
+      let verified = 0;
+      try {
+        reporter.start(total, 0);
+        const { value, interrupted } = await withInterrupt((signal) =>
+          runGate(properties, {
+            threshold: flags.threshold,
+            extraArgs: verifyFlags,
+            signal,
+            onRun: (p) => reporter.running(p.name),
+            onResult: (r, run, i) => {
+              if (r.verified) verified++;
+              const verdict = r.result === 'unsat' ? 'verified' : r.result === 'sat' ? 'NOT ROBUST (counterexample)' : 'not verified';
+              const why = run.message && (r.result === 'error' || r.result === 'unknown' || run.killed) ? ` -- ${run.message}` : '';
+              reporter.finished(`[${i + 1}/${total}] ${r.name}: ${r.result} ${r.seconds.toFixed(2)} s ${verdict}${why}`, i + 1, `verified ${verified}/${i + 1}`);
+            },
+          }),
+        ).finally(() => reporter.stop());
+        if (interrupted || value.aborted) {
+          process.stderr.write('verify gate: interrupted\n');
+          ctx.setExitCode(SIGNAL_EXIT[interrupted ?? 'SIGINT']);
+          return;
+        }
+        const r = value.report;
+        const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+        const c = r.counts;
+        process.stdout.write(
+          `\ngate: ${r.passed ? 'PASS' : 'FAIL'}: ${r.verified}/${r.total} properties verified robust (${pct(r.verifiedFraction)}), threshold ${pct(r.threshold)}\n` +
+            `  unsat ${c.unsat}, sat ${c.sat}, timeout ${c.timeout}, unknown ${c.unknown}, error ${c.error}; ${r.totalSeconds.toFixed(1)} s in total\n`,
+        );
+        if (flags.json) {
+          const json = {
+            ...r,
+            ...(flags.properties ? { properties_csv: resolve(flags.properties) } : { onnx: resolve(flags.onnx!), samples: resolve(flags.samples!), eps: flags.eps, clipMin: flags.clipMin ?? null, clipMax: flags.clipMax ?? null }),
+            ...(tempDir ? { note: 'the generated VNN-LIB files were in a temporary folder, removed; use --work-dir to keep them' } : {}),
+          };
+          writeFileSync(flags.json, `${JSON.stringify(json, null, 2)}\n`);
+        }
+        ctx.setExitCode(r.passed ? EXIT.ok : GATE_FAILED);
+      } finally {
+        if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+      }
+    });
+}

@@ -1,0 +1,52 @@
+/**
+ * Samples of `verify gate --samples`: a CSV whose rows are the input values (flattened in the
+ * network's input order, X_0 first) followed by the label (the index of the correct output).
+ * An optional header row (any non-numeric cell) is skipped; `#` starts a comment.
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { UsageError } from '../cli/errors.js';
+
+export interface Sample {
+  readonly input: readonly number[];
+  readonly label: number;
+  /** Line in the CSV, for messages. */
+  readonly line: number;
+}
+
+export function parseSamplesCsv(text: string, file: string): Sample[] {
+  let rows: { record: string[]; info: { lines: number } }[];
+  try {
+    rows = parse(text, { relaxColumnCount: true, skipEmptyLines: true, trim: true, info: true, comment: '#' }) as unknown as typeof rows;
+  } catch (e) {
+    throw new UsageError(`${file}: not a valid CSV file (${(e as Error).message})`);
+  }
+  const isNum = (c: string) => c !== '' && Number.isFinite(Number(c));
+  const data = rows.filter((r, k) => !(k === 0 && r.record.some((c) => !isNum(c))));
+  const samples: Sample[] = [];
+  let width: number | undefined;
+  for (const { record, info } of data) {
+    const at = `${file}:${info.lines}`;
+    if (record.length < 2) throw new UsageError(`${at}: expected the input values followed by the label`);
+    width ??= record.length;
+    if (record.length !== width) throw new UsageError(`${at}: ${record.length} columns, the first sample has ${width}`);
+    const bad = record.find((c) => !isNum(c));
+    if (bad !== undefined) throw new UsageError(`${at}: '${bad}' is not a number`);
+    const values = record.map(Number);
+    const label = values.pop()!;
+    if (!Number.isInteger(label) || label < 0) throw new UsageError(`${at}: the label (last column) must be a non-negative integer, got '${record[record.length - 1]}'`);
+    samples.push({ input: values, label, line: info.lines });
+  }
+  if (samples.length === 0) throw new UsageError(`${file}: no samples`);
+  return samples;
+}
+
+export function readSamplesCsv(path: string): Sample[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${path} (${(e as Error).message})`);
+  }
+  return parseSamplesCsv(text, path);
+}
