@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { EXIT, isInputError } from './errors.js';
 import { emit, runVerify, type VerifyFlags } from './verify-command.js';
 import { BOUNDER_NAMES } from '../engine/options.js';
+import { registerBatchCommand, type SubcommandContext } from './batch-command.js';
+import { registerGateCommand } from './gate-command.js';
+import { reportCommand } from './report-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -48,15 +51,24 @@ export async function main(argv: string[]): Promise<number> {
     .option('--log-file <file>', 'write logs to this file instead of stderr')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // The options above belong to verify itself: after a subcommand name they are the subcommand's.
+    .enablePositionalOptions()
     .action(async (flags: VerifyFlags) => {
       const { outcome, exitCode: code } = await runVerify(flags, start);
       emit(outcome, flags.results);
       exitCode = code;
     });
+  // Subcommands (created with program.command(), so they inherit exitOverride and configureOutput).
+  const ctx: SubcommandContext = { setExitCode: (code) => void (exitCode = code) };
+  registerBatchCommand(program, ctx);
+  registerGateCommand(program, ctx);
+  program.addCommand(reportCommand());
+  const sub = program.commands.find((c) => c.name() === argv[0])?.name();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (e) {
+    if (sub !== undefined) return subcommandFailure(sub, e);
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
       emit({ verdict: 'error', message: e.message.replace(/^error: /, '') }, resultsFromArgv(argv));
@@ -71,4 +83,21 @@ export async function main(argv: string[]): Promise<number> {
     }
     return isInputError(err) ? EXIT.inputError : EXIT.internalError;
   }
+}
+
+/** A subcommand's usage or input error: a message on stderr (no verdict line), exit code 2; a bug: 3. */
+function subcommandFailure(sub: string, e: unknown): number {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+    // commander has printed its own errors (code commander.*); ours it has not.
+    if (!e.code.startsWith('commander.')) process.stderr.write(`verify ${sub}: error: ${e.message}\n`);
+    return EXIT.inputError;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  if (isInputError(err)) {
+    process.stderr.write(`verify ${sub}: error: ${err.message}\n`);
+    return EXIT.inputError;
+  }
+  process.stderr.write(`verify ${sub}: internal error: ${err.stack}\n`);
+  return EXIT.internalError;
 }
