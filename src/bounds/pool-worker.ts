@@ -1,10 +1,11 @@
 /** Worker side of pool.ts: keeps the networks it was sent and bounds slices of batches. */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LayeredNet } from '../network/layered.js';
-import { bounderByName, type BounderName } from './index.js';
+import { bounderByName, type BounderName, type BoundingPurpose } from './index.js';
 import type { DomainBatch } from './types.js';
 
-const bounder = bounderByName((workerData as { bounder: BounderName }).bounder);
+const data = workerData as { bounder: BounderName; purpose: BoundingPurpose };
+const bounder = bounderByName(data.bounder, data.purpose);
 const nets = new Map<number, LayeredNet>();
 
 type Message =

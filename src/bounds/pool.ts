@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import type { LayeredNet } from '../network/layered.js';
 import { concat } from '../tensor/arrays.js';
-import { bounderByName, type BounderName } from './index.js';
+import { bounderByName, type BounderName, type BoundingPurpose } from './index.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
 /** Below this many domains per slice, threads cost more than they save. */
@@ -29,8 +29,8 @@ class BoundWorker {
   private nextJob = 0;
   private nextNet = 0;
 
-  constructor(bounder: BounderName) {
-    this.worker = new Worker(new URL('./pool-worker.js', import.meta.url), { workerData: { bounder } });
+  constructor(bounder: BounderName, purpose: BoundingPurpose) {
+    this.worker = new Worker(new URL('./pool-worker.js', import.meta.url), { workerData: { bounder, purpose } });
     this.worker.unref();
     this.worker.on('message', (m: { job: number; result?: BoundResult; error?: string }) => {
       const p = this.pending.get(m.job);
@@ -100,15 +100,15 @@ function stitch(parts: BoundResult[]): BoundResult {
  * A bounder that spreads each batch over `threads` worker threads (each
  * with the named bounder). Small batches run on the calling thread.
  */
-export function pooledBounder(name: BounderName, threads: number): Bounder & { close(): Promise<void> } {
-  const local = bounderByName(name);
+export function pooledBounder(name: BounderName, threads: number, purpose: BoundingPurpose = 'bab'): Bounder & { close(): Promise<void> } {
+  const local = bounderByName(name, purpose);
   let workers: BoundWorker[] | undefined;
   return {
     name: `${name}x${threads}`,
     async bound(net: LayeredNet, batch: DomainBatch, options?: BoundOptions): Promise<BoundResult> {
       const slices = Math.min(threads, Math.floor(batch.size / MIN_SLICE));
       if (slices < 2) return local.bound(net, batch, options);
-      workers ??= Array.from({ length: threads }, () => new BoundWorker(name));
+      workers ??= Array.from({ length: threads }, () => new BoundWorker(name, purpose));
       const deadlineEpochMs = options?.deadline === undefined ? undefined : Date.now() + (options.deadline - performance.now());
       const per = Math.ceil(batch.size / slices);
       const jobs: Promise<BoundResult>[] = [];

@@ -2,7 +2,7 @@ import type { Branching } from '../bab/search.js';
 
 export type { BounderName } from '../bounds/index.js';
 import type { BounderName } from '../bounds/index.js';
-export const BOUNDER_NAMES: readonly BounderName[] = ['ibp', 'crown', 'alpha', 'beta', 'symbolic', 'bigm', 'activeset', 'lp', 'mip'];
+export const BOUNDER_NAMES: readonly BounderName[] = ['ibp', 'crown', 'alpha', 'beta', 'symbolic', 'bigm', 'activeset', 'bddplus', 'lp', 'mip'];
 
 export interface EngineOptions {
   /** performance.now() by which a verdict must be returned. */

@@ -95,8 +95,8 @@ async function searchBox(
   let lastLog = 0;
   const pools: ReturnType<typeof pooledBounder>[] = [];
   const make = (name: BounderName): Bounder => {
-    if (options.threads <= 1) return bounderByName(name);
-    const pool = pooledBounder(name, options.threads);
+    if (options.threads <= 1) return bounderByName(name, 'bab');
+    const pool = pooledBounder(name, options.threads, 'bab');
     pools.push(pool);
     return pool;
   };

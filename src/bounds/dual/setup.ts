@@ -39,6 +39,12 @@ export interface DualSetup {
   readonly postUpper: Float64Array[];
   /** B x m CROWN lower bound when the intermediate bounds came from CROWN (else undefined). */
   readonly crownLower?: Float64Array;
+  /**
+   * CROWN's linear lower bounds of the rows, when CROWN ran: still valid (if
+   * looser than the dual bound), and what input-split branching and the
+   * counterexample search read.
+   */
+  readonly crownLinear?: BoundResult['linear'];
 }
 
 /** Intermediate bounds and dual-row layout for one batch. */
@@ -50,12 +56,14 @@ export async function dualSetup(net: LayeredNet, batch: DomainBatch, source: Int
   let preUpper: Float64Array[];
   let infeasible: Uint8Array;
   let crownLower: Float64Array | undefined;
+  let crownLinear: BoundResult['linear'];
   if (source === 'crown') {
     const st = await crownPass(net, batch);
     preLower = st.result.preLower;
     preUpper = st.result.preUpper;
     infeasible = st.infeasible;
     crownLower = st.result.rowLower;
+    crownLinear = st.result.linear;
   } else {
     if (!batch.preLower || !batch.preUpper) throw new Error("intermediate 'given' needs batch.preLower and batch.preUpper");
     infeasible = inputInfeasible(batch, net.inputDim);
@@ -88,7 +96,7 @@ export async function dualSetup(net: LayeredNet, batch: DomainBatch, source: Int
     rowDomain[r] = feasible[(r / m) | 0];
     rowOutput[r] = r % m;
   }
-  return { B, m, H, infeasible, feasible, R, rowDomain, rowOutput, preLower, preUpper, postLower, postUpper, crownLower };
+  return { B, m, H, infeasible, feasible, R, rowDomain, rowOutput, preLower, preUpper, postLower, postUpper, crownLower, crownLinear };
 }
 
 /** Per-domain B x n array expanded to one copy per dual row (R x n). */
@@ -114,5 +122,5 @@ export function dualResult(setup: DualSetup, rowBest: Float64Array, clamp: boole
     const c = setup.crownLower?.[i];
     rowLower[i] = clamp && c !== undefined && c > rowBest[r] ? c : rowBest[r];
   }
-  return { rowLower, preLower: setup.preLower, preUpper: setup.preUpper };
+  return { rowLower, preLower: setup.preLower, preUpper: setup.preUpper, linear: setup.crownLinear };
 }
