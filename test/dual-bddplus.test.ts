@@ -7,7 +7,7 @@ import { intervalBounds } from '../src/bounds/highs-model.js';
 import { planetLp, planetLpIntermediate } from '../src/bounds/lp.js';
 import { dualSetup } from '../src/bounds/dual/setup.js';
 import { bddPlus, bddPlusSolve, BDDPLUS_DEFAULTS } from '../src/bounds/dual/bddplus.js';
-import { batchOf, makeRng, randomCase, sampleStats, type Rng } from './helpers/random-net.js';
+import { batchOf, makeRng, randomCase, randomSplits, sampleStats } from './helpers/random-net.js';
 import { ldNet, thesisNet } from './helpers/tiny-nets.js';
 
 const close = (a: number, b: number, tol: number, msg?: string) =>
@@ -62,25 +62,6 @@ test('[LD] x in [-2,2]^2, y = -ReLU(x1+x2) - ReLU(x1-x2), interval bounds: BDD+ 
   const r2 = await bddPlus({ intermediate: 'given', clampWithCrown: false, iterations: 20 }).bound(net, batch);
   close(r2.rowLower[0], -6, 1e-9);
 });
-
-/** Random ReLU splits (one domain) on neurons CROWN finds ambiguous; some combinations may be infeasible. */
-async function randomSplits(net: LayeredNet, lower: Float64Array, upper: Float64Array, count: number, rng: Rng): Promise<Int8Array[]> {
-  const H = net.layers.length - 1;
-  const C = await crown().bound(net, { size: 1, lower, upper });
-  const splits = net.layers.slice(0, H).map((l) => new Int8Array(l.outDim));
-  const amb: [number, number][] = [];
-  for (let k = 0; k < H; k++) {
-    for (let j = 0; j < net.layers[k].outDim; j++) {
-      if (net.layers[k].identity?.[j]) continue;
-      if (C.preLower[k][j] < 0 && C.preUpper[k][j] > 0) amb.push([k, j]);
-    }
-  }
-  for (let q = 0; q < count && amb.length > 0; q++) {
-    const [k, j] = amb.splice(Math.floor(rng() * amb.length), 1)[0];
-    splits[k][j] = rng() < 0.5 ? 1 : -1;
-  }
-  return splits;
-}
 
 const caseOf = (seed: number) => randomCase(seed, { widthSpread: 8, outputSpread: 2, identityEvery: 3, minBoxWidth: 0.5 });
 

@@ -9,7 +9,7 @@ import { dualSetup, type DualSetup } from '../src/bounds/dual/setup.js';
 import { bigM, bigMSolve, BIGM_DEFAULTS } from '../src/bounds/dual/bigm.js';
 import { activeSet, activeSetSolve } from '../src/bounds/dual/activeset.js';
 import { csrOf, oracleCut } from '../src/bounds/dual/masks.js';
-import { batchOf, makeRng, randomCase, sampleStats, type Rng } from './helpers/random-net.js';
+import { batchOf, makeRng, randomCase, randomSplits, sampleStats } from './helpers/random-net.js';
 import { thesisNet } from './helpers/tiny-nets.js';
 
 const close = (a: number, b: number, tol: number, msg?: string) =>
@@ -53,28 +53,6 @@ test('thesis A.6.1 with LP-tight bounds: Big-M -> Planet LP -1.2273, Active Set 
   // The Big-M warm-up iterates are Big-M's, so only the masks can take it above the Planet LP.
   for (let i = 0; i <= 300; i++) assert.ok(as.trace[i][0] <= planet + slack(planet));
 });
-
-/**
- * Random ReLU split patterns (one domain) on neurons CROWN finds ambiguous;
- * some combinations may be infeasible.
- */
-async function randomSplits(net: LayeredNet, lower: Float64Array, upper: Float64Array, count: number, rng: Rng): Promise<Int8Array[]> {
-  const H = net.layers.length - 1;
-  const C = await crown().bound(net, { size: 1, lower, upper });
-  const splits = net.layers.slice(0, H).map((l) => new Int8Array(l.outDim));
-  const amb: [number, number][] = [];
-  for (let k = 0; k < H; k++) {
-    for (let j = 0; j < net.layers[k].outDim; j++) {
-      if (net.layers[k].identity?.[j]) continue;
-      if (C.preLower[k][j] < 0 && C.preUpper[k][j] > 0) amb.push([k, j]);
-    }
-  }
-  for (let q = 0; q < count && amb.length > 0; q++) {
-    const [k, j] = amb.splice(Math.floor(rng() * amb.length), 1)[0];
-    splits[k][j] = rng() < 0.5 ? 1 : -1;
-  }
-  return splits;
-}
 
 const caseOf = (seed: number) => randomCase(seed, { widthSpread: 8, outputSpread: 2, identityEvery: 3, minBoxWidth: 0.5 });
 

@@ -17,11 +17,6 @@ function secondsLeft(deadline: number | undefined): number | undefined {
   return deadline === undefined ? undefined : Math.max(0.05, (deadline - performance.now()) / 1000);
 }
 
-function domainBox(net: LayeredNet, batch: DomainBatch, b: number) {
-  const n0 = net.inputDim;
-  return { lower: batch.lower.subarray(b * n0, (b + 1) * n0), upper: batch.upper.subarray(b * n0, (b + 1) * n0) };
-}
-
 function domainPre(pre: readonly Float64Array[], net: LayeredNet, b: number): Float64Array[] {
   return pre.map((a, k) => {
     const n = net.layers[k].outDim;
@@ -30,30 +25,52 @@ function domainPre(pre: readonly Float64Array[], net: LayeredNet, b: number): Fl
 }
 
 /**
+ * A bounder that runs CROWN on the batch, then improves each feasible
+ * domain's row bounds with `improve` (bounds below CROWN's are ignored).
+ */
+function perDomainOnCrown(
+  name: string,
+  improve: (net: LayeredNet, box: DomainBox, deadline: number | undefined) => Promise<ArrayLike<number>>,
+): Bounder {
+  return {
+    name,
+    async bound(net: LayeredNet, batch: DomainBatch, options?: BoundOptions): Promise<BoundResult> {
+      const st = await crownPass(net, batch);
+      const m = net.outputDim;
+      const n0 = net.inputDim;
+      const rowLower = st.result.rowLower.slice();
+      for (const b of st.feasible) {
+        const box: DomainBox = {
+          lower: batch.lower.subarray(b * n0, (b + 1) * n0),
+          upper: batch.upper.subarray(b * n0, (b + 1) * n0),
+          preLower: domainPre(st.result.preLower, net, b),
+          preUpper: domainPre(st.result.preUpper, net, b),
+        };
+        const v = await improve(net, box, options?.deadline);
+        for (let r = 0; r < m; r++) if (v[r] > rowLower[b * m + r]) rowLower[b * m + r] = v[r];
+      }
+      return { ...st.result, rowLower };
+    },
+  };
+}
+
+interface DomainBox {
+  readonly lower: Float64Array;
+  readonly upper: Float64Array;
+  readonly preLower: Float64Array[];
+  readonly preUpper: Float64Array[];
+}
+
+/**
  * Planet LP per domain on CROWN's intermediate bounds. The bound is the
  * dual-certified LP value, never below CROWN's (rows the LP did not finish
  * keep CROWN's bound).
  */
 export function planetLpBounder(): Bounder {
-  return {
-    name: 'lp',
-    async bound(net: LayeredNet, batch: DomainBatch, options?: BoundOptions): Promise<BoundResult> {
-      const st = await crownPass(net, batch);
-      const m = net.outputDim;
-      const rowLower = st.result.rowLower.slice();
-      for (const b of st.feasible) {
-        const { lower, upper } = domainBox(net, batch, b);
-        const lp = await planetLp(net, lower, upper, domainPre(st.result.preLower, net, b), domainPre(st.result.preUpper, net, b), {
-          timeLimit: secondsLeft(options?.deadline),
-        });
-        for (let r = 0; r < m; r++) {
-          const v = lp.rowLower[r];
-          if (v > rowLower[b * m + r]) rowLower[b * m + r] = v;
-        }
-      }
-      return { ...st.result, rowLower };
-    },
-  };
+  return perDomainOnCrown('lp', async (net, d, deadline) => {
+    const lp = await planetLp(net, d.lower, d.upper, d.preLower, d.preUpper, { timeLimit: secondsLeft(deadline) });
+    return lp.rowLower;
+  });
 }
 
 /**
@@ -75,24 +92,13 @@ export function safeMipBound(v: number): number {
  * networks.
  */
 export function mipBounder(): Bounder {
-  return {
-    name: 'mip',
-    async bound(net: LayeredNet, batch: DomainBatch, options?: BoundOptions): Promise<BoundResult> {
-      const st = await crownPass(net, batch);
-      const m = net.outputDim;
-      const rowLower = st.result.rowLower.slice();
-      for (const b of st.feasible) {
-        const { lower, upper } = domainBox(net, batch, b);
-        const preLower = domainPre(st.result.preLower, net, b);
-        const preUpper = domainPre(st.result.preUpper, net, b);
-        for (let r = 0; r < m; r++) {
-          const res = await exactMinimum(net, lower, upper, [r], { preLower, preUpper, timeLimit: secondsLeft(options?.deadline) });
-          // An uncertified 'infeasible' is not trusted: CROWN's bound stays.
-          const v = res.status === 'infeasible' ? -Infinity : safeMipBound(res.lowerBound);
-          if (v > rowLower[b * m + r]) rowLower[b * m + r] = v;
-        }
-      }
-      return { ...st.result, rowLower };
-    },
-  };
+  return perDomainOnCrown('mip', async (net, d, deadline) => {
+    const out = new Float64Array(net.outputDim);
+    for (let r = 0; r < out.length; r++) {
+      const res = await exactMinimum(net, d.lower, d.upper, [r], { preLower: d.preLower, preUpper: d.preUpper, timeLimit: secondsLeft(deadline) });
+      // An uncertified 'infeasible' is not trusted: CROWN's bound stays.
+      out[r] = res.status === 'infeasible' ? -Infinity : safeMipBound(res.lowerBound);
+    }
+    return out;
+  });
 }

@@ -1,6 +1,7 @@
 /** Seeded random LayeredNets, box sampling and sampled minima for the bounder tests. */
 import type { DomainBatch } from '../../src/bounds/types.js';
 import type { AffineLayer, LayeredNet } from '../../src/network/layered.js';
+import { crown } from '../../src/bounds/crown.js';
 import { concat } from '../../src/tensor/arrays.js';
 
 export type Rng = () => number;
@@ -202,4 +203,26 @@ export function randomCase(
   const boxes = [];
   for (let b = 0; b < 4; b++) boxes.push(randomBox(rng, n0, b === 0 ? 2 : o.minBoxWidth + rng()));
   return { net, boxes };
+}
+
+/**
+ * Random ReLU split patterns (one domain) on neurons CROWN finds ambiguous;
+ * some combinations may be infeasible.
+ */
+export async function randomSplits(net: LayeredNet, lower: Float64Array, upper: Float64Array, count: number, rng: Rng): Promise<Int8Array[]> {
+  const H = net.layers.length - 1;
+  const C = await crown().bound(net, { size: 1, lower, upper });
+  const splits = net.layers.slice(0, H).map((l) => new Int8Array(l.outDim));
+  const amb: [number, number][] = [];
+  for (let k = 0; k < H; k++) {
+    for (let j = 0; j < net.layers[k].outDim; j++) {
+      if (net.layers[k].identity?.[j]) continue;
+      if (C.preLower[k][j] < 0 && C.preUpper[k][j] > 0) amb.push([k, j]);
+    }
+  }
+  for (let q = 0; q < count && amb.length > 0; q++) {
+    const [k, j] = amb.splice(Math.floor(rng() * amb.length), 1)[0];
+    splits[k][j] = rng() < 0.5 ? 1 : -1;
+  }
+  return splits;
 }
