@@ -15,13 +15,18 @@ test('a batch bounded on two threads gives the bounds of one thread', async () =
     lower.set(box.lower, b * 5);
     upper.set(box.upper, b * 5);
   }
-  for (const name of ['crown', 'symbolic'] as const) {
-    const pool = pooledBounder(name, 2);
+  // The dual solvers run with their branch-and-bound budgets, as pooled bounders do.
+  for (const name of ['crown', 'symbolic', 'bigm', 'activeset', 'bddplus'] as const) {
+    const pool = pooledBounder(name, 2, 'bab');
     try {
-      const one = await bounderByName(name).bound(net, { size: B, lower, upper });
+      const one = await bounderByName(name, 'bab').bound(net, { size: B, lower, upper });
       const two = await pool.bound(net, { size: B, lower, upper });
       assert.equal(two.rowLower.length, one.rowLower.length);
-      one.rowLower.forEach((v, i) => assert.ok(Math.abs(v - two.rowLower[i]) <= 1e-9 * (1 + Math.abs(v)), `${name} row ${i}`));
+      // Adam normalises gradients, so rounding noise of a different batch
+      // composition changes the dual solvers' path slightly (every iterate is
+      // still a valid bound); linear bound propagation is deterministic.
+      const tol = name === 'crown' || name === 'symbolic' ? 1e-9 : 2e-2;
+      one.rowLower.forEach((v, i) => assert.ok(Math.abs(v - two.rowLower[i]) <= tol * (1 + Math.abs(v)), `${name} row ${i}: ${v} vs ${two.rowLower[i]}`));
       one.preLower.forEach((a, k) => a.forEach((v, i) => assert.ok(Math.abs(v - two.preLower[k][i]) <= 1e-9 * (1 + Math.abs(v)))));
       assert.equal(two.linear?.A.length, one.linear?.A.length);
     } finally {
