@@ -95,6 +95,7 @@ async function main(): Promise<void> {
   const stats = new Map<string, Map<string, MethodStats>>(); // bench -> method -> stats
   const lpSeconds = new Map<string, number[]>();
   const lines: string[] = [];
+  const noLp: string[] = [];
   for (const dir of args.dirs.map((d) => resolve(d))) {
     for (const inst of pickInstances(dir, args.perNet)) {
       const net0 = lowerToLayered(loadOnnx(new Uint8Array(readFileSync(inst.onnx)), inst.onnx));
@@ -109,7 +110,17 @@ async function main(): Promise<void> {
       const lpS = (performance.now() - t0) / 1000;
       const tag = `${inst.bench} ${basename(inst.onnx)} ${basename(inst.vnnlib)}`;
       if (lp.status !== 'optimal') {
-        console.log(`${tag}: LP ${lp.status} after ${lpS.toFixed(1)} s, skipped`);
+        // No reference value: still show what each method gets, and how fast, where the LP did not finish.
+        const parts = [`LP ${lp.status} after ${lpS.toFixed(1)} s`];
+        for (const name of args.methods) {
+          const t1 = performance.now();
+          const res = await (dualBounderForComparison(name) ?? bounderByName(name as BounderName)).bound(net, given);
+          const meanBound = res.rowLower.reduce((a, b) => a + b, 0) / m;
+          parts.push(`${name} mean bound ${meanBound.toFixed(4)} ${((performance.now() - t1) / 1000).toFixed(2)} s`);
+        }
+        const line = `${tag} (${m} rows): ${parts.join(', ')}`;
+        console.log(line);
+        noLp.push(`- ${line}`);
         continue;
       }
       if (!lpSeconds.has(inst.bench)) lpSeconds.set(inst.bench, []);
@@ -168,6 +179,7 @@ async function main(): Promise<void> {
     }
   }
   md.push('', '## Per property', '', ...lines, '');
+  if (noLp.length) md.push('## Properties where the LP did not finish (mean row bound per method)', '', ...noLp, '');
   writeFileSync(args.out, md.join('\n'));
   console.log(md.slice(0, 7 + [...stats.values()].reduce((s, p) => s + p.size + 1, 0)).join('\n'));
 }
