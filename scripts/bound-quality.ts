@@ -5,7 +5,7 @@
  * (CROWN's), so the only difference is how the last relaxation is solved.
  *
  *   node dist/scripts/bound-quality.js <benchmark-dir>... [--per-net N] [--methods a,b,c]
- *        [--lp-time S] [--out results/bound-quality.md]
+ *        [--lp-time S] [--filter RE] [--out results/bound-quality.md]
  *
  * Per method: mean gap to the LP optimum over all rows (negative = looser
  * than the LP, positive = tighter, which only the Anderson relaxation can
@@ -32,6 +32,7 @@ interface Args {
   methods: string[];
   lpTime: number;
   out: string;
+  filter?: RegExp;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -42,9 +43,10 @@ function parseArgs(argv: string[]): Args {
     else if (v === '--methods') a.methods = argv[++i].split(',');
     else if (v === '--lp-time') a.lpTime = Number(argv[++i]);
     else if (v === '--out') a.out = argv[++i];
+    else if (v === '--filter') a.filter = new RegExp(argv[++i]);
     else a.dirs.push(v);
   }
-  if (a.dirs.length === 0) throw new Error('usage: bound-quality <benchmark-dir>... [--per-net N] [--methods a,b] [--lp-time S] [--out F]');
+  if (a.dirs.length === 0) throw new Error('usage: bound-quality <benchmark-dir>... [--per-net N] [--methods a,b] [--lp-time S] [--filter RE] [--out F]');
   return a;
 }
 
@@ -61,12 +63,13 @@ interface Instance {
   vnnlib: string;
 }
 
-function pickInstances(dir: string, perNet: number): Instance[] {
+function pickInstances(dir: string, perNet: number, filter?: RegExp): Instance[] {
   const rows = parse(readFileSync(join(dir, 'instances.csv'), 'utf8'), { skipEmptyLines: true }) as string[][];
   const count = new Map<string, number>();
   const out: Instance[] = [];
   for (const [onnx, vnnlib] of rows) {
     const k = onnx.trim();
+    if (filter && !filter.test(`${k},${vnnlib.trim()}`)) continue;
     const c = count.get(k) ?? 0;
     if (c >= perNet) continue;
     count.set(k, c + 1);
@@ -97,7 +100,7 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   const noLp: string[] = [];
   for (const dir of args.dirs.map((d) => resolve(d))) {
-    for (const inst of pickInstances(dir, args.perNet)) {
+    for (const inst of pickInstances(dir, args.perNet, args.filter)) {
       const net0 = lowerToLayered(loadOnnx(new Uint8Array(readFileSync(inst.onnx)), inst.onnx));
       const box = compileProblem(net0, readVnnlib(inst.vnnlib)).boxes[0];
       const net: LayeredNet = box.net;
