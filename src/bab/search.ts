@@ -82,7 +82,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
 
   /** Bound would-be domains in one call; per child: its open disjuncts and lower bound. */
   const boundChildren = async (children: ChildSpec[], bounder: Bounder) => {
-    const res: BoundResult = await bounder.bound(net, makeBatch(children, n0, hiddenSizes), { deadline: options.deadline });
+    const res: BoundResult = await bounder.bound(net, makeBatch(children, n0, hiddenSizes, box.rowGroup), { deadline: options.deadline });
     bounded += children.length;
     const status = children.map((child, c) => openDisjuncts(res.rowLower, c * rows, box.rowGroup, child.open, options.margin));
     return { res, status };
@@ -215,7 +215,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
         for (const sign of [1, -1] as const) {
           const splits = p.splits!.map((s) => s.slice());
           splits[choice.layer][choice.neuron] = sign;
-          children.push({ ...inherit(p), splits, preLower: p.preLower, preUpper: p.preUpper });
+          children.push({ ...inherit(p), splits, preLower: p.preLower, preUpper: p.preUpper, freshFrom: choice.layer + 1 });
         }
       }
     } else {
@@ -274,6 +274,8 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
 
 /** A would-be domain before bounding: what it inherits from its parent. */
 type ChildSpec = Pick<Domain, 'lower' | 'upper' | 'splits' | 'preLower' | 'preUpper' | 'open' | 'depth' | 'hard'> & {
+  /** First hidden layer whose inherited bounds can improve (DomainBatch.freshFrom); absent: all. */
+  readonly freshFrom?: number;
   readonly parentLb?: number;
   readonly parentImprovement: number;
 };
@@ -304,23 +306,29 @@ function stackLayers<I, T extends Int8Array | Float64Array>(
   });
 }
 
-function makeBatch(children: ChildSpec[], n0: number, sizes: readonly number[]): DomainBatch {
+function makeBatch(children: ChildSpec[], n0: number, sizes: readonly number[], rowGroup: Int32Array): DomainBatch {
   const B = children.length;
+  const m = rowGroup.length;
   const lower = new Float64Array(B * n0);
   const upper = new Float64Array(B * n0);
+  // Rows of disjuncts closed in the parent stay closed: no bounder effort on them.
+  const activeRows = new Uint8Array(B * m);
   children.forEach((c, b) => {
     lower.set(c.lower, b * n0);
     upper.set(c.upper, b * n0);
+    for (let r = 0; r < m; r++) activeRows[b * m + r] = c.open[rowGroup[r]];
   });
   const f64 = (n: number) => new Float64Array(n);
   const splits = children.every((c) => c.splits) ? stackLayers(children, sizes, (n) => new Int8Array(n), (c) => c.splits!) : undefined;
-  if (!children.every((c) => c.preLower && c.preUpper)) return { size: B, lower, upper, splits };
+  if (!children.every((c) => c.preLower && c.preUpper)) return { size: B, lower, upper, splits, activeRows };
   return {
     size: B,
     lower,
     upper,
     splits,
+    activeRows,
     preLower: stackLayers(children, sizes, f64, (c) => c.preLower!),
     preUpper: stackLayers(children, sizes, f64, (c) => c.preUpper!),
+    freshFrom: Int32Array.from(children, (c) => c.freshFrom ?? 0),
   };
 }

@@ -18,7 +18,7 @@
 import type { LayeredNet } from '../network/layered.js';
 import { matmul } from '../tensor/matmul.js';
 import { layerWT } from './ibp.js';
-import { backwardPass, crownPass, type BackwardResult, type CrownOptions, type CrownState, type LayerRelax } from './crown.js';
+import { backwardPass, crownPass, restrictRows, type BackwardResult, type CrownOptions, type CrownState, type LayerRelax } from './crown.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
 export interface AlphaOptions extends CrownOptions {
@@ -258,20 +258,20 @@ export async function optimiseSlopes(
     lr *= decay;
   }
 
-  const B = batch.size;
+  // Rows left out of the loop (restrictRows) keep CROWN's result.
   const rowLower = new Float64Array(st.result.rowLower);
-  const Aout = new Float64Array(B * m * n0);
-  const cOut = new Float64Array(B * m).fill(Infinity);
+  const Aout = new Float64Array(st.result.linear!.A);
+  const cOut = new Float64Array(st.result.linear!.c);
   const clamp = options.clampWithIbp ?? true;
-  for (let q = 0; q < st.feasible.length; q++) {
-    const b = st.feasible[q];
-    Aout.set(bestA.subarray(q * m * n0, (q + 1) * m * n0), b * m * n0);
-    for (let o = 0; o < m; o++) {
-      const v = best[q * m + o];
-      const ib = st.ibpOut[b * m + o];
-      rowLower[b * m + o] = clamp && ib > v ? ib : v;
-      cOut[b * m + o] = bestC[q * m + o];
-    }
+  for (let r = 0; r < R; r++) {
+    const full = st.outRows ? st.outRows[r] : r;
+    const q = (full / m) | 0;
+    const i = st.feasible[q] * m + (full - q * m);
+    Aout.set(bestA.subarray(r * n0, (r + 1) * n0), i * n0);
+    const v = best[r];
+    const ib = st.ibpOut[i];
+    rowLower[i] = clamp && ib > v ? ib : v;
+    cOut[i] = bestC[r];
   }
   return { rowLower, preLower: st.result.preLower, preUpper: st.result.preUpper, linear: { A: Aout, c: cOut } };
 }
@@ -281,7 +281,8 @@ export function alphaCrown(options: AlphaOptions = {}): Bounder {
   return {
     name: 'alpha',
     async bound(net: LayeredNet, batch: DomainBatch, bopts?: BoundOptions): Promise<BoundResult> {
-      return optimiseSlopes(net, batch, await crownPass(net, batch, options), options, bopts);
+      const st = restrictRows(await crownPass(net, batch, options), batch, net.outputDim);
+      return optimiseSlopes(net, batch, st, options, bopts);
     },
   };
 }

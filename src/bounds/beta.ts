@@ -30,7 +30,7 @@
  */
 import type { LayeredNet } from '../network/layered.js';
 import { optimiseSlopes, projectedAdamStep, type AlphaOptions, type SlopeLoopExtension } from './alpha.js';
-import { backwardPass, crownPass, type CrownState } from './crown.js';
+import { backwardPass, crownPass, restrictRows, type CrownState } from './crown.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
 export interface BetaOptions extends AlphaOptions {
@@ -158,7 +158,7 @@ export function alphaBetaCrown(options: BetaOptions = {}): Bounder {
   return {
     name: 'beta',
     async bound(net: LayeredNet, batch: DomainBatch, bopts?: BoundOptions): Promise<BoundResult> {
-      const st = await crownPass(net, batch, options);
+      const st = restrictRows(await crownPass(net, batch, options), batch, net.outputDim);
       return optimiseSlopes(net, batch, st, options, bopts, betaExtension(net, batch, st, options));
     },
   };

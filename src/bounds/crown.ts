@@ -300,6 +300,43 @@ export interface CrownState {
   readonly outLinear: BackwardResult;
   /** B x m IBP lower bound of the output from the tightest intermediate bounds. */
   readonly ibpOut: Float64Array;
+  /**
+   * When the output-pass arrays above hold only some rows (restrictRows):
+   * each one's index in the full pass, row q*m + o = (feasible[q], output o).
+   */
+  readonly outRows?: Int32Array;
+}
+
+/**
+ * The state with its output pass cut down to the rows the batch marks active
+ * (DomainBatch.activeRows), for the bounders that iterate on them; `result`
+ * keeps CROWN's bounds of every row. Returns `st` itself when all are active.
+ */
+export function restrictRows(st: CrownState, batch: DomainBatch, m: number): CrownState {
+  const active = batch.activeRows;
+  const full = st.outRowDomain.length;
+  if (!active) return st;
+  const keep: number[] = [];
+  for (let r = 0; r < full; r++) if (active[st.feasible[(r / m) | 0] * m + (r % m)]) keep.push(r);
+  if (keep.length === full) return st;
+  const rows = Int32Array.from(keep);
+  const nIn = st.outLam.length / Math.max(1, full);
+  const n0 = st.outLinear.A.length / Math.max(1, full);
+  const outLam = new Float64Array(rows.length * nIn);
+  const A = new Float64Array(rows.length * n0);
+  rows.forEach((r, i) => {
+    outLam.set(st.outLam.subarray(r * nIn, (r + 1) * nIn), i * nIn);
+    A.set(st.outLinear.A.subarray(r * n0, (r + 1) * n0), i * n0);
+  });
+  const pick = (a: Float64Array) => Float64Array.from(rows, (r) => a[r]);
+  return {
+    ...st,
+    outRowDomain: Int32Array.from(rows, (r) => st.outRowDomain[r]),
+    outLam,
+    outC0: pick(st.outC0),
+    outLinear: { A, c: pick(st.outLinear.c), lb: pick(st.outLinear.lb) },
+    outRows: rows,
+  };
 }
 
 /**
@@ -339,9 +376,11 @@ export async function intermediateBounds(
     applyDomainConstraints(batch, i, n, id, lower, upper, infeasible);
     if (linear && i >= 1) {
       // Rows: two per ambiguous non-identity neuron of each feasible domain.
+      // Domains whose bounds on this layer are already the parent's skip it.
+      const fresh = batch.freshFrom;
       let R = 0;
       for (let b = 0; b < B; b++) {
-        if (infeasible[b]) continue;
+        if (infeasible[b] || (fresh && i < fresh[b])) continue;
         const off = b * n;
         for (let j = 0; j < n; j++) if (lower[off + j] < 0 && upper[off + j] > 0 && !(id && id[j])) R += 2;
       }
@@ -349,7 +388,7 @@ export async function intermediateBounds(
         // Targets (b*n + j), built and propagated in chunks of row pairs.
         const targets = new Int32Array(R >> 1);
         for (let b = 0, q = 0; b < B; b++) {
-          if (infeasible[b]) continue;
+          if (infeasible[b] || (fresh && i < fresh[b])) continue;
           const off = b * n;
           for (let j = 0; j < n; j++) if (lower[off + j] < 0 && upper[off + j] > 0 && !(id && id[j])) targets[q++] = off + j;
         }

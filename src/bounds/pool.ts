@@ -78,6 +78,8 @@ function sliceBatch(net: LayeredNet, batch: DomainBatch, b0: number, b1: number)
     splits: batch.splits?.map((s, k) => s.slice(b0 * net.layers[k].outDim, b1 * net.layers[k].outDim)),
     preLower: per(batch.preLower),
     preUpper: per(batch.preUpper),
+    freshFrom: batch.freshFrom?.slice(b0, b1),
+    activeRows: batch.activeRows?.slice(b0 * net.outputDim, b1 * net.outputDim),
   };
 }
 

@@ -22,6 +22,22 @@ export interface DomainBatch {
    */
   readonly preLower?: readonly Float64Array[];
   readonly preUpper?: readonly Float64Array[];
+  /**
+   * Per domain, the first hidden layer whose inherited bounds a linear
+   * bounder can still improve. A child of ReLU splitting differs from its
+   * parent only by a split at layer s, so its linear bounds on layers 0..s
+   * equal the inherited ones (same box, same relaxations below them; the
+   * split itself is applied as a clamp) and their backward passes are
+   * skipped: the value is s + 1. Absent: every layer is recomputed.
+   */
+  readonly freshFrom?: Int32Array;
+  /**
+   * B x m: 1 for the output rows the caller still needs, 0 for rows of
+   * disjuncts it has already closed. Iterative bounders spend their
+   * iterations on needed rows only and report the other rows' cheap (still
+   * valid) first bound. Absent: every row is needed.
+   */
+  readonly activeRows?: Uint8Array;
 }
 
 export interface BoundResult {

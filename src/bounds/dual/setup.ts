@@ -27,7 +27,7 @@ export interface DualSetup {
   readonly infeasible: Uint8Array;
   /** Feasible domain indices in order. */
   readonly feasible: Int32Array;
-  /** Dual rows = feasible.length * m; dual row r is (domain feasible[r / m], output row r % m). */
+  /** Dual rows: (domain rowDomain[r], output rowOutput[r]) for the needed outputs of every feasible domain. */
   readonly R: number;
   readonly rowDomain: Int32Array;
   readonly rowOutput: Int32Array;
@@ -89,13 +89,19 @@ export async function dualSetup(net: LayeredNet, batch: DomainBatch, source: Int
   for (let b = 0; b < B; b++) if (!infeasible[b]) nf++;
   const feasible = new Int32Array(nf);
   for (let b = 0, q = 0; b < B; b++) if (!infeasible[b]) feasible[q++] = b;
-  const R = nf * m;
-  const rowDomain = new Int32Array(R);
-  const rowOutput = new Int32Array(R);
-  for (let r = 0; r < R; r++) {
-    rowDomain[r] = feasible[(r / m) | 0];
-    rowOutput[r] = r % m;
+  // Dual rows: the needed outputs (batch.activeRows) of every feasible domain.
+  const domains: number[] = [];
+  const outputs: number[] = [];
+  for (const b of feasible) {
+    for (let o = 0; o < m; o++) {
+      if (batch.activeRows && !batch.activeRows[b * m + o]) continue;
+      domains.push(b);
+      outputs.push(o);
+    }
   }
+  const R = domains.length;
+  const rowDomain = Int32Array.from(domains);
+  const rowOutput = Int32Array.from(outputs);
   return { B, m, H, infeasible, feasible, R, rowDomain, rowOutput, preLower, preUpper, postLower, postUpper, crownLower, crownLinear };
 }
 
@@ -112,11 +118,15 @@ export function expandRows(setup: DualSetup, perDomain: Float64Array, n: number)
 /**
  * The BoundResult of a dual bounder: per dual row the best bound found
  * (never below CROWN's when `clamp` and CROWN ran), +Infinity on infeasible
- * domains.
+ * domains; outputs that were not needed keep CROWN's bound (-Infinity
+ * without CROWN).
  */
 export function dualResult(setup: DualSetup, rowBest: Float64Array, clamp: boolean): BoundResult {
   const { B, m } = setup;
   const rowLower = new Float64Array(B * m).fill(Infinity);
+  for (const b of setup.feasible) {
+    for (let o = 0; o < m; o++) rowLower[b * m + o] = setup.crownLower?.[b * m + o] ?? -Infinity;
+  }
   for (let r = 0; r < setup.R; r++) {
     const i = setup.rowDomain[r] * m + setup.rowOutput[r];
     const c = setup.crownLower?.[i];
