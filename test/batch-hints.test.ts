@@ -97,3 +97,42 @@ test('freshFrom: a ReLU-split child skips the layers it shares with its parent a
   }
   assert.ok(compared >= 10, `only ${compared} children compared`);
 });
+
+test('warmStart: any starting values give valid bounds (projected), a parent optimum starts children ahead of CROWN', async () => {
+  let checked = 0;
+  let warmSum = 0;
+  let coldSum = 0;
+  for (let seed = 21; seed <= 28; seed++) {
+    const { net, boxes } = caseOf(seed);
+    const H = net.layers.length - 1;
+    const m = net.outputDim;
+    const rng = makeRng(seed);
+    for (const box of boxes.slice(0, 2)) {
+      const splits = await randomSplits(net, box.lower, box.upper, 2, rng);
+      const domain: DomainBatch = { size: 1, lower: box.lower, upper: box.upper, splits };
+      const st = sampleStats(net, box.lower, box.upper, 4000, rng, splits);
+      // Garbage warm starts: out of range, negative, NaN.
+      const garbage = net.layers.slice(0, H).map((l) => Float32Array.from({ length: m * l.outDim }, () => (rng() < 0.1 ? NaN : 4 * rng() - 2)));
+      const res = await bounderByName('beta', 'bab').bound(net, { ...domain, warmStart: garbage });
+      for (let r = 0; r < m && st.kept > 0; r++) {
+        assert.ok(res.rowLower[r] <= st.min[r] + 1e-9, `seed ${seed} row ${r}: ${res.rowLower[r]} > sampled ${st.min[r]}`);
+        checked++;
+      }
+      // Round trip: the parent's last iterate as the start of a one-iterate run.
+      const parent = await bounderByName('beta', 'bab').bound(net, domain);
+      assert.ok(parent.dual && parent.dual.length === H, 'beta reports its dual parameters');
+      const { alphaBetaCrown } = await import('../src/bounds/beta.js');
+      const warm = await alphaBetaCrown({ iterations: 1, alphaIterations: 0 }).bound(net, { ...domain, warmStart: parent.dual });
+      const cold = await alphaBetaCrown({ iterations: 1, alphaIterations: 0 }).bound(net, domain);
+      for (let r = 0; r < m; r++) {
+        if (!Number.isFinite(cold.rowLower[r])) continue;
+        assert.ok(warm.rowLower[r] <= parent.rowLower[r] + 1e-5 * Math.max(1, Math.abs(parent.rowLower[r])), `one warm iterate (float32 start) above the best of the full run: ${warm.rowLower[r]} > ${parent.rowLower[r]}`);
+        if (st.kept > 0) assert.ok(warm.rowLower[r] <= st.min[r] + 1e-9, 'warm bound valid');
+        warmSum += warm.rowLower[r];
+        coldSum += cold.rowLower[r];
+      }
+    }
+  }
+  assert.ok(checked > 40, `only ${checked} rows checked`);
+  assert.ok(warmSum > coldSum + 0.1, `warm start gave no head start: ${warmSum} vs cold ${coldSum}`);
+});

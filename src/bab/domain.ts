@@ -20,6 +20,11 @@ export interface Domain {
   readonly rowLower: Float64Array;
   /** rows x n_0 coefficients of g_r(x) >= A_r·x + c_r on this domain, if the bounder gave them. */
   readonly linearA: Float64Array | null;
+  /**
+   * ReLU splitting: per hidden layer, rows x n_k optimised dual parameters
+   * of the domain's bounding (BoundResult.dual), its children's warm start.
+   */
+  readonly dual: Float32Array[] | null;
   /** Running average of the parent->child improvement of lb (stratified bounding). */
   readonly improvement: number;
   /** Set once a domain (and so all its offspring) is handed to the tight bounder. */

@@ -111,6 +111,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
         // parent's pre-activation bounds hold for it and tighten its own.
         preLower: res.preLower.map((a, k) => a.slice(c * hiddenSizes[k], (c + 1) * hiddenSizes[k])),
         preUpper: res.preUpper.map((a, k) => a.slice(c * hiddenSizes[k], (c + 1) * hiddenSizes[k])),
+        dual: reluMode && res.dual ? res.dual.map((a, k) => a.slice(c * rows * hiddenSizes[k], (c + 1) * rows * hiddenSizes[k])) : null,
         open: st.open,
         lb: st.lb,
         depth: child.depth,
@@ -212,10 +213,11 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
           if (leaf.kind === 'undecided') return { kind: 'unknown', reason: leaf.reason, stats: stats() };
           continue;
         }
+        const warmStart = p.dual ? splitWarmStart(p.dual, choice.layer, choice.neuron, hiddenSizes[choice.layer]) : undefined;
         for (const sign of [1, -1] as const) {
           const splits = p.splits!.map((s) => s.slice());
           splits[choice.layer][choice.neuron] = sign;
-          children.push({ ...inherit(p), splits, preLower: p.preLower, preUpper: p.preUpper, freshFrom: choice.layer + 1 });
+          children.push({ ...inherit(p), splits, preLower: p.preLower, preUpper: p.preUpper, freshFrom: choice.layer + 1, warmStart });
         }
       }
     } else {
@@ -276,6 +278,8 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
 type ChildSpec = Pick<Domain, 'lower' | 'upper' | 'splits' | 'preLower' | 'preUpper' | 'open' | 'depth' | 'hard'> & {
   /** First hidden layer whose inherited bounds can improve (DomainBatch.freshFrom); absent: all. */
   readonly freshFrom?: number;
+  /** Per hidden layer, rows x n_k starting dual parameters (DomainBatch.warmStart). */
+  readonly warmStart?: readonly Float32Array[];
   readonly parentLb?: number;
   readonly parentImprovement: number;
 };
@@ -292,8 +296,21 @@ function inherit(p: Domain): Omit<ChildSpec, 'splits' | 'preLower' | 'preUpper'>
   };
 }
 
+/**
+ * Children's warm start: the parent's dual parameters, except that the newly
+ * split neuron's multiplier starts at 0 (the parent's value there is a slope).
+ */
+function splitWarmStart(dual: readonly Float32Array[], layer: number, neuron: number, n: number): Float32Array[] {
+  return dual.map((a, k) => {
+    if (k !== layer) return a;
+    const b = a.slice();
+    for (let i = neuron; i < b.length; i += n) b[i] = 0;
+    return b;
+  });
+}
+
 /** Per layer k, the items' layer-k vectors stacked row-wise (B x sizes[k]). */
-function stackLayers<I, T extends Int8Array | Float64Array>(
+function stackLayers<I, T extends Int8Array | Float32Array | Float64Array>(
   items: readonly I[],
   sizes: readonly number[],
   make: (n: number) => T,
@@ -321,12 +338,16 @@ function makeBatch(children: ChildSpec[], n0: number, sizes: readonly number[], 
   const f64 = (n: number) => new Float64Array(n);
   const splits = children.every((c) => c.splits) ? stackLayers(children, sizes, (n) => new Int8Array(n), (c) => c.splits!) : undefined;
   if (!children.every((c) => c.preLower && c.preUpper)) return { size: B, lower, upper, splits, activeRows };
+  const warmStart = children.every((c) => c.warmStart)
+    ? stackLayers(children, sizes.map((n) => m * n), (n) => new Float32Array(n), (c) => c.warmStart!)
+    : undefined;
   return {
     size: B,
     lower,
     upper,
     splits,
     activeRows,
+    warmStart,
     preLower: stackLayers(children, sizes, f64, (c) => c.preLower!),
     preUpper: stackLayers(children, sizes, f64, (c) => c.preUpper!),
     freshFrom: Int32Array.from(children, (c) => c.freshFrom ?? 0),

@@ -148,6 +148,9 @@ export interface SlopeLoopExtension {
    * pre-activations at the concretising input).
    */
   step(pre: readonly Float64Array[], it: number): void;
+  /** Per hidden layer, the extra parameters (R x n_k, dense) and the flat indices where they live. */
+  readonly params: readonly (Float64Array | undefined)[];
+  readonly paramIdx: readonly Int32Array[];
 }
 
 /**
@@ -190,6 +193,7 @@ export async function optimiseSlopes(
   const grad: Float64Array[] = [];
   const ambIdx: Int32Array[] = [];
   const pre: Float64Array[] | undefined = ext?.active ? [] : undefined;
+  const slot = batchRowSlots(st, m);
   for (let k = 0; k < H; k++) {
     const n = net.layers[k].outDim;
     const a = new Float64Array(R * n);
@@ -209,6 +213,15 @@ export async function optimiseSlopes(
       for (let j = 0; j < n; j++) if (amb[boff + j]) idx[q++] = r * n + j;
     }
     ambIdx.push(idx);
+    // Warm start: a parent's slopes, projected onto [0, 1].
+    const warm = batch.warmStart?.[k];
+    if (warm) {
+      for (const i of idx) {
+        const r = (i / n) | 0;
+        const w = warm[slot[r] * n + (i - r * n)];
+        if (w === w) a[i] = w < 0 ? 0 : w > 1 ? 1 : w;
+      }
+    }
     mAdam.push(new Float64Array(R * n));
     vAdam.push(new Float64Array(R * n));
     grad.push(new Float64Array(R * n));
@@ -259,21 +272,45 @@ export async function optimiseSlopes(
   }
 
   // Rows left out of the loop (restrictRows) keep CROWN's result.
+  const B = batch.size;
+  const dual = alpha.map((a, k) => {
+    const n = net.layers[k].outDim;
+    const out = new Float32Array(B * m * n).fill(NaN);
+    for (let r = 0; r < R; r++) out.set(a.subarray(r * n, (r + 1) * n), slot[r] * n);
+    const p = ext?.params[k];
+    if (p) {
+      for (const i of ext.paramIdx[k]) {
+        const r = (i / n) | 0;
+        out[slot[r] * n + (i - r * n)] = p[i];
+      }
+    }
+    return out;
+  });
   const rowLower = new Float64Array(st.result.rowLower);
   const Aout = new Float64Array(st.result.linear!.A);
   const cOut = new Float64Array(st.result.linear!.c);
   const clamp = options.clampWithIbp ?? true;
   for (let r = 0; r < R; r++) {
-    const full = st.outRows ? st.outRows[r] : r;
-    const q = (full / m) | 0;
-    const i = st.feasible[q] * m + (full - q * m);
+    const i = slot[r];
     Aout.set(bestA.subarray(r * n0, (r + 1) * n0), i * n0);
     const v = best[r];
     const ib = st.ibpOut[i];
     rowLower[i] = clamp && ib > v ? ib : v;
     cOut[i] = bestC[r];
   }
-  return { rowLower, preLower: st.result.preLower, preUpper: st.result.preUpper, linear: { A: Aout, c: cOut } };
+  return { rowLower, preLower: st.result.preLower, preUpper: st.result.preUpper, linear: { A: Aout, c: cOut }, dual };
+}
+
+/** For each output-pass row of `st`, its (domain, output) slot b*m + o in the batch's B x m arrays. */
+export function batchRowSlots(st: CrownState, m: number): Int32Array {
+  const R = st.outRowDomain.length;
+  const slot = new Int32Array(R);
+  for (let r = 0; r < R; r++) {
+    const full = st.outRows ? st.outRows[r] : r;
+    const q = (full / m) | 0;
+    slot[r] = st.feasible[q] * m + (full - q * m);
+  }
+  return slot;
 }
 
 /** alpha-CROWN bounder. */

@@ -29,7 +29,7 @@
  * satisfy the domain's splits (and lie in its box).
  */
 import type { LayeredNet } from '../network/layered.js';
-import { optimiseSlopes, projectedAdamStep, type AlphaOptions, type SlopeLoopExtension } from './alpha.js';
+import { batchRowSlots, optimiseSlopes, projectedAdamStep, type AlphaOptions, type SlopeLoopExtension } from './alpha.js';
 import { backwardPass, crownPass, restrictRows, type CrownState } from './crown.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
@@ -39,7 +39,10 @@ export interface BetaOptions extends AlphaOptions {
   /**
    * alpha-only iterations before the joint alpha-beta phase of `iterations`
    * (default: alpha-CROWN's 20, so the bound is never below alpha-CROWN's
-   * with default options; 0 = joint from the start, cheaper).
+   * with default options; 0 = joint from the start, cheaper). A batch with
+   * a warm start (a parent's slopes and multipliers) goes joint at once: on
+   * MNIST 256x2/256x4 instances, 0 + 20 warm iterations took half the time
+   * of 20 + 20 for about as many domains.
    */
   readonly alphaIterations?: number;
 }
@@ -110,6 +113,25 @@ function betaExtension(
   const H = net.layers.length - 1;
   const rowDomain = st.outRowDomain;
   const mult = splitMultipliers(net, batch, rowDomain);
+  // Warm start: a parent's multipliers on the splits it shares (projected onto beta >= 0).
+  if (batch.warmStart) {
+    const slot = batchRowSlots(st, net.outputDim);
+    for (let k = 0; k < H; k++) {
+      const b = mult.beta[k];
+      const warm = batch.warmStart[k];
+      if (!b || !warm) continue;
+      const n = net.layers[k].outDim;
+      const s = mult.sb[k]!;
+      mult.idx[k].forEach((i, q) => {
+        const r = (i / n) | 0;
+        const w = warm[slot[r] * n + (i - r * n)];
+        if (w > 0) {
+          b[i] = w;
+          s[i] = mult.sign[k][q] * w;
+        }
+      });
+    }
+  }
   const beta1 = options.beta1 ?? 0.9;
   const beta2 = options.beta2 ?? 0.999;
   const decay = options.lrDecay ?? 0.98;
@@ -118,8 +140,10 @@ function betaExtension(
   const mAdam = mult.beta.map((b) => (b ? new Float64Array(b.length) : undefined));
   const vAdam = mult.beta.map((b) => (b ? new Float64Array(b.length) : undefined));
   return {
+    params: mult.beta,
+    paramIdx: mult.idx,
     active: mult.count > 0,
-    warmup: options.alphaIterations ?? 20,
+    warmup: batch.warmStart ? 0 : (options.alphaIterations ?? 20),
     backward: (rowAlpha, lambdaBuffers) =>
       // The split terms enter as Omega_k -= beta_j s_j on each split neuron.
       backwardPass(net, st.relax, H - 1, st.outLam, st.outC0, rowDomain, batch.lower, batch.upper, {

@@ -80,6 +80,7 @@ function sliceBatch(net: LayeredNet, batch: DomainBatch, b0: number, b1: number)
     preUpper: per(batch.preUpper),
     freshFrom: batch.freshFrom?.slice(b0, b1),
     activeRows: batch.activeRows?.slice(b0 * net.outputDim, b1 * net.outputDim),
+    warmStart: batch.warmStart?.map((a, k) => a.slice(b0 * net.outputDim * net.layers[k].outDim, b1 * net.outputDim * net.layers[k].outDim)),
   };
 }
 
@@ -88,6 +89,7 @@ function stitch(parts: BoundResult[]): BoundResult {
   const layers = (pick: (r: BoundResult) => Float64Array[]) =>
     Array.from({ length: hidden }, (_, k) => concat(parts.map((p) => pick(p)[k])));
   const withLinear = parts.every((p) => p.linear);
+  const withDual = parts.every((p) => p.dual);
   return {
     rowLower: concat(parts.map((p) => p.rowLower)),
     preLower: layers((p) => p.preLower),
@@ -95,6 +97,7 @@ function stitch(parts: BoundResult[]): BoundResult {
     linear: withLinear
       ? { A: concat(parts.map((p) => p.linear!.A as Float64Array)), c: concat(parts.map((p) => p.linear!.c as Float64Array)) }
       : undefined,
+    dual: withDual ? Array.from({ length: hidden }, (_, k) => concat(parts.map((p) => p.dual![k]))) : undefined,
   };
 }
 

@@ -38,6 +38,15 @@ export interface DomainBatch {
    * valid) first bound. Absent: every row is needed.
    */
   readonly activeRows?: Uint8Array;
+  /**
+   * Per hidden layer, B x m x n_k starting values for the optimised dual
+   * parameters of each (domain, output row): the lower slope alpha on
+   * neurons ambiguous in the domain, the split multiplier beta on split
+   * neurons (see `BoundResult.dual`). NaN rows start cold. Any values give
+   * valid bounds (they are projected onto the feasible set); good ones, a
+   * parent's optimum, save iterations.
+   */
+  readonly warmStart?: readonly Float32Array[];
 }
 
 export interface BoundResult {
@@ -55,6 +64,13 @@ export interface BoundResult {
    * branching and as a source of counterexample candidates.
    */
   readonly linear?: { readonly A: Float64Array; readonly c: Float64Array };
+  /**
+   * From bounders that optimise dual parameters per output row (alpha,
+   * beta): per hidden layer, B x m x n_k, the last iterate's slopes on
+   * ambiguous neurons and split multipliers on split neurons; NaN on rows
+   * that were not optimised. A child domain passes them back as `warmStart`.
+   */
+  readonly dual?: Float32Array[];
 }
 
 export interface BoundOptions {

@@ -82,8 +82,8 @@ async function searchBox(
   const neurons = hidden.reduce((a, b) => a + b, 0);
   const rows = box.net.outputDim;
   // Bytes kept per open domain: box, linear bound, row bounds, pre-activation
-  // bounds, and in ReLU mode the split signs.
-  const perDomain = 8 * (2 * n0 + rows * n0 + rows) + neurons * 16 + (branching === 'relu' ? neurons : 0) + 200;
+  // bounds, and in ReLU mode the split signs and the float32 dual parameters.
+  const perDomain = 8 * (2 * n0 + rows * n0 + rows) + neurons * 16 + (branching === 'relu' ? neurons * (1 + 4 * rows) : 0) + 200;
   const maxDomains = Math.max(1000, Math.floor((options.memoryMb * 2 ** 20) / perDomain));
   const batchSize = options.batchSize || (branching === 'input' ? 256 : Math.max(8, Math.min(128, Math.floor(20000 / Math.max(1, neurons)) * 8)));
   if (options.bounder === 'mip' && options.mode === 'complete') {
