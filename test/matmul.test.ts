@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { csrOf, matmul, matmulSync } from '../src/tensor/matmul.js';
+import { makeRng } from './helpers/random-net.js';
+
+function randomMatrix(rng: () => number, size: number, density: number): Float64Array {
+  const M = new Float64Array(size);
+  for (let i = 0; i < size; i++) if (rng() < density) M[i] = rng() - 0.5;
+  return M;
+}
+
+test('matmul: sparse right operands (materialised convolutions) multiply in CSR with the dense result', async () => {
+  const rng = makeRng(5);
+  const k = 1024;
+  const n = 1100;
+  const sparse = randomMatrix(rng, k * n, 0.02);
+  const dense = randomMatrix(rng, k * n, 0.5);
+  const csr = csrOf(sparse, k, n);
+  assert.ok(csr, 'a 2% dense matrix is kept in CSR');
+  assert.equal(csr.rowPtr[k], csr.val.length);
+  assert.equal(csrOf(dense, k, n), null, 'a 50% dense matrix stays dense');
+  for (const m of [1, 7, 64]) {
+    // Rows of A with zeros (inactive ReLUs) are skipped by the sparse loop.
+    const A = randomMatrix(rng, m * k, 0.6);
+    for (const B of [sparse, dense]) {
+      const got = await matmul(A, B, m, k, n);
+      const want = matmulSync(A, B, m, k, n);
+      for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) <= 1e-12, `m=${m} entry ${i}: ${got[i]} vs ${want[i]}`);
+    }
+  }
+});
