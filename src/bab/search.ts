@@ -34,6 +34,8 @@ export interface BabProgress {
   readonly iterations: number;
   readonly openDomains: number;
   readonly boundedDomains: number;
+  /** Of those, bounded by the tight bounder (stratified bounding). */
+  readonly tightBounded: number;
   readonly globalLb: number;
   readonly bestObjective: number;
 }
@@ -70,12 +72,14 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   const hard = new DomainQueue();
   let iterations = 0;
   let bounded = 0;
+  let tightBounded = 0;
   let bestObjective = Infinity;
   let lastBatchMs = 0;
   const stats = (): BabProgress => ({
     iterations,
     openDomains: easy.size + hard.size,
     boundedDomains: bounded,
+    tightBounded,
     globalLb: Math.min(easy.peekLb(), hard.peekLb()),
     bestObjective,
   });
@@ -84,6 +88,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   const boundChildren = async (children: ChildSpec[], bounder: Bounder) => {
     const res: BoundResult = await bounder.bound(net, makeBatch(children, n0, hiddenSizes, box.rowGroup), { deadline: options.deadline });
     bounded += children.length;
+    if (bounder === options.tightBounder) tightBounded += children.length;
     const status = children.map((child, c) => openDisjuncts(res.rowLower, c * rows, box.rowGroup, child.open, options.margin));
     return { res, status };
   };

@@ -17,7 +17,7 @@ import type { CanonicalBox } from '../problem/types.js';
 export async function exactMipBox(box: CanonicalBox, check: CandidateCheck, deadline: number, margin: number): Promise<BabOutcome> {
   let solved = 0;
   let lowest = Infinity;
-  const stats = () => ({ iterations: solved, openDomains: 0, boundedDomains: solved, globalLb: lowest, bestObjective: NaN });
+  const stats = () => ({ iterations: solved, openDomains: 0, boundedDomains: solved, tightBounded: 0, globalLb: lowest, bestObjective: NaN });
   let undecided = '';
   for (let d = 0; d < box.numDisjuncts; d++) {
     const rows: number[] = [];
