@@ -66,8 +66,9 @@ const count = (text: string, re: RegExp) => (text.match(re) ?? []).length;
 // 1. Build the report.
 const known = existsSync(benchmarksDir) ? readdirSync(benchmarksDir).filter((d) => statSync(join(benchmarksDir, d)).isDirectory()) : [];
 // Complete-mode runs first (they get the first colours), then the rest by name.
+// `*-instances.csv` are instance lists (inputs of `verify batch`), not results.
 const files = readdirSync(resultsDir)
-  .filter((f) => f.endsWith('.csv'))
+  .filter((f) => f.endsWith('.csv') && !f.endsWith('-instances.csv'))
   .sort((a, b) => Number(a.startsWith('incomplete')) - Number(b.startsWith('incomplete')) || a.localeCompare(b));
 // Paths shown in the report are relative to the repository root.
 process.chdir(root);
