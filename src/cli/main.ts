@@ -54,9 +54,10 @@ export async function main(argv: string[]): Promise<number> {
     // The options above belong to verify itself: after a subcommand name they are the subcommand's.
     .enablePositionalOptions()
     .action(async (flags: VerifyFlags) => {
-      const { outcome, exitCode: code } = await runVerify(flags, start);
+      const { outcome, exitCode: code, stopSolver } = await runVerify(flags, start);
       emit(outcome, flags.results);
       exitCode = code;
+      await stopSolver();
     });
   // Subcommands (created with program.command(), so they inherit exitOverride and configureOutput).
   const ctx: SubcommandContext = { setExitCode: (code) => void (exitCode = code) };

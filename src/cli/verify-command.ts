@@ -54,7 +54,13 @@ function solverBudgetMs(timeoutMs: number): number {
  * Run one instance in a worker thread; the main thread keeps the timeout
  * promise: whatever the worker is doing, `timeout` is written before the limit.
  */
-export async function runVerify(flags: VerifyFlags, startEpochMs: number): Promise<{ outcome: Outcome; exitCode: number }> {
+/** How long, once the verdict is out, the solver thread gets to stop before the process exits anyway. */
+const STOP_GRACE_MS = 1500;
+
+export async function runVerify(
+  flags: VerifyFlags,
+  startEpochMs: number,
+): Promise<{ outcome: Outcome; exitCode: number; stopSolver: () => Promise<void> }> {
   if (!flags.onnx) throw new UsageError('missing --onnx <file>');
   if (!flags.vnnlib) throw new UsageError('missing --vnnlib <file>');
   if (!(flags.timeout > 0)) throw new UsageError('--timeout must be a positive number of seconds');
@@ -69,13 +75,26 @@ export async function runVerify(flags: VerifyFlags, startEpochMs: number): Promi
     logFile: flags.logFile,
   };
   const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: request });
+  // Exiting while the solver thread is inside onnxruntime can abort the
+  // process (seen once in 30 oval21 runs: SIGABRT after `timeout` was
+  // written), so the caller stops the thread first, waiting a bounded time.
+  const stopSolver = async () => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      worker.terminate().catch(() => undefined),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, STOP_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+  };
   return new Promise((resolve) => {
     let settled = false;
     const finish = (outcome: Outcome, exitCode: number) => {
       if (settled) return;
       settled = true;
       clearTimeout(watchdog);
-      resolve({ outcome, exitCode });
+      resolve({ outcome, exitCode, stopSolver });
     };
     const watchdog = setTimeout(
       () => finish({ verdict: 'timeout' }, EXIT.ok),
