@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bounderByName, crown, type BounderName } from '../src/bounds/index.js';
+import { alphaBetaCrown, bounderByName, crown, type BounderName } from '../src/bounds/index.js';
 import type { DomainBatch } from '../src/bounds/types.js';
 import { batchOf, makeRng, randomCase, randomSplits, sampleStats } from './helpers/random-net.js';
 
@@ -121,7 +121,6 @@ test('warmStart: any starting values give valid bounds (projected), a parent opt
       // Round trip: the parent's last iterate as the start of a one-iterate run.
       const parent = await bounderByName('beta', 'bab').bound(net, domain);
       assert.ok(parent.dual && parent.dual.length === H, 'beta reports its dual parameters');
-      const { alphaBetaCrown } = await import('../src/bounds/beta.js');
       const warm = await alphaBetaCrown({ iterations: 1, alphaIterations: 0 }).bound(net, { ...domain, warmStart: parent.dual });
       const cold = await alphaBetaCrown({ iterations: 1, alphaIterations: 0 }).bound(net, domain);
       for (let r = 0; r < m; r++) {

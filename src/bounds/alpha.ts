@@ -18,7 +18,7 @@
 import type { LayeredNet } from '../network/layered.js';
 import { matmul } from '../tensor/matmul.js';
 import { layerWT } from './ibp.js';
-import { backwardPass, crownPass, restrictRows, type BackwardResult, type CrownOptions, type CrownState, type LayerRelax } from './crown.js';
+import { backwardPass, batchRowSlots, crownPass, restrictRows, slotIndex, type BackwardResult, type CrownOptions, type CrownState, type LayerRelax } from './crown.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
 export interface AlphaOptions extends CrownOptions {
@@ -217,8 +217,7 @@ export async function optimiseSlopes(
     const warm = batch.warmStart?.[k];
     if (warm) {
       for (const i of idx) {
-        const r = (i / n) | 0;
-        const w = warm[slot[r] * n + (i - r * n)];
+        const w = warm[slotIndex(slot, n, i)];
         if (w === w) a[i] = w < 0 ? 0 : w > 1 ? 1 : w;
       }
     }
@@ -279,10 +278,7 @@ export async function optimiseSlopes(
     for (let r = 0; r < R; r++) out.set(a.subarray(r * n, (r + 1) * n), slot[r] * n);
     const p = ext?.params[k];
     if (p) {
-      for (const i of ext.paramIdx[k]) {
-        const r = (i / n) | 0;
-        out[slot[r] * n + (i - r * n)] = p[i];
-      }
+      for (const i of ext.paramIdx[k]) out[slotIndex(slot, n, i)] = p[i];
     }
     return out;
   });
@@ -299,18 +295,6 @@ export async function optimiseSlopes(
     cOut[i] = bestC[r];
   }
   return { rowLower, preLower: st.result.preLower, preUpper: st.result.preUpper, linear: { A: Aout, c: cOut }, dual };
-}
-
-/** For each output-pass row of `st`, its (domain, output) slot b*m + o in the batch's B x m arrays. */
-export function batchRowSlots(st: CrownState, m: number): Int32Array {
-  const R = st.outRowDomain.length;
-  const slot = new Int32Array(R);
-  for (let r = 0; r < R; r++) {
-    const full = st.outRows ? st.outRows[r] : r;
-    const q = (full / m) | 0;
-    slot[r] = st.feasible[q] * m + (full - q * m);
-  }
-  return slot;
 }
 
 /** alpha-CROWN bounder. */

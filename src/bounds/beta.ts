@@ -29,8 +29,8 @@
  * satisfy the domain's splits (and lie in its box).
  */
 import type { LayeredNet } from '../network/layered.js';
-import { batchRowSlots, optimiseSlopes, projectedAdamStep, type AlphaOptions, type SlopeLoopExtension } from './alpha.js';
-import { backwardPass, crownPass, restrictRows, type CrownState } from './crown.js';
+import { optimiseSlopes, projectedAdamStep, type AlphaOptions, type SlopeLoopExtension } from './alpha.js';
+import { backwardPass, batchRowSlots, crownPass, restrictRows, slotIndex, type CrownState } from './crown.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
 export interface BetaOptions extends AlphaOptions {
@@ -123,8 +123,7 @@ function betaExtension(
       const n = net.layers[k].outDim;
       const s = mult.sb[k]!;
       mult.idx[k].forEach((i, q) => {
-        const r = (i / n) | 0;
-        const w = warm[slot[r] * n + (i - r * n)];
+        const w = warm[slotIndex(slot, n, i)];
         if (w > 0) {
           b[i] = w;
           s[i] = mult.sign[k][q] * w;

@@ -307,6 +307,24 @@ export interface CrownState {
   readonly outRows?: Int32Array;
 }
 
+/** For each output-pass row of `st`, its (domain, output) slot b*m + o in the batch's B x m arrays. */
+export function batchRowSlots(st: CrownState, m: number): Int32Array {
+  const R = st.outRowDomain.length;
+  const slot = new Int32Array(R);
+  for (let r = 0; r < R; r++) {
+    const full = st.outRows ? st.outRows[r] : r;
+    const q = (full / m) | 0;
+    slot[r] = st.feasible[q] * m + (full - q * m);
+  }
+  return slot;
+}
+
+/** Where entry i = r*n + j of an output-pass R x n array lives in the batch's B x m x n layout. */
+export function slotIndex(slot: Int32Array, n: number, i: number): number {
+  const r = (i / n) | 0;
+  return slot[r] * n + (i - r * n);
+}
+
 /**
  * The state with its output pass cut down to the rows the batch marks active
  * (DomainBatch.activeRows), for the bounders that iterate on them; `result`
@@ -316,8 +334,9 @@ export function restrictRows(st: CrownState, batch: DomainBatch, m: number): Cro
   const active = batch.activeRows;
   const full = st.outRowDomain.length;
   if (!active) return st;
+  const slot = batchRowSlots(st, m);
   const keep: number[] = [];
-  for (let r = 0; r < full; r++) if (active[st.feasible[(r / m) | 0] * m + (r % m)]) keep.push(r);
+  for (let r = 0; r < full; r++) if (active[slot[r]]) keep.push(r);
   if (keep.length === full) return st;
   const rows = Int32Array.from(keep);
   const nIn = st.outLam.length / Math.max(1, full);

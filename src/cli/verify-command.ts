@@ -50,12 +50,13 @@ function solverBudgetMs(timeoutMs: number): number {
   return Math.max(0, timeoutMs - Math.min(1500, 0.1 * timeoutMs));
 }
 
+/** How long, once the verdict is out, the solver thread gets to stop before the process exits anyway. */
+const STOP_GRACE_MS = 1500;
+
 /**
  * Run one instance in a worker thread; the main thread keeps the timeout
  * promise: whatever the worker is doing, `timeout` is written before the limit.
  */
-/** How long, once the verdict is out, the solver thread gets to stop before the process exits anyway. */
-const STOP_GRACE_MS = 1500;
 
 export async function runVerify(
   flags: VerifyFlags,
