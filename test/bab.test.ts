@@ -6,7 +6,6 @@ import { alphaCrown } from '../src/bounds/alpha.js';
 import { exactMinimum } from '../src/bounds/mip.js';
 import type { LayeredNet } from '../src/network/layered.js';
 import { forward } from '../src/network/layered.js';
-import { SOUNDNESS_MARGIN } from '../src/problem/margin.js';
 import { canonicalBox, float64Check, shiftRows } from './helpers/canonical.js';
 import { makeRng, randomBox, randomNet } from './helpers/random-net.js';
 
@@ -59,7 +58,6 @@ for (const c of cases) {
         batchSize: 16,
         deadline: performance.now() + 60_000,
         maxDomains: 1e6,
-        margin: SOUNDNESS_MARGIN,
         check: float64Check(box),
       });
       assert.equal(out.kind, expected, `threshold ${delta > 0 ? 'below' : 'above'} the true minimum ${truth}`);
@@ -84,7 +82,6 @@ test('the deadline is kept: a search with no time left returns timeout or a deci
     batchSize: 8,
     deadline: performance.now() + 200,
     maxDomains: 1e6,
-    margin: SOUNDNESS_MARGIN,
     check: float64Check(box),
   });
   assert.ok(performance.now() - t0 < 2000);
@@ -104,7 +101,6 @@ test('the memory cap turns into unknown, not a crash', async () => {
     batchSize: 4,
     deadline: performance.now() + 30_000,
     maxDomains: 3,
-    margin: SOUNDNESS_MARGIN,
     check: float64Check(box),
   });
   assert.ok(out.kind === 'unknown' || out.kind === 'unsat', out.kind);

@@ -52,9 +52,13 @@ test('split domains: infeasible pre-activation bounds and a leaf with no ambiguo
   // xhat1[0] = x1+x2 >= 3 and xhat1[1] = x1-x2 >= 3 is impossible on [-2,2]^2 (x1 >= 3).
   const pl = [Float64Array.of(3, 3)];
   const pu = [Float64Array.of(4, 4)];
-  const lp = await planetLp(net, lower, upper, pl, pu);
+  const lp = await planetLp(net, lower, upper, pl, pu, { mayBeEmpty: true });
   assert.equal(lp.status, 'infeasible');
   assert.equal(lp.rowLower[0], Infinity);
+  // Without split constraints behind the bounds, infeasibility proves nothing: no bound.
+  const unproved = await planetLp(net, lower, upper, pl, pu);
+  assert.equal(unproved.status, 'error');
+  assert.equal(unproved.rowLower[0], -Infinity);
   const mip = await exactMinimum(net, lower, upper, 'all', { preLower: pl, preUpper: pu });
   assert.equal(mip.status, 'infeasible');
   // Leaf with both neurons active: y = -2 x1 on {x1+x2>=0, x1-x2>=0}, min -4 at x1 = 2.

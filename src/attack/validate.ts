@@ -1,10 +1,15 @@
 import type { ReferenceModel } from '../onnx/reference.js';
 import type { Spec } from '../vnnlib/types.js';
-import { toFloat32InBox } from './float32.js';
+import { toFloat32Point } from './float32.js';
 
 export interface CheckedCounterexample {
-  /** The input as the model sees it (float32 values, inside the region's box). */
+  /**
+   * The input as the model sees it (float32 values): inside the region's box,
+   * except coordinates whose interval holds no float32 value (see float32.ts).
+   */
   readonly x: Float64Array;
+  /** Number of coordinates set to the nearest float32 value outside a float32-free interval (0 = inside the box). */
+  readonly outsideBox: number;
   /** Outputs of the original ONNX model (onnxruntime) at x. */
   readonly y: Float64Array;
   readonly region: number;
@@ -20,12 +25,15 @@ export class CounterexampleChecker {
   constructor(
     private readonly model: ReferenceModel,
     private readonly spec: Spec,
+    /** Refuse points outside the box even where the box holds no float32 value (--strict-box). */
+    private readonly strictBox = false,
   ) {}
 
   async check(regionIndex: number, candidate: ArrayLike<number>): Promise<CheckedCounterexample | null> {
     const region = this.spec.regions[regionIndex];
-    const x = toFloat32InBox(candidate, region.lower, region.upper);
-    if (!x) return null;
+    const p = toFloat32Point(candidate, region.lower, region.upper, this.strictBox);
+    if (!p) return null;
+    const x = p.x;
     const y = await this.model.run(x);
     const disjunct = region.disjuncts.findIndex((d) =>
       d.atoms.every((a) => {
@@ -34,6 +42,6 @@ export class CounterexampleChecker {
         return s <= a.rhs;
       }),
     );
-    return disjunct < 0 ? null : { x, y, region: regionIndex, disjunct };
+    return disjunct < 0 ? null : { x, y, region: regionIndex, disjunct, outsideBox: p.outside };
   }
 }

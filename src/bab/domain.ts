@@ -33,7 +33,8 @@ export interface Domain {
 
 /**
  * Which disjuncts stay open given row lower bounds: a disjunct is closed when
- * some row of it is provably positive (AND of rows <= 0 is then impossible).
+ * some row r of it is provably positive, above its soundness margin[r] (AND
+ * of rows <= 0 is then impossible).
  * `deficit` sums the negative parts of the open disjuncts' bounds: how far
  * the domain is from being closed as a whole.
  */
@@ -42,21 +43,24 @@ export function openDisjuncts(
   offset: number,
   rowGroup: Int32Array,
   parentOpen: Uint8Array,
-  margin: number,
+  margin: Float64Array,
 ): { open: Uint8Array; lb: number; numOpen: number; deficit: number } {
   const nd = parentOpen.length;
   const best = new Float64Array(nd).fill(-Infinity);
+  const closed = new Uint8Array(nd);
   for (let r = 0; r < rowGroup.length; r++) {
     const v = rowLower[offset + r];
     const g = rowGroup[r];
     if (v > best[g]) best[g] = v;
+    // NaN compares false: no information, the row closes nothing.
+    if (v > margin[r]) closed[g] = 1;
   }
   const open = new Uint8Array(nd);
   let lb = Infinity;
   let numOpen = 0;
   let deficit = 0;
   for (let g = 0; g < nd; g++) {
-    if (!parentOpen[g] || best[g] > margin) continue;
+    if (!parentOpen[g] || closed[g]) continue;
     open[g] = 1;
     numOpen++;
     deficit += Math.min(best[g], 0);
@@ -81,4 +85,14 @@ export function targetRow(rowLower: Float64Array, offset: number, rowGroup: Int3
   let worst = -1;
   for (let g = 0; g < nd; g++) if (open[g] && (worst < 0 || best[g] < best[worst])) worst = g;
   return worst < 0 ? 0 : arg[worst];
+}
+
+/** True when the domain carries a ReLU split on some non-identity neuron: only then can it be proved empty. */
+export function hasSplitConstraints(splits: readonly Int8Array[] | null, identity: (k: number) => Uint8Array | undefined): boolean {
+  if (!splits) return false;
+  return splits.some((s, k) => {
+    const id = identity(k);
+    for (let j = 0; j < s.length; j++) if (s[j] !== 0 && !(id && id[j])) return true;
+    return false;
+  });
 }

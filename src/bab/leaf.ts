@@ -1,9 +1,11 @@
-import type { CandidateCheck } from '../attack/screen.js';
+import { screenCandidates, type CandidateCheck } from '../attack/screen.js';
 import type { CheckedCounterexample } from '../attack/validate.js';
 import { planetLp } from '../bounds/lp.js';
 import { exactMinimum } from '../bounds/mip.js';
+import { safeMipBound } from '../bounds/lp-bounder.js';
 import type { CanonicalBox } from '../problem/types.js';
-import type { Domain } from './domain.js';
+import { hasSplitConstraints, type Domain } from './domain.js';
+import type { Witness } from '../attack/witness.js';
 
 export type LeafOutcome =
   | { readonly kind: 'closed' }
@@ -23,30 +25,46 @@ export async function solveLeaf(
   box: CanonicalBox,
   domain: Domain,
   check: CandidateCheck,
-  margin: number,
+  witness: Witness,
   timeLimitSeconds: number,
 ): Promise<LeafOutcome> {
   const net = box.net;
+  const margin = box.margin;
   const pre = { lower: domain.preLower!, upper: domain.preUpper! };
-  const lp = await planetLp(net, domain.lower, domain.upper, pre.lower, pre.upper, { timeLimit: timeLimitSeconds });
+  // Only split constraints can make a domain empty; an infeasible LP on a
+  // domain without them is numerical trouble, not a proof.
+  const mayBeEmpty = hasSplitConstraints(domain.splits, (k) => net.layers[k].identity);
+  const lp = await planetLp(net, domain.lower, domain.upper, pre.lower, pre.upper, { timeLimit: timeLimitSeconds, mayBeEmpty });
   if (lp.status === 'infeasible') return { kind: 'closed' };
   for (let g = 0; g < domain.open.length; g++) {
     if (!domain.open[g]) continue;
     const rows = Array.from(box.rowGroup.keys()).filter((r) => box.rowGroup[r] === g);
-    if (rows.some((r) => lp.rowLower[r] > margin)) continue;
-    const exact =
-      rows.length === 1
-        ? { value: lp.lpValue[rows[0]], x: lp.argmin[rows[0]] }
-        : await exactMinimum(net, domain.lower, domain.upper, rows, {
-            preLower: pre.lower,
-            preUpper: pre.upper,
-            tighten: 'interval',
-            timeLimit: timeLimitSeconds,
-          });
-    if (exact.value > margin) continue;
-    if (exact.x.length > 0 && exact.value <= 0) {
-      const cex = await check(exact.x);
-      if (cex) return { kind: 'sat', counterexample: cex };
+    if (rows.some((r) => lp.rowLower[r] > margin[r])) continue;
+    // Closing needs a rigorous bound: the LP's dual-certified one, or the
+    // MIP's dual bound made safe; the solvers' objective values only propose points.
+    let exact: { value: number; x: Float64Array; bound: number };
+    if (rows.length === 1) {
+      exact = { value: lp.lpValue[rows[0]], x: lp.argmin[rows[0]], bound: lp.rowLower[rows[0]] };
+    } else {
+      const mip = await exactMinimum(net, domain.lower, domain.upper, rows, {
+        preLower: pre.lower,
+        preUpper: pre.upper,
+        tighten: 'interval',
+        timeLimit: timeLimitSeconds,
+      });
+      if (mip.status === 'infeasible') {
+        if (mayBeEmpty) continue;
+        return { kind: 'undecided', reason: 'leaf MIP reported an empty domain without split constraints' };
+      }
+      exact = { value: mip.value, x: mip.x, bound: safeMipBound(mip.lowerBound) };
+    }
+    // A disjunct (AND of rows) is closed when the bound on its max clears every row's margin.
+    if (rows.every((r) => exact.bound > margin[r])) continue;
+    if (exact.x.length > 0) {
+      // Judged by our forward pass at the point, not by the solver's objective value.
+      const s = await screenCandidates(box, exact.x, 1, check);
+      witness.note(box.index, s.best, s.bestX, 'leaf LP/MIP minimiser');
+      if (s.counterexample) return { kind: 'sat', counterexample: s.counterexample };
     }
     return { kind: 'undecided', reason: `leaf LP optimum ${exact.value} is not above the margin and gave no checked counterexample` };
   }

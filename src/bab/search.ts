@@ -2,6 +2,7 @@ import type { CandidateCheck } from '../attack/screen.js';
 import { pgdAttack } from '../attack/pgd.js';
 import { screenCandidates } from '../attack/screen.js';
 import type { CheckedCounterexample } from '../attack/validate.js';
+import { Witness } from '../attack/witness.js';
 import type { BoundResult, Bounder, DomainBatch } from '../bounds/types.js';
 import type { CanonicalBox } from '../problem/types.js';
 import { babsrChoose } from './branching/babsr.js';
@@ -25,8 +26,12 @@ export interface BabOptions {
   readonly deadline: number;
   /** Open domains beyond which the search gives up with `unknown` (memory cap). */
   readonly maxDomains: number;
-  readonly margin: number;
   readonly check: CandidateCheck;
+  /**
+   * The run's witness (lowest-objective point seen): every candidate the
+   * search evaluates is noted in it. Absent: a witness of its own.
+   */
+  readonly witness?: Witness;
   readonly onProgress?: (p: BabProgress) => void;
 }
 
@@ -67,6 +72,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   const rootWidth = new Float64Array(n0);
   for (let i = 0; i < n0; i++) rootWidth[i] = box.upper[i] - box.lower[i];
   const policy = new StratifiedPolicy(options.stratified);
+  const witness = options.witness ?? new Witness();
 
   const easy = new DomainQueue();
   const hard = new DomainQueue();
@@ -89,7 +95,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     const res: BoundResult = await bounder.bound(net, makeBatch(children, n0, hiddenSizes, box.rowGroup), { deadline: options.deadline });
     bounded += children.length;
     if (bounder === options.tightBounder) tightBounded += children.length;
-    const status = children.map((child, c) => openDisjuncts(res.rowLower, c * rows, box.rowGroup, child.open, options.margin));
+    const status = children.map((child, c) => openDisjuncts(res.rowLower, c * rows, box.rowGroup, child.open, box.margin));
     return { res, status };
   };
 
@@ -135,6 +141,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     }
     const screened = await screenCandidates(box, Float64Array.from(cand), cand.length / n0, options.check);
     bestObjective = Math.min(bestObjective, screened.best);
+    witness.note(box.index, screened.best, screened.bestX, 'branch-and-bound candidate');
     if (screened.counterexample) return screened.counterexample;
     // A few descent steps inside the sub-boxes whose bounds are worst: the
     // relaxation's minimiser is often near, not at, a counterexample.
@@ -151,6 +158,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
         stopBelow: -1e-3,
       });
       bestObjective = Math.min(bestObjective, local.value);
+      witness.note(box.index, local.value, local.x, 'branch-and-bound descent');
       if (local.value <= 0) {
         const found = await screenCandidates(box, local.x, 1, options.check);
         if (found.counterexample) return found.counterexample;
@@ -213,7 +221,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
         if (!choice) {
           // No ambiguous ReLU left: the network is linear here and an LP decides.
           const secondsLeft = Math.max(0.1, (options.deadline - performance.now()) / 1000);
-          const leaf = await solveLeaf(box, p, options.check, options.margin, secondsLeft);
+          const leaf = await solveLeaf(box, p, options.check, witness, secondsLeft);
           if (leaf.kind === 'sat') return { kind: 'sat', counterexample: leaf.counterexample, stats: stats() };
           if (leaf.kind === 'undecided') return { kind: 'unknown', reason: leaf.reason, stats: stats() };
           continue;

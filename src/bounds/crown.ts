@@ -21,7 +21,7 @@
  */
 import type { LayeredNet } from '../network/layered.js';
 import { matmul } from '../tensor/matmul.js';
-import { applyDomainConstraints, ibpAffine, inputInfeasible, postActivation } from './ibp.js';
+import { applyDomainConstraints, emptinessContext, ibpAffine, inputInfeasible, postActivation } from './ibp.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
 /** Lower-line slope of ambiguous ReLUs: adaptive CROWN rule, alpha = s (KW / Fast-Lin), or alpha = 0. */
@@ -372,6 +372,7 @@ export async function intermediateBounds(
   const B = batch.size;
   const n0 = net.inputDim;
   const infeasible = inputInfeasible(batch, n0);
+  const ctx = emptinessContext(net, batch);
   const relax: LayerRelax[] = [];
   let lo = batch.lower;
   let hi = batch.upper;
@@ -392,7 +393,7 @@ export async function intermediateBounds(
         }
       }
     }
-    applyDomainConstraints(batch, i, n, id, lower, upper, infeasible);
+    applyDomainConstraints(batch, i, n, id, lower, upper, infeasible, ctx.tol[i], ctx.splitDomain);
     if (linear && i >= 1) {
       // Rows: two per ambiguous non-identity neuron of each feasible domain.
       // Domains whose bounds on this layer are already the parent's skip it.
@@ -450,7 +451,7 @@ export async function intermediateBounds(
           }
         }
         // Re-check emptiness (linear bounds may prove a split domain empty).
-        applyDomainConstraints(batch, i, n, id, lower, upper, infeasible);
+        applyDomainConstraints(batch, i, n, id, lower, upper, infeasible, ctx.tol[i], ctx.splitDomain);
       }
     }
     relax.push(relaxLayer(lower, upper, B, n, id, rule));

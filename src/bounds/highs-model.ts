@@ -23,6 +23,7 @@
  */
 import highsModule from 'highs';
 import type { Highs } from 'highs';
+import { batchErrorScale } from '../problem/rounding.js';
 import type { LayeredNet } from '../network/layered.js';
 
 type HighsLoader = () => Promise<Highs>;
@@ -153,6 +154,12 @@ export function encodeNet(
   let emptyBounds = false;
   const n0 = net.inputDim;
   if (lower.length !== n0 || upper.length !== n0) throw new Error(`encodeNet: box has ${lower.length}/${upper.length} entries, expected ${n0}`);
+  // Column bounds of pre-activations are widened by their rounding error
+  // bound: the computed bounds may miss the true values by that much, and an
+  // equality row xhat = W x + b with xhat pinned to a rounded value would
+  // make the LP infeasible for the wrong reason (degenerate boxes). Phases
+  // (active/inactive/ambiguous) still follow the bounds as given.
+  const tol = batchErrorScale(net, lower, upper, 1).hidden;
   const inputCols = new Int32Array(n0);
   for (let i = 0; i < n0; i++) {
     if (!(lower[i] <= upper[i])) emptyBounds = true;
@@ -181,8 +188,9 @@ export function encodeNet(
       const l = lo[j];
       const u = hi[j];
       if (!Number.isFinite(l) || !Number.isFinite(u)) throw new Error(`encodeNet: non-finite pre-activation bound at layer ${k} neuron ${j}`);
-      if (!(l <= u)) emptyBounds = true;
-      const h = B.addCol(l, Math.max(l, u));
+      const t = tol[k][j];
+      if (l - u > 2 * t) emptyBounds = true;
+      const h = B.addCol(Math.min(l, u) - t, Math.max(l, u) + t);
       pc[j] = h;
       // xhat - W x_{k-1} = b
       idx.length = 0;
@@ -204,17 +212,20 @@ export function encodeNet(
       } else if (u <= 0) {
         xc[j] = -1;
       } else {
-        const x = B.addCol(0, u);
+        // The relaxation of [l - t, u + t]: valid for every value the column allows.
+        const lw = l - t;
+        const uw = u + t;
+        const x = B.addCol(0, uw);
         xc[j] = x;
         B.addRow(0, Infinity, [x, h], [1, -1]); // x >= xhat
         if (relaxation === 'planet') {
-          const s = u / (u - l);
-          B.addRow(-Infinity, -s * l, [x, h], [1, -s]); // x <= s (xhat - l)
+          const s = uw / (uw - lw);
+          B.addRow(-Infinity, -s * lw, [x, h], [1, -s]); // x <= s (xhat - l)
         } else {
           const z = B.addCol(0, 1, true);
           zc[j] = z;
-          B.addRow(-Infinity, 0, [x, z], [1, -u]); // x <= u z
-          B.addRow(-Infinity, -l, [x, h, z], [1, -1, -l]); // x <= xhat - l (1 - z)
+          B.addRow(-Infinity, 0, [x, z], [1, -uw]); // x <= u z
+          B.addRow(-Infinity, -lw, [x, h, z], [1, -1, -lw]); // x <= xhat - l (1 - z)
         }
       }
     }
@@ -338,6 +349,27 @@ export function intervalBounds(
     ({ l, u } = activateInterval(net, k, lo, hi));
   }
   return { preLower: pl, preUpper: pu };
+}
+
+/**
+ * In place: make lo <= hi where they cross by rounding. Returns true when the
+ * crossing exceeds twice the rounding tolerance somewhere and `mayBeEmpty`
+ * (the bounds carry the caller's split constraints): then the domain is
+ * provably empty. Without constraints a box is never empty, whatever the
+ * rounding. NaN becomes the infinite bound of its side.
+ */
+export function reconcileBounds(lo: Float64Array, hi: Float64Array, tol: Float64Array, mayBeEmpty: boolean): boolean {
+  for (let j = 0; j < lo.length; j++) {
+    if (Number.isNaN(lo[j])) lo[j] = -Infinity;
+    if (Number.isNaN(hi[j])) hi[j] = Infinity;
+    if (lo[j] > hi[j]) {
+      if (mayBeEmpty && lo[j] - hi[j] > 2 * tol[j]) return true;
+      const t = lo[j];
+      lo[j] = hi[j];
+      hi[j] = t;
+    }
+  }
+  return false;
 }
 
 /** Interval image of layer k's affine map on [l, u]. */

@@ -13,6 +13,7 @@
 import type { AffineLayer, LayeredNet } from '../network/layered.js';
 import { weightT } from '../network/batch.js';
 import { matmul } from '../tensor/matmul.js';
+import { batchErrorScale } from '../problem/rounding.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
 const absWTCache = new WeakMap<AffineLayer, Float64Array>();
@@ -71,19 +72,50 @@ export async function ibpAffine(
   return { lower, upper };
 }
 
+const splitDomainCache = new WeakMap<DomainBatch, Uint8Array>();
+
 /**
- * Relative tolerance under which lower > upper is treated as rounding noise
- * (the interval is then widened to [upper, lower]) rather than as a proof
- * that the domain is empty.
+ * 1 for the domains of the batch that carry at least one ReLU split on a
+ * non-identity neuron: only those can be proved empty (an input box is a
+ * box, and rounding alone never makes it empty).
  */
-export const INFEASIBLE_TOL = 1e-9;
+export function splitDomains(batch: DomainBatch, identity: (k: number) => Uint8Array | undefined): Uint8Array {
+  let has = splitDomainCache.get(batch);
+  if (has) return has;
+  has = new Uint8Array(batch.size);
+  const sp = batch.splits;
+  if (sp) {
+    for (let k = 0; k < sp.length; k++) {
+      const n = sp[k].length / Math.max(1, batch.size);
+      const id = identity(k);
+      for (let b = 0; b < batch.size; b++) {
+        if (has[b]) continue;
+        const off = b * n;
+        for (let j = 0; j < n; j++) {
+          if (sp[k][off + j] !== 0 && !(id && id[j])) {
+            has[b] = 1;
+            break;
+          }
+        }
+      }
+    }
+  }
+  splitDomainCache.set(batch, has);
+  return has;
+}
 
 /**
  * In place: intersect hidden layer `k`'s pre-activation bounds (B x n) with
- * the batch's inherited bounds and split decisions, then mark domains with
- * lower > upper (beyond rounding tolerance) in `infeasible`. Identity neurons
- * ignore splits. Near-empty intervals caused by rounding are swapped so that
- * lower <= upper always holds on feasible domains.
+ * the batch's inherited bounds and split decisions, then decide emptiness.
+ *
+ * A domain is marked infeasible only when it carries split constraints and
+ * some neuron's lower bound exceeds its upper bound by more than twice the
+ * rounding error bound of that neuron (`tol`, from src/problem/rounding.ts):
+ * then the exact bounds cross too, so the split constraints contradict each
+ * other. Smaller crossings are rounding: the interval becomes [upper, lower]
+ * (keeping the split's sign). NaN carries no information: a NaN lower bound
+ * becomes -Infinity and a NaN upper bound +Infinity. Identity neurons ignore
+ * splits.
  */
 export function applyDomainConstraints(
   batch: DomainBatch,
@@ -93,11 +125,17 @@ export function applyDomainConstraints(
   lower: Float64Array,
   upper: Float64Array,
   infeasible: Uint8Array,
+  tol: Float64Array,
+  splitDomain: Uint8Array,
 ): void {
   const B = batch.size;
   const pl = batch.preLower?.[k];
   const pu = batch.preUpper?.[k];
   const sp = batch.splits?.[k];
+  for (let i = 0; i < B * n; i++) {
+    if (Number.isNaN(lower[i])) lower[i] = -Infinity;
+    if (Number.isNaN(upper[i])) upper[i] = Infinity;
+  }
   if (pl) for (let i = 0; i < B * n; i++) if (pl[i] > lower[i]) lower[i] = pl[i];
   if (pu) for (let i = 0; i < B * n; i++) if (pu[i] < upper[i]) upper[i] = pu[i];
   if (sp) {
@@ -119,7 +157,7 @@ export function applyDomainConstraints(
       const l = lower[off + j];
       const u = upper[off + j];
       if (l > u) {
-        if (l - u > INFEASIBLE_TOL * (1 + Math.abs(l) + Math.abs(u))) {
+        if (splitDomain[b] && l - u > 2 * tol[j]) {
           infeasible[b] = 1;
           break;
         }
@@ -130,6 +168,22 @@ export function applyDomainConstraints(
       }
     }
   }
+}
+
+/**
+ * What `applyDomainConstraints` needs besides the bounds, once per batch:
+ * per hidden layer the rounding tolerances, and which domains carry splits.
+ */
+export interface EmptinessContext {
+  readonly tol: readonly Float64Array[];
+  readonly splitDomain: Uint8Array;
+}
+
+export function emptinessContext(net: LayeredNet, batch: DomainBatch): EmptinessContext {
+  return {
+    tol: batchErrorScale(net, batch.lower, batch.upper, batch.size).hidden,
+    splitDomain: splitDomains(batch, (k) => net.layers[k].identity),
+  };
 }
 
 /** Post-activation interval of a hidden layer (ReLU, or identity where marked). */
@@ -190,6 +244,7 @@ export interface IbpPassResult {
 export async function ibpPass(net: LayeredNet, batch: DomainBatch): Promise<IbpPassResult> {
   const B = batch.size;
   const infeasible = inputInfeasible(batch, net.inputDim);
+  const ctx = emptinessContext(net, batch);
   const preLower: Float64Array[] = [];
   const preUpper: Float64Array[] = [];
   let lo = batch.lower;
@@ -198,7 +253,7 @@ export async function ibpPass(net: LayeredNet, batch: DomainBatch): Promise<IbpP
   for (let k = 0; k < H; k++) {
     const layer = net.layers[k];
     const { lower, upper } = await ibpAffine(layer, lo, hi, B);
-    applyDomainConstraints(batch, k, layer.outDim, layer.identity, lower, upper, infeasible);
+    applyDomainConstraints(batch, k, layer.outDim, layer.identity, lower, upper, infeasible, ctx.tol[k], ctx.splitDomain);
     preLower.push(lower);
     preUpper.push(upper);
     ({ lower: lo, upper: hi } = postActivation(lower, upper, layer.outDim, layer.identity));

@@ -11,7 +11,7 @@ import { symbolic } from './symbolic.js';
 import type { Bounder } from './types.js';
 
 export type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
-export { ibp, ibpPass, ibpAffine, applyDomainConstraints, postActivation, inputInfeasible, layerWT, layerAbsWT, INFEASIBLE_TOL } from './ibp.js';
+export { ibp, ibpPass, ibpAffine, applyDomainConstraints, postActivation, inputInfeasible, layerWT, layerAbsWT, emptinessContext } from './ibp.js';
 export type { IbpPassResult } from './ibp.js';
 export { crown, crownPass, intermediateBounds, backwardPass, relaxLayer, concretize, CHUNK_ELEMS } from './crown.js';
 export type { SlopeRule, LayerRelax, BackwardOptions, BackwardResult, CrownOptions, CrownState } from './crown.js';

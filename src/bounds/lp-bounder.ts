@@ -8,6 +8,7 @@
  */
 import type { LayeredNet } from '../network/layered.js';
 import { crownPass } from './crown.js';
+import { splitDomains } from './ibp.js';
 import { planetLp } from './lp.js';
 import { exactMinimum } from './mip.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
@@ -39,12 +40,14 @@ function perDomainOnCrown(
       const m = net.outputDim;
       const n0 = net.inputDim;
       const rowLower = st.result.rowLower.slice();
+      const split = splitDomains(batch, (k) => net.layers[k].identity);
       for (const b of st.feasible) {
         const box: DomainBox = {
           lower: batch.lower.subarray(b * n0, (b + 1) * n0),
           upper: batch.upper.subarray(b * n0, (b + 1) * n0),
           preLower: domainPre(st.result.preLower, net, b),
           preUpper: domainPre(st.result.preUpper, net, b),
+          hasSplits: split[b] === 1,
         };
         const v = await improve(net, box, options?.deadline);
         for (let r = 0; r < m; r++) if (v[r] > rowLower[b * m + r]) rowLower[b * m + r] = v[r];
@@ -59,6 +62,8 @@ interface DomainBox {
   readonly upper: Float64Array;
   readonly preLower: Float64Array[];
   readonly preUpper: Float64Array[];
+  /** Only a domain with split constraints can be proved empty. */
+  readonly hasSplits: boolean;
 }
 
 /**
@@ -68,7 +73,7 @@ interface DomainBox {
  */
 export function planetLpBounder(): Bounder {
   return perDomainOnCrown('lp', async (net, d, deadline) => {
-    const lp = await planetLp(net, d.lower, d.upper, d.preLower, d.preUpper, { timeLimit: secondsLeft(deadline) });
+    const lp = await planetLp(net, d.lower, d.upper, d.preLower, d.preUpper, { timeLimit: secondsLeft(deadline), mayBeEmpty: d.hasSplits });
     return lp.rowLower;
   });
 }

@@ -8,6 +8,7 @@
  * verifies as a Farkas certificate.
  */
 import type { LayeredNet } from '../network/layered.js';
+import { batchErrorScale } from '../problem/rounding.js';
 import {
   activateInterval,
   affineInterval,
@@ -17,6 +18,7 @@ import {
   extractInput,
   getHighs,
   lastPostCols,
+  reconcileBounds,
   safeDualBound,
   setObjective,
   verifyInfeasibility,
@@ -31,6 +33,12 @@ export interface PlanetLpOptions {
   readonly rows?: readonly number[];
   /** Wall-clock limit in seconds for all rows together. */
   readonly timeLimit?: number;
+  /**
+   * True when the pre-activation bounds carry split constraints, so that an
+   * infeasible LP proves the domain empty. Otherwise (default) infeasibility
+   * can only be numerical: it is reported as 'error' with no bound.
+   */
+  readonly mayBeEmpty?: boolean;
 }
 
 export interface PlanetLpResult {
@@ -73,7 +81,9 @@ export async function planetLp(
   const lpValue = new Float64Array(m).fill(NaN);
   const argmin: Float64Array[] = Array.from({ length: m }, () => EMPTY);
   const enc = encodeNet(net, lower, upper, preLower, preUpper, 'planet');
-  if (enc.emptyBounds) return { rowLower: rowLower.fill(Infinity), lpValue, argmin, status: 'infeasible' };
+  if (enc.emptyBounds) {
+    return opts.mayBeEmpty ? { rowLower: rowLower.fill(Infinity), lpValue, argmin, status: 'infeasible' } : { rowLower, lpValue, argmin, status: 'error' };
+  }
   const last = net.layers[net.layers.length - 1];
   const prevCols = lastPostCols(enc);
   const start = performance.now();
@@ -84,6 +94,7 @@ export async function planetLp(
       const { cost, offset } = affineObjective(enc.builder.numCols, prevCols, last.W, last.b, last.inDim, r);
       const out = solveMin(model, enc, cost, offset, opts.timeLimit, start);
       if (out.kind === 'infeasible') {
+        if (!opts.mayBeEmpty) return { rowLower: rowLower.fill(-Infinity), lpValue, argmin: argmin.map(() => EMPTY), status: 'error' };
         rowLower.fill(Infinity);
         return { rowLower, lpValue, argmin: argmin.map(() => EMPTY), status: 'infeasible' };
       }
@@ -143,13 +154,14 @@ export async function planetLpIntermediate(
   let lpCount = 0;
   let status: LpStatus = 'optimal';
   const nHidden = net.layers.length - 1;
+  const anyGiven = opts.preLower !== undefined || opts.preUpper !== undefined;
   for (let k = 0; k < nHidden; k++) {
     const { lo, hi } = affineInterval(net, k, l, u);
     intersect(lo, hi, opts.preLower?.[k], opts.preUpper?.[k]);
     const expired = opts.timeLimit !== undefined && (performance.now() - start) / 1000 >= opts.timeLimit;
     if (k > 0 && !expired && status === 'optimal') {
       const enc = encodeNet(net, lower, upper, preLower, preUpper, 'planet', k);
-      if (enc.emptyBounds) return infeasibleResult(net, lpCount);
+      if (enc.emptyBounds && anyGiven) return infeasibleResult(net, lpCount);
       const layer = net.layers[k];
       const prevCols = lastPostCols(enc);
       const id = layer.identity;
@@ -161,7 +173,12 @@ export async function planetLpIntermediate(
             const { cost, offset } = affineObjective(enc.builder.numCols, prevCols, layer.W, layer.b, layer.inDim, j, sign);
             const out = solveMin(model, enc, cost, offset, opts.timeLimit, start, false);
             lpCount++;
-            if (out.kind === 'infeasible') return infeasibleResult(net, lpCount);
+            if (out.kind === 'infeasible') {
+              if (anyGiven) return infeasibleResult(net, lpCount);
+              // Numerical: a box is never empty. Keep the interval bounds.
+              status = 'error';
+              break;
+            }
             if (out.kind !== 'optimal') status = out.kind;
             if (sign === 1) lo[j] = Math.max(lo[j], out.bound);
             else hi[j] = Math.min(hi[j], -out.bound);
@@ -175,7 +192,8 @@ export async function planetLpIntermediate(
     }
     preLower.push(lo);
     preUpper.push(hi);
-    for (let j = 0; j < lo.length; j++) if (!(lo[j] <= hi[j])) return infeasibleResult(net, lpCount);
+    const given = opts.preLower?.[k] !== undefined || opts.preUpper?.[k] !== undefined;
+    if (reconcileBounds(lo, hi, batchErrorScale(net, lower, upper, 1).hidden[k], given)) return infeasibleResult(net, lpCount);
     ({ l, u } = activateInterval(net, k, lo, hi));
   }
   return { preLower, preUpper, status, lpCount };

@@ -11,7 +11,8 @@
  * procedure for a branch-and-bound leaf (with no ambiguous ReLU it is one LP).
  */
 import { forward, type LayeredNet } from '../network/layered.js';
-import { createModel, encodeNet, extractInput, forwardColumns, getHighs, intervalBounds, lastPostCols } from './highs-model.js';
+import { batchErrorScale } from '../problem/rounding.js';
+import { createModel, encodeNet, extractInput, forwardColumns, getHighs, intervalBounds, lastPostCols, reconcileBounds } from './highs-model.js';
 import { planetLpIntermediate } from './lp.js';
 
 export type MipStatus = 'optimal' | 'infeasible' | 'timeout';
@@ -85,13 +86,15 @@ export async function exactMinimum(
   const tighten = opts.tighten ?? 'auto';
   if (tighten === 'lp' || (tighten === 'auto' && hiddenCount <= 1000)) {
     const tl = opts.timeLimit !== undefined ? opts.timeLimit / 2 : undefined;
-    const t = await planetLpIntermediate(net, lower, upper, { preLower, preUpper, onlyAmbiguous: true, timeLimit: tl });
+    const t = await planetLpIntermediate(net, lower, upper, { preLower: opts.preLower, preUpper: opts.preUpper, onlyAmbiguous: true, timeLimit: tl });
     if (t.status === 'infeasible') return none('infeasible', Infinity);
     preLower = t.preLower;
     preUpper = t.preUpper;
   }
+  const tol = batchErrorScale(net, lower, upper, 1).hidden;
+  const given = opts.preLower !== undefined || opts.preUpper !== undefined;
   for (let k = 0; k < preLower.length; k++) {
-    for (let j = 0; j < preLower[k].length; j++) if (!(preLower[k][j] <= preUpper[k][j])) return none('infeasible', Infinity);
+    if (reconcileBounds(preLower[k], preUpper[k], tol[k], given)) return none('infeasible', Infinity);
   }
 
   const enc = encodeNet(net, lower, upper, preLower, preUpper, 'bigm');

@@ -17,7 +17,7 @@
 import type { AffineLayer, LayeredNet } from '../network/layered.js';
 import { matmul } from '../tensor/matmul.js';
 import { crown, type CrownOptions } from './crown.js';
-import { applyDomainConstraints, ibpAffine, inputInfeasible, postActivation } from './ibp.js';
+import { applyDomainConstraints, emptinessContext, ibpAffine, inputInfeasible, postActivation } from './ibp.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
 const absCache = new WeakMap<AffineLayer, Float64Array>();
@@ -44,6 +44,7 @@ export async function symbolicIntermediate(net: LayeredNet, batch: DomainBatch):
   const cols = B * w;
   const H = net.layers.length - 1;
   const infeasible = inputInfeasible(batch, n0);
+  const ctx = emptinessContext(net, batch);
   const preLower: Float64Array[] = [];
   const preUpper: Float64Array[] = [];
 
@@ -112,7 +113,7 @@ export async function symbolicIntermediate(net: LayeredNet, batch: DomainBatch):
         if (vu < upper[t]) upper[t] = vu;
       }
     }
-    applyDomainConstraints(batch, k, n, layer.identity, lower, upper, infeasible);
+    applyDomainConstraints(batch, k, n, layer.identity, lower, upper, infeasible, ctx.tol[k], ctx.splitDomain);
     preLower.push(lower);
     preUpper.push(upper);
     ({ lower: postLo, upper: postHi } = postActivation(lower, upper, n, layer.identity));

@@ -47,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--batch <n>', 'parents per branch-and-bound step (0 = automatic)', int, 0)
     .option('--memory <MiB>', 'memory budget for open domains; beyond it the answer is unknown', num, 6144)
     .option('--threads <n>', 'threads bounding each branch-and-bound batch', int, 2)
+    .option('--strict-box', 'sat only with a float32 point inside the box, even where the box holds none (default: the nearest float32 point, at most one ulp and 1e-4 outside)', false)
     .addOption(new Option('--log-level <level>', 'log level (logs go to stderr)').default('warn').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .option('--log-file <file>', 'write logs to this file instead of stderr')
     .exitOverride()

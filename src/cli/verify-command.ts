@@ -18,6 +18,7 @@ export interface VerifyFlags {
   batch: number;
   memory: number;
   threads: number;
+  strictBox?: boolean;
   logLevel: string;
   logFile?: string;
 }
@@ -42,6 +43,7 @@ export function engineOptionsFromFlags(f: VerifyFlags): Omit<EngineOptions, 'dea
     batchSize: Math.floor(f.batch),
     memoryMb: f.memory,
     threads: Math.floor(f.threads),
+    strictBox: f.strictBox === true,
   };
 }
 

@@ -13,8 +13,9 @@ import type { BabOutcome } from '../bab/search.js';
 import { safeMipBound } from '../bounds/lp-bounder.js';
 import { exactMinimum } from '../bounds/mip.js';
 import type { CanonicalBox } from '../problem/types.js';
+import type { Witness } from '../attack/witness.js';
 
-export async function exactMipBox(box: CanonicalBox, check: CandidateCheck, deadline: number, margin: number): Promise<BabOutcome> {
+export async function exactMipBox(box: CanonicalBox, check: CandidateCheck, deadline: number, witness: Witness): Promise<BabOutcome> {
   let solved = 0;
   let lowest = Infinity;
   const stats = () => ({ iterations: solved, openDomains: 0, boundedDomains: solved, tightBounded: 0, globalLb: lowest, bestObjective: NaN });
@@ -31,9 +32,10 @@ export async function exactMipBox(box: CanonicalBox, check: CandidateCheck, dead
     }
     solved++;
     lowest = Math.min(lowest, safeMipBound(res.lowerBound));
-    if (safeMipBound(res.lowerBound) > margin) continue;
-    if (res.x.length > 0 && res.valueAtX <= 0) {
+    if (rows.every((r) => safeMipBound(res.lowerBound) > box.margin[r])) continue;
+    if (res.x.length > 0) {
       const s = await screenCandidates(box, res.x, 1, check);
+      witness.note(box.index, s.best, s.bestX, 'exact MIP minimiser');
       if (s.counterexample) return { kind: 'sat', counterexample: s.counterexample, stats: stats() };
     }
     if (res.status === 'timeout') return { kind: 'timeout', stats: stats() };

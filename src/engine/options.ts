@@ -21,6 +21,8 @@ export interface EngineOptions {
   readonly memoryMb: number;
   /** Threads that bound slices of each branch-and-bound batch (1 = the solver thread alone). */
   readonly threads: number;
+  /** `sat` only with a float32 point inside the box (no nearest-float32 fallback for float32-free intervals). */
+  readonly strictBox: boolean;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'deadline'> = {
@@ -34,6 +36,7 @@ export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'deadline'> = {
   // Measured on ACAS Xu (2 cores): a 27.6 s instance took 17.9 s with two
   // bounding threads; short instances are unchanged.
   threads: 2,
+  strictBox: false,
 };
 
 /** Input splitting pays off only when the input has few dimensions (ACAS Xu has 5). */

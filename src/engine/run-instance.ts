@@ -19,7 +19,7 @@ export async function runInstance(onnxPath: string, vnnlibPath: string, options:
   const spec = readVnnlib(vnnlibPath);
   const problem = compileProblem(net, spec);
   const reference = await ReferenceModel.create(bytes);
-  const checker = new CounterexampleChecker(reference, spec);
+  const checker = new CounterexampleChecker(reference, spec, options.strictBox);
   log.info(
     {
       layers: net.layers.map((l) => `${l.inDim}->${l.outDim}`).join(' '),

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import { pgdAttack } from '../attack/pgd.js';
 import { screenCandidates, type CandidateCheck } from '../attack/screen.js';
+import { InconsistencyError, strictWitness, Witness } from '../attack/witness.js';
 import { branchAndBound, type BabOutcome, type Branching } from '../bab/search.js';
 import { bounderByName, type BounderName } from '../bounds/index.js';
 import { pooledBounder } from '../bounds/pool.js';
 import type { Bounder } from '../bounds/types.js';
 import { hiddenSizes } from '../network/layered.js';
-import { SOUNDNESS_MARGIN } from '../problem/margin.js';
 import { disjunctLowerBounds, type CanonicalBox, type CanonicalProblem } from '../problem/types.js';
 import type { Outcome } from '../report/verdict.js';
 import { exactMipBox } from './exact-mip.js';
@@ -24,6 +24,53 @@ export async function solveProblem(
   options: EngineOptions,
   log: Logger,
 ): Promise<Outcome> {
+  const witness = new Witness();
+  const outcome = await solveBoxes(problem, check, options, log, witness);
+  return enforceWitnessInvariant(outcome, problem, check, witness, log);
+}
+
+/** Every verdict passes here: `unsat` while the witness violates the property is resolved by `resolveConflict`. */
+export async function enforceWitnessInvariant(
+  outcome: Outcome,
+  problem: CanonicalProblem,
+  check: (box: number) => CandidateCheck,
+  witness: Witness,
+  log: Logger,
+): Promise<Outcome> {
+  if (outcome.verdict !== 'unsat' || !witness.violating) return outcome;
+  return resolveConflict(problem, check, witness, log);
+}
+
+/**
+ * The witness invariant: bounds claimed every disjunct unreachable while we
+ * hold a float64 point that reaches one. One of the two is wrong, so the
+ * answer is never `unsat`: the point is checked once more as a
+ * counterexample (`sat` if the original model confirms it), else `unknown`.
+ */
+async function resolveConflict(
+  problem: CanonicalProblem,
+  check: (box: number) => CandidateCheck,
+  witness: Witness,
+  log: Logger,
+): Promise<Outcome> {
+  witness.inconsistencies++;
+  const detail = { box: witness.box, objective: witness.value, source: witness.source, inconsistencies: witness.inconsistencies };
+  log.error(detail, 'internal inconsistency: bounds proved the property while a violating float64 point is held');
+  const message = `internal inconsistency: unsat claimed while holding a point of objective ${witness.value} (box ${witness.box}, from ${witness.source})`;
+  if (strictWitness()) throw new InconsistencyError(message);
+  const box = problem.boxes[witness.box];
+  const s = await screenCandidates(box, witness.x!, 1, check(witness.box));
+  if (s.counterexample) return { verdict: 'sat', counterexample: s.counterexample };
+  return { verdict: 'unknown', reason: message };
+}
+
+async function solveBoxes(
+  problem: CanonicalProblem,
+  check: (box: number) => CandidateCheck,
+  options: EngineOptions,
+  log: Logger,
+  witness: Witness,
+): Promise<Outcome> {
   const boxes = problem.boxes;
   if (boxes.length === 0) return { verdict: 'unsat' };
 
@@ -37,8 +84,10 @@ export async function solveProblem(
       stopBelow: -1e-3,
     });
     log.debug({ box: box.index, objective: attack.value }, 'attack');
+    witness.note(box.index, attack.value, attack.x, 'attack');
     if (attack.value <= 0) {
       const s = await screenCandidates(box, attack.x, 1, check(box.index));
+      witness.note(box.index, s.best, s.bestX, 'attack');
       if (s.counterexample) return { verdict: 'sat', counterexample: s.counterexample };
     }
     if (performance.now() > options.deadline) return { verdict: 'timeout' };
@@ -48,7 +97,7 @@ export async function solveProblem(
 
   let timedOut = false;
   for (const box of boxes) {
-    const result = await searchBox(box, check(box.index), options, log);
+    const result = await searchBox(box, check(box.index), options, log, witness);
     log.info({ box: box.index, result: result.kind, ...result.stats }, 'branch and bound');
     if (result.kind === 'sat') return { verdict: 'sat', counterexample: result.counterexample };
     if (result.kind === 'timeout') timedOut = true;
@@ -63,7 +112,7 @@ async function incomplete(boxes: readonly CanonicalBox[], bounder: Bounder, log:
     const res = await bounder.bound(box.net, { size: 1, lower: box.lower, upper: box.upper });
     const lbs = disjunctLowerBounds(res.rowLower, box.rowGroup, box.numDisjuncts);
     log.info({ box: box.index, bounder: bounder.name, disjunctLowerBounds: Array.from(lbs) }, 'bounds');
-    if (lbs.some((v) => !(v > SOUNDNESS_MARGIN))) {
+    if (!provedAll(res.rowLower, box)) {
       return { verdict: 'unknown', reason: `${bounder.name} bound not positive on box ${box.index}` };
     }
   }
@@ -75,6 +124,7 @@ async function searchBox(
   check: CandidateCheck,
   options: EngineOptions,
   log: Logger,
+  witness: Witness,
 ): Promise<BabOutcome> {
   const n0 = box.net.inputDim;
   const branching: Branching = options.branching === 'auto' ? (n0 <= INPUT_SPLIT_MAX_DIM ? 'input' : 'relu') : options.branching;
@@ -88,7 +138,7 @@ async function searchBox(
   const batchSize = options.batchSize || (branching === 'input' ? 256 : Math.max(8, Math.min(128, Math.floor(20000 / Math.max(1, neurons)) * 8)));
   if (options.bounder === 'mip' && options.mode === 'complete') {
     log.info({ box: box.index, method: 'exact MIP' }, 'exact MIP per disjunct');
-    return exactMipBox(box, check, options.deadline, SOUNDNESS_MARGIN);
+    return exactMipBox(box, check, options.deadline, witness);
   }
   const { bounder, tight } = resolveBounders(options, branching);
   log.info({ box: box.index, branching, bounder, tight: tight ?? 'none', batchSize }, 'branch and bound starts');
@@ -108,8 +158,8 @@ async function searchBox(
       batchSize,
       deadline: options.deadline,
       maxDomains,
-      margin: SOUNDNESS_MARGIN,
       check,
+      witness,
       onProgress: (p) => {
         const now = performance.now();
         if (now - lastLog > 2000) {
@@ -121,4 +171,13 @@ async function searchBox(
   } finally {
     await Promise.all(pools.map((p) => p.close()));
   }
+}
+
+/** True when every disjunct of the box has a row whose lower bound clears that row's margin. */
+function provedAll(rowLower: Float64Array, box: CanonicalBox): boolean {
+  const closed = new Uint8Array(box.numDisjuncts);
+  box.rowGroup.forEach((g, r) => {
+    if (rowLower[r] > box.margin[r]) closed[g] = 1;
+  });
+  return closed.every((c) => c === 1);
 }

@@ -1,5 +1,6 @@
 import { foldOutputRows, type LayeredNet } from '../network/layered.js';
 import type { Spec } from '../vnnlib/types.js';
+import { batchErrorScale, rowMargins } from './rounding.js';
 import type { CanonicalBox, CanonicalProblem } from './types.js';
 
 export class ProblemError extends Error {
@@ -43,13 +44,15 @@ export function compileProblem(net: LayeredNet, spec: Spec): CanonicalProblem {
       d[r] = 1;
       rowGroup[r] = g;
     });
+    const folded = foldOutputRows(net, C, d);
     return {
       index,
       lower: region.lower,
       upper: region.upper,
-      net: foldOutputRows(net, C, d),
+      net: folded,
       rowGroup,
       numDisjuncts: region.disjuncts.length,
+      margin: rowMargins(batchErrorScale(folded, region.lower, region.upper, 1)),
     };
   });
   return { base: net, boxes };

@@ -17,6 +17,12 @@ export interface CanonicalBox {
   /** For each output row of `net`, the disjunct it belongs to. */
   readonly rowGroup: Int32Array;
   readonly numDisjuncts: number;
+  /**
+   * Per output row, the soundness margin: a lower bound proves the row
+   * positive only above it (ABSOLUTE_MARGIN plus the row's rounding error
+   * bound on this box, src/problem/rounding.ts).
+   */
+  readonly margin: Float64Array;
 }
 
 export interface CanonicalProblem {

@@ -2,6 +2,7 @@ import type { CheckedCounterexample } from '../../src/attack/validate.js';
 import type { CandidateCheck } from '../../src/attack/screen.js';
 import { forward, type LayeredNet } from '../../src/network/layered.js';
 import type { CanonicalBox } from '../../src/problem/types.js';
+import { errorScale, rowMargins } from '../../src/problem/rounding.js';
 
 /** The same net with every output row lowered by t (g_r - t): moves the property's threshold. */
 export function shiftRows(net: LayeredNet, t: number): LayeredNet {
@@ -18,6 +19,7 @@ export function canonicalBox(net: LayeredNet, lower: Float64Array, upper: Float6
     net,
     rowGroup: Int32Array.from(rowGroup),
     numDisjuncts: Math.max(...rowGroup) + 1,
+    margin: rowMargins(errorScale(net, lower, upper)),
   };
 }
 
@@ -34,7 +36,7 @@ export function float64Check(box: CanonicalBox): CandidateCheck {
       box.rowGroup.forEach((gr, r) => {
         if (gr === g && y[r] > 0) reached = false;
       });
-      if (reached) return { x: Float64Array.from(x), y, region: 0, disjunct: g } satisfies CheckedCounterexample;
+      if (reached) return { x: Float64Array.from(x), y, region: 0, disjunct: g, outsideBox: 0 } satisfies CheckedCounterexample;
     }
     return null;
   };

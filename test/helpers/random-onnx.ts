@@ -66,6 +66,8 @@ export interface ConvOptions {
   readonly convs: readonly ConvSpec[];
   /** Sizes of the fully connected layers after Flatten (the last one is the output). */
   readonly fc: readonly number[];
+  /** Multiplies every weight's default scale: > 1 gives large activations. */
+  readonly gain?: number;
 }
 
 export function convOutSize(n: number, c: ConvSpec): number {
@@ -79,7 +81,7 @@ export function randomConvOnnx(o: ConvOptions): Uint8Array {
   let [, c, h, w] = o.inputShape;
   let cur = 'x';
   o.convs.forEach((cv, l) => {
-    const s = 1 / Math.sqrt(c * cv.k * cv.k);
+    const s = (o.gain ?? 1) / Math.sqrt(c * cv.k * cv.k);
     b.init(`K${l}`, uniform(rng, cv.out * c * cv.k * cv.k, -s, s), [cv.out, c, cv.k, cv.k]);
     b.init(`KB${l}`, uniform(rng, cv.out, -0.2, 0.2), [cv.out]);
     const p = cv.pad ?? 0;
@@ -94,7 +96,7 @@ export function randomConvOnnx(o: ConvOptions): Uint8Array {
   cur = 'flat';
   let m = c * h * w;
   o.fc.forEach((n, l) => {
-    const s = 1 / Math.sqrt(m);
+    const s = (o.gain ?? 1) / Math.sqrt(m);
     b.init(`F${l}`, uniform(rng, n * m, -s, s), [n, m]).init(`FB${l}`, uniform(rng, n, -0.2, 0.2), [n]);
     b.node('Gemm', [cur, `F${l}`, `FB${l}`], [`g${l}`], { transB: 1 });
     cur = `g${l}`;

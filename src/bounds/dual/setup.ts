@@ -8,7 +8,7 @@
  */
 import type { LayeredNet } from '../../network/layered.js';
 import { crownPass } from '../crown.js';
-import { applyDomainConstraints, inputInfeasible, postActivation } from '../ibp.js';
+import { applyDomainConstraints, emptinessContext, inputInfeasible, postActivation } from '../ibp.js';
 import type { BoundResult, DomainBatch } from '../types.js';
 
 /** Where the intermediate bounds of a dual bounder come from. */
@@ -67,13 +67,14 @@ export async function dualSetup(net: LayeredNet, batch: DomainBatch, source: Int
   } else {
     if (!batch.preLower || !batch.preUpper) throw new Error("intermediate 'given' needs batch.preLower and batch.preUpper");
     infeasible = inputInfeasible(batch, net.inputDim);
+    const ctx = emptinessContext(net, batch);
     preLower = [];
     preUpper = [];
     for (let k = 0; k < H; k++) {
       const n = net.layers[k].outDim;
       const lo = new Float64Array(B * n).fill(-Infinity);
       const hi = new Float64Array(B * n).fill(Infinity);
-      applyDomainConstraints(batch, k, n, net.layers[k].identity, lo, hi, infeasible);
+      applyDomainConstraints(batch, k, n, net.layers[k].identity, lo, hi, infeasible, ctx.tol[k], ctx.splitDomain);
       preLower.push(lo);
       preUpper.push(hi);
     }
