@@ -37,6 +37,9 @@ export async function enforceWitnessInvariant(
   witness: Witness,
   log: Logger,
 ): Promise<Outcome> {
+  if (outcome.verdict === 'sat' && outcome.counterexample.outsideBox > 0) {
+    log.info({ coordinates: outcome.counterexample.outsideBox }, 'counterexample: coordinates whose interval holds no float32 value are at the nearest float32 value outside it');
+  }
   if (outcome.verdict !== 'unsat' || !witness.violating) return outcome;
   return resolveConflict(problem, check, witness, log);
 }
