@@ -109,11 +109,11 @@ export function registerGateCommand(program: Command, ctx: SubcommandContext): C
       }
       const shard = resolveShard({ flag: flags.shard, count: flags.shardCount });
       if (shard && !flags.json) throw new UsageError('a shard of a gate needs --json FILE, for verify gate --merge');
-      let set: GateSet;
       if (flags.properties && fromSamples) throw new UsageError('give either --properties or --onnx/--samples/--eps, not both');
       if (!flags.properties && !fromSamples) throw new UsageError('give --properties list.csv, or --onnx, --samples and --eps');
       let properties: GateProperty[];
       let tempDir: string | undefined;
+      let set: GateSet;
       if (flags.properties) {
         properties = await propertiesFromList(flags.properties, flags.timeout);
         set = gateSet(properties.map(propertyKeying().key));
