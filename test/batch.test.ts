@@ -8,6 +8,7 @@ import { parseExpectedCsv, parseInstancesCsv } from '../src/batch/instances.js';
 import { openResultsCsv, readResultsCsv, RESULTS_HEADER } from '../src/batch/results-csv.js';
 import { interpretChild, runVerifyChild } from '../src/batch/runner.js';
 import { SCORE_CORRECT, SCORE_WRONG, statusOf, summarize } from '../src/batch/score.js';
+import { schedulerFreeEnv } from './helpers/scheduler-env.js';
 
 // Tests run from dist/test/; the repository root is two levels up.
 const root = resolve(import.meta.dirname, '..', '..');
@@ -16,7 +17,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'verify-batch-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function verify(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000, cwd: tmp, env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000, cwd: tmp, env: schedulerFreeEnv(env) });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

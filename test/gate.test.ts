@@ -9,6 +9,7 @@ import { gatePasses } from '../src/gate/gate.js';
 import { robustnessVnnlib, vnnNumber } from '../src/gate/robustness-spec.js';
 import { parseSamplesCsv } from '../src/gate/samples.js';
 import { OnnxBuilder } from './helpers/onnx-builder.js';
+import { schedulerFreeEnv } from './helpers/scheduler-env.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'verify.js');
@@ -16,7 +17,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'verify-gate-test-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function verify(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000, cwd: tmp });
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000, cwd: tmp, env: schedulerFreeEnv() });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

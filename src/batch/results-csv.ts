@@ -108,6 +108,11 @@ export function openResultsCsv(path: string, opts: { fresh?: boolean } = {}): Re
   return read;
 }
 
+/** Writes a whole results CSV at once (replacing the file atomically): the output of a merge. */
+export function writeResultsCsv(path: string, rows: readonly ResultRow[]): void {
+  writeAtomic(path, `${HEADER_LINE}\n${rows.map(formatResultRow).join('')}`);
+}
+
 /** Appends one row and flushes it to disk. */
 export function appendResultRow(path: string, row: ResultRow): void {
   const fd = openSync(path, 'a');

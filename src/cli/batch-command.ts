@@ -7,7 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { ResultRow } from '../batch/results-csv.js';
 import type { ChildRun } from '../batch/runner.js';
-import { EXIT } from './errors.js';
+import { EXIT, UsageError } from './errors.js';
 
 // The modules doing the work are imported when the command runs: main.ts registers this command
 // on every start of verify, whose time limit counts from process start.
@@ -31,6 +31,19 @@ export function positiveNumberOption(v: string): number {
   if (!(n > 0)) throw new InvalidArgumentError('Not a positive number.');
   return n;
 }
+
+export function positiveIntegerOption(v: string): number {
+  const n = parseNumberOption(v);
+  if (!(Number.isSafeInteger(n) && n >= 1)) throw new InvalidArgumentError('Not a positive integer.');
+  return n;
+}
+
+/** Help of the sharding flags, shared by batch and gate. */
+export const SHARD_OPTION_HELP = {
+  shard: 'run only the K-th of N balanced slices (1-based); default: from the scheduler (VERIFY_SHARD, SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX)',
+  noShard: 'run everything, even when the scheduler environment names a shard',
+  shardCount: 'number of shards when the environment gives only an index (JOB_COMPLETION_INDEX); or VERIFY_SHARD_COUNT',
+} as const;
 
 /** Aborts on SIGINT/SIGTERM while `body` runs, so that the running child is killed too. */
 export async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<{ value: T; interrupted?: 'SIGINT' | 'SIGTERM' }> {
@@ -69,6 +82,10 @@ interface BatchFlags {
   fresh?: boolean;
   summaryJson?: string;
   progress: boolean;
+  /** --shard K/N, or false for --no-shard. */
+  shard?: string | false;
+  shardCount?: number;
+  merge?: string[];
 }
 
 export function registerBatchCommand(program: Command, ctx: SubcommandContext): Command {
@@ -78,12 +95,13 @@ export function registerBatchCommand(program: Command, ctx: SubcommandContext): 
     .description(
       'Run every instance of a VNN-COMP instances.csv, each in its own verify process with its timeout. ' +
         'Results are appended to the --out CSV as each instance ends; running the same command again after an ' +
-        'interruption skips the instances already there. Exit code 0, or 1 if some answer contradicts the expected one.',
+        'interruption skips the instances already there. With --shard (or a scheduler array index) only one balanced slice runs; ' +
+        '--merge combines the results CSVs of the shards. Exit code 0, or 1 if some answer contradicts the expected one.',
     )
-    .argument('<instances.csv>', 'rows onnx,vnnlib,timeout (VNN-COMP format, no header)')
+    .argument('[instances.csv]', 'rows onnx,vnnlib,timeout (VNN-COMP format, no header); with --merge: the list the merged results are checked against')
     .argument('[verify-flags...]', 'after --: extra flags for every verify run, e.g. -- --mode incomplete')
     .option('--root <dir>', 'folder the instance paths are relative to (default: the folder of instances.csv)')
-    .option('--out <file>', 'results CSV: benchmark,onnx,vnnlib,timeout,result,expected,seconds,status (default: <benchmark>-results.csv)')
+    .option('--out <file>', 'results CSV: benchmark,onnx,vnnlib,timeout,result,expected,seconds,status (default: <benchmark>-results.csv; for a shard <benchmark>-results-shard-K-of-N.csv)')
     .option('--expected <file>', 'expected answers, CSV with header onnx,vnnlib,expected (default: expected.csv beside instances.csv, else in --root, if any)')
     .option('--benchmark <name>', 'value of the benchmark column (default: the name of the folder of instances.csv)')
     .option('--timeout-scale <x>', 'multiply every instance timeout by x', positiveNumberOption, 1)
@@ -91,16 +109,31 @@ export function registerBatchCommand(program: Command, ctx: SubcommandContext): 
     .option('--fresh', 'start the results CSV afresh instead of resuming from it')
     .option('--summary-json <file>', 'also write the summary as JSON')
     .option('--no-progress', 'plain lines even on a terminal (no progress bar)')
-    .action(async (instancesCsv: string, verifyFlags: string[], flags: BatchFlags) => {
+    .option('--shard <K/N>', SHARD_OPTION_HELP.shard)
+    .option('--no-shard', SHARD_OPTION_HELP.noShard)
+    .option('--shard-count <N>', SHARD_OPTION_HELP.shardCount, positiveIntegerOption)
+    .option('--merge <results.csv...>', 'combine the results CSVs of the shards into --out (duplicates dropped, conflicting answers become errors) instead of running')
+    .action(async (instancesCsv: string | undefined, verifyFlags: string[], flags: BatchFlags) => {
+      if (flags.merge) {
+        const { runBatchMerge } = await import('./batch-merge-command.js');
+        ctx.setExitCode(runBatchMerge(flags.merge, instancesCsv, verifyFlags, flags));
+        return;
+      }
+      if (instancesCsv === undefined) throw new UsageError("missing argument 'instances.csv'");
       const { defaultExpectedPath, readExpectedCsv, readInstancesCsv } = await import('../batch/instances.js');
+      const { resolveShard } = await import('../batch/shard-env.js');
+      const { formatShard, instanceKeying, selectShard } = await import('../batch/shard.js');
       const { makeReporter } = await import('../batch/progress.js');
       const { runBatch } = await import('../batch/runner.js');
       const { formatSummary, summarize } = await import('../batch/score.js');
-      const instances = readInstancesCsv(instancesCsv);
+      const listed = readInstancesCsv(instancesCsv);
+      const shard = resolveShard({ flag: flags.shard, count: flags.shardCount });
+      const instances = shard ? selectShard(listed, shard, instanceKeying(flags.timeout)) : listed;
+      const shardText = shard ? `shard ${formatShard(shard)} (${shard.source}): ${instances.length} of ${listed.length} instances` : undefined;
       const csvDir = dirname(resolve(instancesCsv));
       const root = resolve(flags.root ?? csvDir);
       const benchmark = flags.benchmark ?? basename(csvDir);
-      const out = flags.out ?? `${benchmark}-results.csv`;
+      const out = flags.out ?? (shard ? `${benchmark}-results-shard-${shard.index}-of-${shard.count}.csv` : `${benchmark}-results.csv`);
       const expectedPath = flags.expected ?? defaultExpectedPath(instancesCsv) ?? defaultExpectedPath(join(root, 'instances.csv'));
       const expected = expectedPath ? readExpectedCsv(expectedPath) : new Map();
       const reporter = makeReporter({ tty: flags.progress ? undefined : false });
@@ -119,6 +152,7 @@ export function registerBatchCommand(program: Command, ctx: SubcommandContext): 
           fresh: flags.fresh,
           signal,
           onStart: ({ total, alreadyDone, dropped }) => {
+            if (shardText) reporter.note(shardText);
             if (alreadyDone > 0) reporter.note(`resuming ${out}: ${alreadyDone} of ${total} instances already done`);
             if (dropped > 0) reporter.note(`${out}: removed ${dropped} incomplete line(s) left by an interrupted run`);
             reporter.start(total, alreadyDone);
@@ -138,9 +172,10 @@ export function registerBatchCommand(program: Command, ctx: SubcommandContext): 
         ctx.setExitCode(SIGNAL_EXIT[interrupted ?? 'SIGINT']);
         return;
       }
-      process.stdout.write(`\nsummary (${benchmark}, ${out}):\n${formatSummary(summary).replace(/^/gm, '  ')}\n`);
+      process.stdout.write(`\nsummary (${benchmark}, ${out}${shardText ? `, ${shardText}` : ''}):\n${formatSummary(summary).replace(/^/gm, '  ')}\n`);
       if (flags.summaryJson) {
-        const json = { benchmark, instances: resolve(instancesCsv), results: resolve(out), ran: outcome.ran, resumed: outcome.skipped, ...summary };
+        const shardJson = shard ? { index: shard.index, count: shard.count, source: shard.source, instances: instances.length, of: listed.length } : null;
+        const json = { benchmark, instances: resolve(instancesCsv), results: resolve(out), shard: shardJson, ran: outcome.ran, resumed: outcome.skipped, ...summary };
         writeFileSync(flags.summaryJson, `${JSON.stringify(json, null, 2)}\n`);
       }
       ctx.setExitCode(summary.wrong > 0 ? 1 : EXIT.ok);

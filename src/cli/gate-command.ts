@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { GateProperty } from '../gate/gate.js';
-import { parseNumberOption, positiveNumberOption, SIGNAL_EXIT, withInterrupt, type SubcommandContext } from './batch-command.js';
+import type { GateSet } from '../gate/gate-shard.js';
+import { parseNumberOption, positiveIntegerOption, positiveNumberOption, SHARD_OPTION_HELP, SIGNAL_EXIT, withInterrupt, type SubcommandContext } from './batch-command.js';
 import { EXIT, UsageError } from './errors.js';
 
 /** Gate failed: too few properties verified. */
@@ -25,6 +26,10 @@ interface GateFlags {
   json?: string;
   workDir?: string;
   progress: boolean;
+  /** --shard K/N, or false for --no-shard. */
+  shard?: string | false;
+  shardCount?: number;
+  merge?: string[];
 }
 
 const GATE_HELP = `
@@ -51,10 +56,10 @@ async function networkDims(onnx: string): Promise<{ inputDim: number; outputDim:
 }
 
 async function propertiesFromList(list: string, defaultTimeout: number): Promise<GateProperty[]> {
-  const { readInstancesCsv, resolveInstancePath } = await import('../batch/instances.js');
+  const { instanceKey, readInstancesCsv, resolveInstancePath } = await import('../batch/instances.js');
   const root = dirname(resolve(list));
   return readInstancesCsv(list, { defaultTimeout }).map((inst, k) => {
-    const p = { name: `${inst.onnx} ${inst.vnnlib}`, onnx: resolveInstancePath(root, inst.onnx), vnnlib: resolveInstancePath(root, inst.vnnlib), timeout: inst.timeout };
+    const p = { name: `${inst.onnx} ${inst.vnnlib}`, key: instanceKey(inst.onnx, inst.vnnlib), onnx: resolveInstancePath(root, inst.onnx), vnnlib: resolveInstancePath(root, inst.vnnlib), timeout: inst.timeout };
     for (const f of [p.onnx, p.vnnlib]) if (!existsSync(f)) throw new UsageError(`${list}: row ${k + 1}: ${f} does not exist`);
     return p;
   });
@@ -80,6 +85,10 @@ export function registerGateCommand(program: Command, ctx: SubcommandContext): C
     .option('--json <file>', 'write the summary as JSON: per property result and time, counts, verified fraction, pass/fail')
     .option('--work-dir <dir>', 'write the generated VNN-LIB properties here and keep them (default: a temporary folder, removed)')
     .option('--no-progress', 'plain lines even on a terminal (no progress bar)')
+    .option('--shard <K/N>', `${SHARD_OPTION_HELP.shard}; needs --json, the gate is decided by --merge`)
+    .option('--no-shard', SHARD_OPTION_HELP.noShard)
+    .option('--shard-count <N>', SHARD_OPTION_HELP.shardCount, positiveIntegerOption)
+    .option('--merge <gate.json...>', 'decide the gate over the union of the --json files of its shards (with --threshold, --json)')
     .addHelpText('after', GATE_HELP)
     .action(async (verifyFlags: string[], flags: GateFlags) => {
       // Imported here, not at the top: main.ts registers this command on every start of verify.
@@ -87,19 +96,35 @@ export function registerGateCommand(program: Command, ctx: SubcommandContext): C
       const { checkThreshold, runGate } = await import('../gate/gate.js');
       const { checkRobustnessOptions, writeRobustnessProperties } = await import('../gate/robustness-spec.js');
       const { readSamplesCsv } = await import('../gate/samples.js');
+      const { resolveShard } = await import('../batch/shard-env.js');
+      const { selectShard } = await import('../batch/shard.js');
+      const { gateSet, propertyKeying, sampleKey, sampleKeying } = await import('../gate/gate-shard.js');
+      const { finishGateShard, runGateMerge, shardNote } = await import('./gate-shard-command.js');
       checkThreshold(flags.threshold);
       const fromSamples = flags.onnx !== undefined || flags.samples !== undefined || flags.eps !== undefined;
+      if (flags.merge) {
+        if (flags.properties || fromSamples) throw new UsageError('--merge combines the JSON files of shards: --properties, --onnx, --samples and --eps do not apply');
+        ctx.setExitCode(runGateMerge(flags.merge, flags.threshold, flags.json));
+        return;
+      }
+      const shard = resolveShard({ flag: flags.shard, count: flags.shardCount });
+      if (shard && !flags.json) throw new UsageError('a shard of a gate needs --json FILE, for verify gate --merge');
       if (flags.properties && fromSamples) throw new UsageError('give either --properties or --onnx/--samples/--eps, not both');
       if (!flags.properties && !fromSamples) throw new UsageError('give --properties list.csv, or --onnx, --samples and --eps');
       let properties: GateProperty[];
       let tempDir: string | undefined;
+      let set: GateSet;
       if (flags.properties) {
         properties = await propertiesFromList(flags.properties, flags.timeout);
+        set = gateSet(properties.map(propertyKeying().key));
+        if (shard) properties = selectShard(properties, shard, propertyKeying());
       } else {
         if (!flags.onnx || !flags.samples || flags.eps === undefined) throw new UsageError('--onnx, --samples and --eps go together');
         const robustness = { eps: flags.eps, clipMin: flags.clipMin, clipMax: flags.clipMax };
         checkRobustnessOptions(robustness);
-        const samples = readSamplesCsv(flags.samples);
+        const allSamples = readSamplesCsv(flags.samples);
+        set = gateSet(allSamples.map(sampleKey));
+        const samples = shard ? selectShard(allSamples, shard, sampleKeying(flags.timeout)) : allSamples;
         const dims = await networkDims(flags.onnx);
         let dir: string;
         if (flags.workDir) {
@@ -110,8 +135,9 @@ export function registerGateCommand(program: Command, ctx: SubcommandContext): C
         }
         const onnx = resolve(flags.onnx);
         try {
-          properties = writeRobustnessProperties(samples, dims, robustness, dir, flags.samples).map((g) => ({
+          properties = writeRobustnessProperties(samples, dims, robustness, dir, flags.samples, allSamples.length).map((g) => ({
             name: g.name,
+            key: sampleKey(g.sample),
             onnx,
             vnnlib: g.vnnlib,
             timeout: flags.timeout,
@@ -127,12 +153,14 @@ export function registerGateCommand(program: Command, ctx: SubcommandContext): C
       const total = properties.length;
       let verified = 0;
       try {
+        if (shard) reporter.note(shardNote(shard, total, set));
         reporter.start(total, 0);
         const { value, interrupted } = await withInterrupt((signal) =>
           runGate(properties, {
             threshold: flags.threshold,
             extraArgs: verifyFlags,
             signal,
+            allowEmpty: shard !== undefined,
             onRun: (p) => reporter.running(p.name),
             onResult: (r, run, i) => {
               if (r.verified) verified++;
@@ -145,6 +173,11 @@ export function registerGateCommand(program: Command, ctx: SubcommandContext): C
         if (interrupted || value.aborted) {
           process.stderr.write('verify gate: interrupted\n');
           ctx.setExitCode(SIGNAL_EXIT[interrupted ?? 'SIGINT']);
+          return;
+        }
+        if (shard) {
+          const robustness = fromSamples ? { eps: flags.eps!, clipMin: flags.clipMin, clipMax: flags.clipMax } : undefined;
+          ctx.setExitCode(finishGateShard(value.report, shard, set, flags.json!, robustness));
           return;
         }
         const r = value.report;

@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { EXIT, UsageError } from './errors.js';
 import { renderReport, type ReportInput } from '../report/html.js';
+import { mergeRuns } from '../report/merge-runs.js';
 import { CsvFormatError, readPeersCsv, readResultsCsv, type PeerTable, type Run } from '../report/read-results.js';
 
 export interface ReportFlags {
@@ -14,6 +15,8 @@ export interface ReportFlags {
   benchmark?: string;
   out: string;
   title: string;
+  /** The files are shards of one run: combine them per benchmark. */
+  merge?: boolean;
 }
 
 export const DEFAULT_REPORT_TITLE = 'Verification results';
@@ -31,15 +34,20 @@ function peersBenchmark(spec: string, benchmarks: readonly string[]): { path: st
 }
 
 /** Reads the results and peers files into the report's input. Bad files throw UsageError or fs errors. */
-export function loadReportInput(files: readonly string[], flags: Omit<ReportFlags, 'out'>): ReportInput {
+export function loadReportInput(files: readonly string[], flags: Omit<ReportFlags, 'out'>, warn = (line: string) => void process.stderr.write(`${line}\n`)): ReportInput {
   try {
     if (files.length === 0) throw new UsageError('no results file given');
-    const runs: Run[] = [];
+    let runs: Run[] = [];
     for (const f of files) {
       for (const run of readResultsCsv(f, { benchmark: flags.benchmark })) {
         const same = runs.filter((r) => r.benchmark === run.benchmark && r.label.replace(/ \(\d+\)$/, '') === run.label).length;
         runs.push(same > 0 ? { ...run, label: `${run.label} (${same + 1})` } : run);
       }
+    }
+    if (flags.merge) {
+      const merged = mergeRuns(runs);
+      for (const note of merged.notes) warn(`verify report --merge: ${note}`);
+      runs = merged.runs;
     }
     const benchmarks = [...new Set(runs.map((r) => r.benchmark))];
     const peers: PeerTable[] = [];
@@ -81,6 +89,7 @@ export function reportCommand(): Command {
     .option('--benchmark <name>', 'benchmark of rows without a benchmark column (default: file name before the first "-")')
     .option('--out <file>', 'HTML file to write', 'report.html')
     .option('--title <text>', 'title of the report', DEFAULT_REPORT_TITLE)
+    .option('--merge', 'the files are shards of one run (verify batch --shard): one run per benchmark, duplicates kept once, conflicting answers as errors')
     .exitOverride((err) => {
       if (err.exitCode === 0) throw err;
       throw new CommanderError(EXIT.inputError, err.code, err.message);

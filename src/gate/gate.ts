@@ -12,6 +12,8 @@ export interface GateProperty {
   readonly vnnlib: string;
   /** Seconds. */
   readonly timeout: number;
+  /** Identity of the property in its set, independent of its position (src/gate/gate-shard.ts): what shards are assigned and merged by. */
+  readonly key?: string;
   /** For generated robustness properties: the sample's label and its line in the samples CSV. */
   readonly label?: number;
   readonly samplesLine?: number;
@@ -50,6 +52,8 @@ export interface GateOptions {
   readonly extraArgs?: readonly string[];
   readonly command?: readonly string[];
   readonly signal?: AbortSignal;
+  /** A shard may have no properties; a whole gate may not. */
+  readonly allowEmpty?: boolean;
   readonly onRun?: (p: GateProperty, index: number) => void;
   readonly onResult?: (r: GatePropertyResult, run: ChildRun, index: number) => void;
 }
@@ -75,7 +79,7 @@ export function gateReport(results: readonly GatePropertyResult[], threshold: nu
 export async function runGate(properties: readonly GateProperty[], o: GateOptions): Promise<{ report: GateReport; aborted: boolean }> {
   checkThreshold(o.threshold);
   checkExtraVerifyArgs(o.extraArgs ?? []);
-  if (properties.length === 0) throw new UsageError('no properties to check');
+  if (properties.length === 0 && !o.allowEmpty) throw new UsageError('no properties to check');
   const results: GatePropertyResult[] = [];
   let aborted = false;
   for (const [i, p] of properties.entries()) {

@@ -69,18 +69,23 @@ export interface GeneratedProperty {
   readonly sample: Sample;
 }
 
-/** One VNN-LIB file per sample, named sample_<k>.vnnlib (k from 0, in CSV order), in `dir`. */
+/**
+ * One VNN-LIB file per sample, named sample_<k>.vnnlib (k from 0, the sample's position in the CSV), in `dir`.
+ * `total`: the number of samples in the CSV, when `samples` is only a shard of them (k is padded to its width).
+ */
 export function writeRobustnessProperties(
   samples: readonly Sample[],
   net: { inputDim: number; outputDim: number },
   o: RobustnessOptions,
   dir: string,
   source = 'samples',
+  total = samples.length,
 ): GeneratedProperty[] {
   checkRobustnessOptions(o);
   mkdirSync(dir, { recursive: true });
-  const width = String(samples.length - 1).length;
-  return samples.map((s, k) => {
+  const width = String(total - 1).length;
+  return samples.map((s) => {
+    const k = s.index;
     const at = `${source}:${s.line}`;
     if (s.input.length !== net.inputDim) throw new UsageError(`${at}: ${s.input.length} input values, the network has ${net.inputDim} inputs`);
     let text: string;

@@ -12,6 +12,8 @@ export interface Sample {
   readonly label: number;
   /** Line in the CSV, for messages. */
   readonly line: number;
+  /** Position among the CSV's samples (from 0): names the generated property, also in a shard. */
+  readonly index: number;
 }
 
 export function parseSamplesCsv(text: string, file: string): Sample[] {
@@ -35,7 +37,7 @@ export function parseSamplesCsv(text: string, file: string): Sample[] {
     const values = record.map(Number);
     const label = values.pop()!;
     if (!Number.isInteger(label) || label < 0) throw new UsageError(`${at}: the label (last column) must be a non-negative integer, got '${record[record.length - 1]}'`);
-    samples.push({ input: values, label, line: info.lines });
+    samples.push({ input: values, label, line: info.lines, index: samples.length });
   }
   if (samples.length === 0) throw new UsageError(`${file}: no samples`);
   return samples;
