@@ -105,3 +105,29 @@ test('the memory cap turns into unknown, not a crash', async () => {
   });
   assert.ok(out.kind === 'unknown' || out.kind === 'unsat', out.kind);
 });
+
+test('the global lower bound never decreases: children keep their parent\'s row bounds', async () => {
+  for (const [seed, branching] of [
+    [21, 'input'],
+    [22, 'relu'],
+  ] as const) {
+    const rng = makeRng(seed);
+    const base = randomNet(rng, [4, 16, 16, 16, 2]);
+    const { lower, upper } = randomBox(rng, 4, 2);
+    const truth = await exactObjective(base, lower, upper, [0, 1]);
+    const net = shiftRows(base, truth - 1e-3); // barely safe: many iterations
+    const box = canonicalBox(net, lower, upper, [0, 1]);
+    const seen: number[] = [];
+    await branchAndBound(box, {
+      bounder: crown(),
+      branching,
+      batchSize: 4,
+      deadline: performance.now() + 3000,
+      maxDomains: 1e6,
+      check: float64Check(box),
+      onProgress: (p) => seen.push(p.globalLb),
+    });
+    assert.ok(seen.length >= 3, `${branching}: only ${seen.length} iterations`);
+    for (let i = 1; i < seen.length; i++) assert.ok(seen[i] >= seen[i - 1], `${branching}: globalLb ${seen[i - 1]} -> ${seen[i]} at iteration ${i}`);
+  }
+});

@@ -95,6 +95,16 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     const res: BoundResult = await bounder.bound(net, makeBatch(children, n0, hiddenSizes, box.rowGroup), { deadline: options.deadline });
     bounded += children.length;
     if (bounder === options.tightBounder) tightBounded += children.length;
+    // A child's region lies inside its parent's, so the parent's row bounds
+    // hold for it too: keep the better of the two per row (NaN is no information).
+    children.forEach((child, c) => {
+      const p = child.parentRowLower;
+      if (!p) return;
+      for (let r = 0; r < rows; r++) {
+        const v = res.rowLower[c * rows + r];
+        if (!(v >= p[r])) res.rowLower[c * rows + r] = p[r];
+      }
+    });
     const status = children.map((child, c) => openDisjuncts(res.rowLower, c * rows, box.rowGroup, child.open, box.margin));
     return { res, status };
   };
@@ -294,6 +304,8 @@ type ChildSpec = Pick<Domain, 'lower' | 'upper' | 'splits' | 'preLower' | 'preUp
   /** Per hidden layer, rows x n_k starting dual parameters (DomainBatch.warmStart). */
   readonly warmStart?: readonly Float32Array[];
   readonly parentLb?: number;
+  /** The parent's row lower bounds, valid on the child's smaller region. */
+  readonly parentRowLower?: Float64Array;
   readonly parentImprovement: number;
 };
 
@@ -305,6 +317,7 @@ function inherit(p: Domain): Omit<ChildSpec, 'splits' | 'preLower' | 'preUpper'>
     depth: p.depth + 1,
     hard: p.hard,
     parentLb: p.lb,
+    parentRowLower: p.rowLower,
     parentImprovement: p.improvement,
   };
 }
