@@ -8,6 +8,8 @@
  *   node dist/scripts/soundness-fuzz.js [--seed 1] [--count N] [--budget-seconds S] [--out DIR]
  *        [--shapes fc,conv1d,...] [--modes inc-crown,bab-auto,...] [--timeout 2] [--cli K] [--case SHAPE:SEED]
  *
+ * --timeout is per run (in-process, one thread); --cli K also runs every K-th
+ * case through `node bin/verify.js` (2 s more for process start-up).
  * Case i (from 0) has seed `seed*100000 + i` and shape shapes[i mod #shapes];
  * `--case SHAPE:SEED` regenerates exactly one case. The last line is
  * `N passed, N failed` (runs, failed = wrong answers); exit code 1 when any
@@ -133,7 +135,8 @@ for (let i = 0; i < count && elapsed() < budget; i++) {
         appendFileSync(join(out, 'conflicts.jsonl'), `${JSON.stringify({ id: inst.id, shape: inst.key.shape, caseSeed: inst.key.seed, conflict: inst.truth.conflict })}\n`);
       }
     }
-    const withCli = cliEvery > 0 && tally.instances % cliEvery === 0;
+    // Whole cases, so that the CLI sees both the sat and the unsat instance.
+    const withCli = cliEvery > 0 && cases % cliEvery === 0;
     for (const r of await runModes(inst, modes, { seconds: timeout, seed, cli: withCli, dir: work })) {
       tally.add(r);
       if (r.judgement.status === 'wrong') {

@@ -16,6 +16,7 @@ import { CounterexampleChecker } from '../src/attack/validate.js';
 import { branchAndBound } from '../src/bab/search.js';
 import { bounderByName } from '../src/bounds/index.js';
 import { INPUT_SPLIT_MAX_DIM, resolveBounders, type BounderName } from '../src/engine/options.js';
+import { intervalBounds } from '../src/bounds/highs-model.js';
 import { exactMinimum } from '../src/bounds/mip.js';
 import { planetLp } from '../src/bounds/lp.js';
 import { forward, hiddenSizes } from '../src/network/layered.js';
@@ -99,9 +100,14 @@ if (args.mode === 'incomplete') {
 
 const violations = traced.flatMap((t) => t.violations);
 for (const t of traced) console.log(`${t.name}: ${t.containingCalls} calls with a domain containing the witness, ${t.openContaining} such domains left open`);
+/** One line for reports: what excluded the witness. */
+let diagnosis = verdict === 'unsat' ? 'unsat, witness excluded outside the bounders' : `no wrong answer in this run (${verdict})`;
 if (violations.length > 0) {
   console.log(`${violations.length} bounds exclude the witness; first ones:`);
   for (const v of violations.slice(0, 12)) console.log(`  ${JSON.stringify(v)}`);
+  const v = violations[0];
+  diagnosis = `${v.bounder} ${v.kind}${v.layer !== undefined ? ` at layer ${v.layer} neuron ${v.neuron}` : v.kind === 'row' ? ` row ${v.neuron}` : ''}` +
+    `${v.bound !== undefined ? ` (bound ${v.bound}, witness ${v.value})` : ''} on a domain with ${v.splitCount} splits, bounder call ${v.call}`;
 } else if (verdict === 'unsat') {
   console.log('no bounder excluded the witness: its domain was closed outside the bounders (leaf LP of ReLU splitting, or the search itself)');
   // Replay the leaf decision (src/bab/leaf.ts) on the last open domains that held the witness.
@@ -114,10 +120,25 @@ if (violations.length > 0) {
       const rows = Array.from(box.rowGroup.keys()).filter((r) => box.rowGroup[r] === g);
       if (rows.length < 2) continue;
       const mip = await exactMinimum(box.net, d.lower, d.upper, rows, { preLower: d.preLower, preUpper: d.preUpper, tighten: 'interval', timeLimit: 5 });
-      console.log(`  disjunct ${g} (rows ${rows}): leaf MIP ${mip.status}, value ${mip.value}, lower bound ${mip.lowerBound}, witness value ${Math.max(...rows.map((r) => y[r]))}`);
+      const w = Math.max(...rows.map((r) => y[r]));
+      console.log(`  disjunct ${g} (rows ${rows}): leaf MIP ${mip.status}, value ${mip.value}, lower bound ${mip.lowerBound}, witness value ${w}`);
+      if (w <= 0 && mip.value > SOUNDNESS_MARGIN) {
+        diagnosis = `leaf of ReLU splitting (${d.splitCount} splits) closed by its ${rows.length}-row disjunct MIP: ${mip.status}, value ${mip.value}, witness ${w}`;
+        // The MIP intersects its own interval bounds with the domain's: do they cross?
+        const ib = intervalBounds(box.net, d.lower, d.upper, d.preLower, d.preUpper);
+        const crossed: string[] = [];
+        ib.preLower.forEach((lo, k) =>
+          lo.forEach((l, j) => {
+            if (!(l <= ib.preUpper[k][j])) crossed.push(`layer ${k} neuron ${j}: ${l} > ${ib.preUpper[k][j]} (domain [${d.preLower[k][j]}, ${d.preUpper[k][j]}])`);
+          }),
+        );
+        if (crossed.length) diagnosis += `; interval bounds cross the domain's on ${crossed.length} neurons, e.g. ${crossed[0]}`;
+      }
     }
+    if (lp.status === 'infeasible') diagnosis = `leaf of ReLU splitting (${d.splitCount} splits) closed: leaf LP infeasible`;
   }
 }
+console.log(`DIAGNOSIS: ${diagnosis}`);
 if (args.dump) {
   const arr = (a: ArrayLike<number>) => Array.from(a);
   const domains = traced.flatMap((t) => t.lastOpen).map((d) => ({

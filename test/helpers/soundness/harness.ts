@@ -26,6 +26,8 @@ export interface RunOptions {
   readonly seed: number;
   /** Also run through the CLI (a sample: the caller decides which instances). */
   readonly cli?: boolean;
+  /** Only through the CLI. */
+  readonly cliOnly?: boolean;
   /** Where the instance files go. */
   readonly dir: string;
 }
@@ -49,8 +51,8 @@ export async function runModes(inst: Instance, modes: readonly Mode[], o: RunOpt
       });
     };
     for (const mode of modes) {
-      await record(mode, 'in-process', await runInProcess(mode, files.onnx, files.vnnlib, o.seconds, o.seed));
-      if (o.cli) await record(mode, 'cli', await runCli(mode, files.onnx, files.vnnlib, o.seconds, o.seed));
+      if (!o.cliOnly) await record(mode, 'in-process', await runInProcess(mode, files.onnx, files.vnnlib, o.seconds, o.seed));
+      if (o.cli || o.cliOnly) await record(mode, 'cli', await runCli(mode, files.onnx, files.vnnlib, o.seconds, o.seed));
     }
     return records;
   } finally {
