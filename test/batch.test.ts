@@ -120,6 +120,10 @@ test('child outcomes: crash, garbage output, signal, hang killed at the deadline
   assert.equal(hung.result, 'timeout');
   assert.ok(hung.killed);
   assert.ok((performance.now() - t0) / 1000 < 5, 'the hung child was killed soon after its deadline');
+  // A limit past 2^31 ms: node's timers would fire at once and kill the child after 1 ms.
+  const slow = await runVerifyChild({ onnx: 'a', vnnlib: 'b', timeout: 10_000_000, command: node('setTimeout(() => console.log("unsat"), 300)') });
+  assert.equal(slow.result, 'unsat', slow.message);
+  assert.equal(slow.killed, false);
 });
 
 test('verify batch: expected answers, crash recorded as error, summary and score, plain output', () => {

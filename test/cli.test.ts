@@ -93,6 +93,22 @@ test('usage errors: missing flags and bad values', () => {
   assert.equal(r3.code, 2);
 });
 
+test('numeric flags: strict decimal, and a limit past 2^31 ms is not an immediate timeout', () => {
+  const results = join(tmp, 'numeric.txt');
+  for (const bad of [['--timeout', '0x10'], ['--timeout', 'Infinity'], ['--timeout', ' 5'], ['--timeout', '1e400'], ['--seed', '1e3'], ['--threads', '0b1']]) {
+    const r = verify('--onnx', net, '--vnnlib', join(root, 'specs', 'two_relu_unsat.vnnlib'), ...bad, '--results', results);
+    assert.equal(r.code, 2, `${bad.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.first, 'error');
+    assert.match(r.stderr, new RegExp(bad[0]));
+    assert.equal(readFileSync(results, 'utf8'), 'error\n');
+  }
+  // 10^7 s: node's timers overflow at 2^31 ms and fired after 1 ms, giving `timeout` at once.
+  const r = verify('--onnx', net, '--vnnlib', join(root, 'specs', 'two_relu_unsat.vnnlib'), '--timeout', '10000000');
+  assert.equal(r.first, 'unsat', r.stderr);
+  assert.equal(r.code, 0);
+  assert.doesNotMatch(r.stderr, /TimeoutOverflowWarning/);
+});
+
 test('--help and --version', () => {
   const h = verify('--help');
   assert.equal(h.code, 0);

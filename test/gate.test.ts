@@ -55,7 +55,8 @@ test('samples CSV, robustness property text, pass rule', () => {
   assert.deepEqual(s.map((x) => [x.input, x.label]), [[[0.5, 0.001], 2], [[1, 2], 0]]);
   assert.throws(() => parseSamplesCsv('1,2,0\n1,2\n', 's.csv'), /s\.csv:2: 2 columns/);
   assert.throws(() => parseSamplesCsv('1,2,0.5\n', 's.csv'), /label/);
-  assert.throws(() => parseSamplesCsv('1,x,0\n2,3,1\n4,y,0\n', 's.csv'), /s\.csv:3: 'y' is not a number/);
+  assert.throws(() => parseSamplesCsv('1,x,0\n2,3,1\n4,y,0\n', 's.csv'), /s\.csv:3: 'y' is not a decimal number/);
+  assert.throws(() => parseSamplesCsv('1,2,0\n0x10,3,1\n', 's.csv'), /s\.csv:2: '0x10' is not a decimal number/);
   assert.equal(vnnNumber(1e-7), '0.0000001');
   assert.equal(vnnNumber(-1.5e-10), '-0.00000000015');
   assert.equal(vnnNumber(2), '2.0');

@@ -6,6 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { UsageError } from '../cli/errors.js';
+import { parseDecimal } from '../util/decimal.js';
+import { echo } from '../util/user-text.js';
 
 export interface Instance {
   /** Path as written in the CSV (relative to the root folder unless absolute). */
@@ -62,8 +64,8 @@ export function parseInstancesCsv(text: string, file: string, opts: ParseInstanc
       if (opts.defaultTimeout === undefined) throw new UsageError(`${file}:${line}: missing the timeout column`);
       timeout = opts.defaultTimeout;
     } else {
-      timeout = Number(timeoutText);
-      if (!(timeout > 0) || !Number.isFinite(timeout)) throw new UsageError(`${file}:${line}: timeout '${timeoutText}' is not a positive number`);
+      timeout = parseDecimal(timeoutText) ?? NaN;
+      if (!(timeout > 0)) throw new UsageError(`${file}:${line}: timeout '${echo(timeoutText)}' is not a positive decimal number`);
     }
     out.push({ onnx: normalizeRelPath(onnx), vnnlib: normalizeRelPath(vnnlib), timeout });
   }

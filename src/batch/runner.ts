@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../cli/errors.js';
+import { safeSetTimeout } from '../util/timers.js';
 import { instanceKey, resolveInstancePath, type ExpectedAnswer, type Instance } from './instances.js';
 import { appendResultRow, openResultsCsv, type ResultRow } from './results-csv.js';
 import { statusOf, summarize, type BatchResult, type BatchSummary } from './score.js';
@@ -107,9 +108,9 @@ export function runVerifyChild(o: ChildRunOptions): Promise<ChildRun> {
     const kill = () => {
       killed = true;
       child.kill('SIGTERM');
-      hardKill = setTimeout(() => child.kill('SIGKILL'), 2000);
+      hardKill = safeSetTimeout(() => child.kill('SIGKILL'), 2000);
     };
-    const deadline = setTimeout(kill, (o.timeout + (o.killGrace ?? killGraceSeconds(o.timeout))) * 1000);
+    const deadline = safeSetTimeout(kill, (o.timeout + (o.killGrace ?? killGraceSeconds(o.timeout))) * 1000);
     const onAbort = () => kill();
     o.signal?.addEventListener('abort', onAbort, { once: true });
     const done = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {

@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { ResultRow } from '../batch/results-csv.js';
 import type { ChildRun } from '../batch/runner.js';
 import { EXIT } from './errors.js';
+import { parseDecimal } from '../util/decimal.js';
 
 // The modules doing the work are imported when the command runs: main.ts registers this command
 // on every start of verify, whose time limit counts from process start.
@@ -21,8 +22,8 @@ export interface SubcommandContext {
 export const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
 
 export function parseNumberOption(v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('Not a number.');
+  const n = parseDecimal(v);
+  if (n === undefined) throw new InvalidArgumentError('Not a decimal number.');
   return n;
 }
 

@@ -1,6 +1,8 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EXIT, isInputError } from './errors.js';
+import { parseDecimal, parseInteger } from '../util/decimal.js';
+import { safeLines, safeMessage } from '../util/user-text.js';
 import { emit, runVerify, type VerifyFlags } from './verify-command.js';
 import { BOUNDER_NAMES } from '../engine/options.js';
 import { registerBatchCommand, type SubcommandContext } from './batch-command.js';
@@ -9,14 +11,15 @@ import { reportCommand } from './report-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
+// Commander names the flag and quotes the value in its message.
 function int(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new CommanderError(EXIT.inputError, 'verify.badInt', `'${v}' is not an integer`);
+  const n = parseInteger(v);
+  if (n === undefined) throw new InvalidArgumentError('Not an integer (plain decimal digits).');
   return n;
 }
 function num(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new CommanderError(EXIT.inputError, 'verify.badNumber', `'${v}' is not a number`);
+  const n = parseDecimal(v);
+  if (n === undefined) throw new InvalidArgumentError('Not a decimal number.');
   return n;
 }
 
@@ -50,7 +53,9 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--log-level <level>', 'log level (logs go to stderr)').default('warn').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .option('--log-file <file>', 'write logs to this file instead of stderr')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // Commander's own error line is not printed: main() reports every error once, escaped
+    // and cut (its messages quote the user's arguments).
+    .configureOutput({ writeErr: (s) => process.stderr.write(safeLines(s)), outputError: () => undefined })
     // The options above belong to verify itself: after a subcommand name they are the subcommand's.
     .enablePositionalOptions()
     .action(async (flags: VerifyFlags) => {
@@ -76,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.inputError;
     }
     const err = e instanceof Error ? e : new Error(String(e));
-    if (!isInputError(err)) process.stderr.write(`${err.stack}\n`);
+    if (!isInputError(err)) process.stderr.write(`${safeLines(err.stack ?? err.message)}\n`);
     try {
       emit({ verdict: 'error', message: err.message }, resultsFromArgv(argv));
     } catch (writeErr) {
@@ -90,15 +95,14 @@ export async function main(argv: string[]): Promise<number> {
 function subcommandFailure(sub: string, e: unknown): number {
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
-    // commander has printed its own errors (code commander.*); ours it has not.
-    if (!e.code.startsWith('commander.')) process.stderr.write(`verify ${sub}: error: ${e.message}\n`);
+    process.stderr.write(`verify ${sub}: error: ${safeMessage(e.message.replace(/^error: /, ''))}\n`);
     return EXIT.inputError;
   }
   const err = e instanceof Error ? e : new Error(String(e));
   if (isInputError(err)) {
-    process.stderr.write(`verify ${sub}: error: ${err.message}\n`);
+    process.stderr.write(`verify ${sub}: error: ${safeMessage(err.message)}\n`);
     return EXIT.inputError;
   }
-  process.stderr.write(`verify ${sub}: internal error: ${err.stack}\n`);
+  process.stderr.write(`verify ${sub}: internal error: ${safeLines(err.stack ?? err.message)}\n`);
   return EXIT.internalError;
 }

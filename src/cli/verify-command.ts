@@ -3,6 +3,8 @@ import { writeResultFile, formatResult } from '../report/result-file.js';
 import type { Outcome } from '../report/verdict.js';
 import { BOUNDER_NAMES, DEFAULT_ENGINE_OPTIONS, type BounderName, type EngineOptions } from '../engine/options.js';
 import { EXIT, UsageError } from './errors.js';
+import { safeSetTimeout } from '../util/timers.js';
+import { safeLines, safeMessage } from '../util/user-text.js';
 import type { WorkerReply, WorkerRequest } from './worker.js';
 
 export interface VerifyFlags {
@@ -84,7 +86,7 @@ export async function runVerify(
     await Promise.race([
       worker.terminate().catch(() => undefined),
       new Promise<void>((r) => {
-        timer = setTimeout(r, STOP_GRACE_MS);
+        timer = safeSetTimeout(r, STOP_GRACE_MS);
       }),
     ]);
     clearTimeout(timer);
@@ -97,14 +99,14 @@ export async function runVerify(
       clearTimeout(watchdog);
       resolve({ outcome, exitCode, stopSolver });
     };
-    const watchdog = setTimeout(
+    const watchdog = safeSetTimeout(
       () => finish({ verdict: 'timeout' }, EXIT.ok),
       Math.max(0, startEpochMs + timeoutMs - 250 - Date.now()),
     );
     worker.on('message', (reply: WorkerReply) => {
       if (reply.kind === 'outcome') finish(reply.outcome, EXIT.ok);
       else {
-        if (!reply.inputError && reply.stack) process.stderr.write(`${reply.stack}\n`);
+        if (!reply.inputError && reply.stack) process.stderr.write(`${safeLines(reply.stack)}\n`);
         finish({ verdict: 'error', message: reply.message }, reply.inputError ? EXIT.inputError : EXIT.internalError);
       }
     });
@@ -116,6 +118,6 @@ export async function runVerify(
 export function emit(outcome: Outcome, resultsPath: string | undefined): void {
   if (resultsPath) writeResultFile(resultsPath, outcome);
   process.stdout.write(formatResult(outcome));
-  if (outcome.verdict === 'error') process.stderr.write(`verify: error: ${outcome.message}\n`);
-  if (outcome.verdict === 'unknown') process.stderr.write(`verify: unknown: ${outcome.reason}\n`);
+  if (outcome.verdict === 'error') process.stderr.write(`verify: error: ${safeMessage(outcome.message)}\n`);
+  if (outcome.verdict === 'unknown') process.stderr.write(`verify: unknown: ${safeMessage(outcome.reason)}\n`);
 }

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { UsageError } from '../cli/errors.js';
+import { parseDecimal } from '../util/decimal.js';
+import { echo } from '../util/user-text.js';
 
 export interface Sample {
   readonly input: readonly number[];
@@ -21,7 +23,7 @@ export function parseSamplesCsv(text: string, file: string): Sample[] {
   } catch (e) {
     throw new UsageError(`${file}: not a valid CSV file (${(e as Error).message})`);
   }
-  const isNum = (c: string) => c !== '' && Number.isFinite(Number(c));
+  const isNum = (c: string) => parseDecimal(c) !== undefined;
   const data = rows.filter((r, k) => !(k === 0 && r.record.some((c) => !isNum(c))));
   const samples: Sample[] = [];
   let width: number | undefined;
@@ -31,10 +33,10 @@ export function parseSamplesCsv(text: string, file: string): Sample[] {
     width ??= record.length;
     if (record.length !== width) throw new UsageError(`${at}: ${record.length} columns, the first sample has ${width}`);
     const bad = record.find((c) => !isNum(c));
-    if (bad !== undefined) throw new UsageError(`${at}: '${bad}' is not a number`);
-    const values = record.map(Number);
+    if (bad !== undefined) throw new UsageError(`${at}: '${echo(bad)}' is not a decimal number`);
+    const values = record.map((c) => parseDecimal(c)!);
     const label = values.pop()!;
-    if (!Number.isInteger(label) || label < 0) throw new UsageError(`${at}: the label (last column) must be a non-negative integer, got '${record[record.length - 1]}'`);
+    if (!Number.isInteger(label) || label < 0) throw new UsageError(`${at}: the label (last column) must be a non-negative integer, got '${echo(record[record.length - 1])}'`);
     samples.push({ input: values, label, line: info.lines });
   }
   if (samples.length === 0) throw new UsageError(`${file}: no samples`);
