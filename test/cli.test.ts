@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -107,6 +107,42 @@ test('numeric flags: strict decimal, and a limit past 2^31 ms is not an immediat
   assert.equal(r.first, 'unsat', r.stderr);
   assert.equal(r.code, 0);
   assert.doesNotMatch(r.stderr, /TimeoutOverflowWarning/);
+});
+
+test('inputs must be regular files of bounded size: FIFO, /dev/zero, directory, missing, oversized', () => {
+  const fifo = join(tmp, 'pipe');
+  const hasFifo = spawnSync('mkfifo', [fifo]).status === 0;
+  const dir = join(tmp, 'a-folder');
+  mkdirSync(dir);
+  const huge = join(tmp, 'huge.vnnlib');
+  // Sparse: takes no disk space, but its size is past the 256 MiB cap for text inputs.
+  closeSync(openSync(huge, 'w'));
+  truncateSync(huge, 257 * 2 ** 20);
+  const spec = join(root, 'specs', 'two_relu_unsat.vnnlib');
+  const cases: [string[], RegExp][] = [
+    [['--onnx', dir, '--vnnlib', spec], /a-folder: the ONNX model must be a regular file, this is a directory/],
+    [['--onnx', net, '--vnnlib', dir], /a-folder: the VNN-LIB property must be a regular file, this is a directory/],
+    [['--onnx', join(tmp, 'absent.onnx'), '--vnnlib', spec], /absent\.onnx: cannot open the ONNX model: no such file/],
+    [['--onnx', net, '--vnnlib', join(tmp, 'absent.vnnlib')], /absent\.vnnlib: cannot open the VNN-LIB property: no such file/],
+    [['--onnx', net, '--vnnlib', huge], /huge\.vnnlib: the VNN-LIB property is 257 MiB, more than the limit of 256 MiB/],
+  ];
+  if (existsSync('/dev/zero')) {
+    cases.push([['--onnx', '/dev/zero', '--vnnlib', spec], /\/dev\/zero: the ONNX model must be a regular file, this is a character device/]);
+    cases.push([['--onnx', net, '--vnnlib', '/dev/zero'], /\/dev\/zero: the VNN-LIB property must be a regular file/]);
+  }
+  if (hasFifo) {
+    cases.push([['--onnx', fifo, '--vnnlib', spec], /pipe: the ONNX model must be a regular file, this is a FIFO/]);
+    cases.push([['--onnx', net, '--vnnlib', fifo], /pipe: the VNN-LIB property must be a regular file, this is a FIFO/]);
+  }
+  for (const [args, message] of cases) {
+    const results = join(tmp, 'file-kinds.txt');
+    // Before the fix a FIFO hung the process after the verdict: the spawn timeout (60 s) catches that.
+    const r = verify(...args, '--timeout', '10', '--results', results);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.first, 'error');
+    assert.match(r.stderr, message);
+    assert.equal(readFileSync(results, 'utf8'), 'error\n');
+  }
 });
 
 test('--help and --version', () => {

@@ -2,11 +2,12 @@
  * VNN-COMP instance lists: `instances.csv` (onnx,vnnlib,timeout; no header; paths relative to the
  * benchmark folder) and `expected.csv` (header onnx,vnnlib,expected).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { UsageError } from '../cli/errors.js';
 import { parseDecimal } from '../util/decimal.js';
+import { readInputText } from '../util/input-file.js';
 import { echo } from '../util/user-text.js';
 
 export interface Instance {
@@ -73,13 +74,7 @@ export function parseInstancesCsv(text: string, file: string, opts: ParseInstanc
 }
 
 export function readInstancesCsv(path: string, opts: ParseInstancesOptions = {}): Instance[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${path} (${(e as Error).message})`);
-  }
-  const rows = parseInstancesCsv(text, path, opts);
+  const rows = parseInstancesCsv(readInputText(path, 'instances CSV'), path, opts);
   if (rows.length === 0) throw new UsageError(`${path}: no instances`);
   return rows;
 }
@@ -108,13 +103,7 @@ export function parseExpectedCsv(text: string, file: string): Map<string, Expect
 }
 
 export function readExpectedCsv(path: string): Map<string, ExpectedAnswer> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${path} (${(e as Error).message})`);
-  }
-  return parseExpectedCsv(text, path);
+  return parseExpectedCsv(readInputText(path, 'expected-answers CSV'), path);
 }
 
 /** expected.csv beside instances.csv, if there is one. */

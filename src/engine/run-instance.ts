@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import { readFileSync } from 'node:fs';
 import { CounterexampleChecker } from '../attack/validate.js';
-import { loadOnnx } from '../onnx/load.js';
+import { loadOnnx, readOnnxBytes } from '../onnx/load.js';
 import { ReferenceModel } from '../onnx/reference.js';
 import { lowerToLayered } from '../network/lower.js';
 import { compileProblem } from '../problem/compile.js';
@@ -13,7 +12,7 @@ import { solveProblem } from './solve.js';
 /** One instance end to end: load both files, compile, solve. Input errors propagate as exceptions. */
 export async function runInstance(onnxPath: string, vnnlibPath: string, options: EngineOptions, log: Logger): Promise<Outcome> {
   const t0 = performance.now();
-  const bytes = new Uint8Array(readFileSync(onnxPath));
+  const bytes = readOnnxBytes(onnxPath);
   const graph = loadOnnx(bytes, onnxPath);
   const net = lowerToLayered(graph);
   const spec = readVnnlib(vnnlibPath);

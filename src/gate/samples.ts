@@ -3,10 +3,10 @@
  * network's input order, X_0 first) followed by the label (the index of the correct output).
  * An optional header row (any non-numeric cell) is skipped; `#` starts a comment.
  */
-import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { UsageError } from '../cli/errors.js';
 import { parseDecimal } from '../util/decimal.js';
+import { readInputText } from '../util/input-file.js';
 import { echo } from '../util/user-text.js';
 
 export interface Sample {
@@ -44,11 +44,5 @@ export function parseSamplesCsv(text: string, file: string): Sample[] {
 }
 
 export function readSamplesCsv(path: string): Sample[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${path} (${(e as Error).message})`);
-  }
-  return parseSamplesCsv(text, path);
+  return parseSamplesCsv(readInputText(path, 'samples CSV'), path);
 }

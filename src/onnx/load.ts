@@ -3,9 +3,9 @@
  * attributes, resolve the real inputs' shapes (symbolic and zero dimensions
  * become 1), sort the nodes, then infer shapes and fold constants (fold.ts).
  */
-import { readFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import type { AttrValue, Graph, IRNode, Tensor, ValueInfo } from '../ir/graph.js';
+import { InputFileError, MAX_ONNX_BYTES, readInputBytes } from '../util/input-file.js';
 import { OnnxError } from './errors.js';
 import { foldConstants } from './fold.js';
 
@@ -205,12 +205,16 @@ export function loadOnnx(bytes: Uint8Array, source: string): Graph {
   return { inputs, outputs, nodes: folded.nodes, constants: folded.constants, shapes: folded.shapes, source };
 }
 
-export function readOnnx(path: string): Graph {
-  let bytes: Uint8Array;
+/** The model file's bytes: a regular file of at most MAX_ONNX_BYTES (src/util/input-file.ts). */
+export function readOnnxBytes(path: string): Uint8Array {
   try {
-    bytes = readFileSync(path);
+    return readInputBytes(path, 'ONNX model', MAX_ONNX_BYTES);
   } catch (e) {
-    throw new OnnxError(path, undefined, `cannot read file (${(e as Error).message})`);
+    if (e instanceof InputFileError) throw new OnnxError(path, undefined, e.detail);
+    throw e;
   }
-  return loadOnnx(bytes, path);
+}
+
+export function readOnnx(path: string): Graph {
+  return loadOnnx(readOnnxBytes(path), path);
 }

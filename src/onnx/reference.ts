@@ -4,9 +4,9 @@
  * output declarations (name, element type, shape): none of our loader's
  * shape inference, folding or lowering is involved.
  */
-import { readFile } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
+import { readOnnxBytes } from './load.js';
 
 const P = onnxProto.onnx;
 
@@ -61,7 +61,7 @@ export class ReferenceModel {
   /** From the model's bytes or from a file path. */
   static async create(model: Uint8Array | string, source?: string): Promise<ReferenceModel> {
     const src = source ?? (typeof model === 'string' ? model : '<bytes>');
-    const bytes = typeof model === 'string' ? await readFile(model) : model;
+    const bytes = typeof model === 'string' ? readOnnxBytes(model) : model;
     const input = firstRealInput(bytes, src);
     const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
     return new ReferenceModel(session, input, session.outputNames[0], src);

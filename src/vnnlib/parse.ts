@@ -5,7 +5,7 @@
  * Pipeline: text -> tokens -> s-expressions -> per-assert DNF of classified
  * literals -> conjunction with a shared base -> boxes grouped into regions.
  */
-import { readFileSync } from 'node:fs';
+import { readInputText } from '../util/input-file.js';
 import { echo } from '../util/user-text.js';
 import { describe, parseSexprs, posOf, type SExpr, type SList } from './sexpr.js';
 import {
@@ -744,5 +744,5 @@ export function parseVnnlib(text: string, file: string): Spec {
 }
 
 export function readVnnlib(path: string): Spec {
-  return parseVnnlib(readFileSync(path, 'utf8'), path);
+  return parseVnnlib(readInputText(path, 'VNN-LIB property'), path);
 }
