@@ -145,6 +145,40 @@ test('inputs must be regular files of bounded size: FIFO, /dev/zero, directory, 
   }
 });
 
+test('a non-finite weight or a model onnxruntime rejects: exit 2 naming the file and the initializer or node', async () => {
+  const { OnnxBuilder } = await import('./helpers/onnx-builder.js');
+  const twoRelu = (w0: number, opset = 13) =>
+    new OnnxBuilder({ opset, irVersion: 8 })
+      .input('x', [1, 2])
+      .init('W1', [w0, 1, 1, -1], [2, 2])
+      .node('Gemm', ['x', 'W1'], ['h'], { transB: 1 })
+      .node('Relu', ['h'], ['r'])
+      .init('W2', [-1, -1], [1, 2])
+      .node('Gemm', ['r', 'W2'], ['y'], { transB: 1 }, 'out')
+      .output('y', [1, 1])
+      .build();
+  const cases: [string, Uint8Array, RegExp][] = [
+    ['inf.onnx', twoRelu(Infinity), /inf\.onnx: initializer 'W1' holds Infinity/],
+    ['nan.onnx', twoRelu(NaN), /nan\.onnx: initializer 'W1' holds NaN/],
+    ['opset.onnx', twoRelu(1, 999), /opset\.onnx: opset 999/],
+  ];
+  for (const [name, bytes, message] of cases) {
+    const onnx = join(tmp, name);
+    writeFileSync(onnx, bytes);
+    const results = join(tmp, `${name}.txt`);
+    const r = verify('--onnx', onnx, '--vnnlib', join(root, 'specs', 'two_relu_unsat.vnnlib'), '--timeout', '20', '--results', results);
+    assert.equal(r.code, 2, `${name}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.first, 'error');
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(readFileSync(results, 'utf8'), 'error\n');
+  }
+  // The same network with finite weights is fine (the test net is two_relu's).
+  const ok = join(tmp, 'finite.onnx');
+  writeFileSync(ok, twoRelu(1));
+  assert.equal(verify('--onnx', ok, '--vnnlib', join(root, 'specs', 'two_relu_unsat.vnnlib'), '--timeout', '20').first, 'unsat');
+});
+
 test('--help and --version', () => {
   const h = verify('--help');
   assert.equal(h.code, 0);
