@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseExpectedCsv, parseInstancesCsv } from '../src/batch/instances.js';
@@ -194,6 +194,49 @@ test('verify batch: wrong answers give exit code 1; bad input gives 2', () => {
   const reserved = verify(['batch', join(dir, 'instances.csv'), '--out', join(tmp, 'r.csv'), '--', '--timeout', '3']);
   assert.equal(reserved.code, 2);
   assert.match(reserved.stderr, /--timeout is set per instance/);
+});
+
+/** Pids of running processes whose command line mentions `needle` (Linux /proc). */
+function processesMentioning(needle: string): number[] {
+  if (!existsSync('/proc')) return [];
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(needle)) pids.push(Number(d));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+test('verify batch on SIGTERM / SIGHUP: the running child is stopped, nothing recorded, exit 143 / 129', async () => {
+  const { randomFcOnnx } = await import('./helpers/random-onnx.js');
+  const dir = join(tmp, 'interrupted');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'slow-net.onnx'), randomFcOnnx({ seed: 3, sizes: [10, 300, 300, 300, 300, 2] }));
+  const lines = [...Array.from({ length: 10 }, (_, i) => `(declare-const X_${i} Real)`), '(declare-const Y_0 Real)', '(declare-const Y_1 Real)'];
+  for (let i = 0; i < 10; i++) lines.push(`(assert (>= X_${i} -1.0))`, `(assert (<= X_${i} 1.0))`);
+  lines.push('(assert (>= Y_0 Y_1))', '(assert (<= Y_0 (+ Y_1 0.0001)))');
+  writeFileSync(join(dir, 'slow.vnnlib'), lines.join('\n'));
+  writeFileSync(join(dir, 'instances.csv'), 'slow-net.onnx,slow.vnnlib,60\n');
+  for (const [sig, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    const out = join(tmp, `interrupted-${sig}.csv`);
+    const batch = spawn(process.execPath, [bin, 'batch', join(dir, 'instances.csv'), '--out', out, '--fresh'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    batch.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((res) => batch.on('close', (c) => res(c)));
+    // Wait for the child verify to be running.
+    const t0 = performance.now();
+    while (processesMentioning('slow-net.onnx').length === 0 && performance.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500));
+    batch.kill(sig);
+    assert.equal(await exited, code, stderr);
+    assert.match(stderr, /interrupted/);
+    assert.deepEqual(processesMentioning('slow-net.onnx'), [], 'no verify child left running');
+    assert.deepEqual(dataRows(out), [], 'an interrupted instance is not recorded');
+  }
 });
 
 // ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -205,4 +205,99 @@ test('the timeout is a promise: the verdict comes before --timeout expires', asy
   assert.equal(readFileSync(results, 'utf8').split('\n')[0], r.first);
   // The limit is measured from process start; allow for node's own start-up on a loaded machine.
   assert.ok(seconds < 3.0, `took ${seconds.toFixed(2)} s for --timeout 2`);
+});
+
+// ---------------------------------------------------------------------------
+// Big networks: the timeout and the exit, signals. One 4 x 1000 ReLU network
+// (12 MB): loading it takes a noticeable part of a second and every product
+// goes through onnxruntime, where the solver thread spends most of its time.
+
+const bigNet = (() => {
+  let made: { onnx: string; vnnlib: string } | undefined;
+  return async () => {
+    if (made) return made;
+    const { randomFcOnnx } = await import('./helpers/random-onnx.js');
+    const onnx = join(tmp, 'wide.onnx');
+    writeFileSync(onnx, randomFcOnnx({ seed: 5, sizes: [50, 1000, 1000, 1000, 1000, 2] }));
+    const n = 50;
+    const lines = [...Array.from({ length: n }, (_, i) => `(declare-const X_${i} Real)`), '(declare-const Y_0 Real)', '(declare-const Y_1 Real)'];
+    for (let i = 0; i < n; i++) lines.push(`(assert (>= X_${i} -1.0))`, `(assert (<= X_${i} 1.0))`);
+    // A thin slab of outputs: out of reach of the attacks, far from provable in seconds.
+    lines.push('(assert (>= Y_0 Y_1))', '(assert (<= Y_0 (+ Y_1 0.0001)))');
+    const vnnlib = join(tmp, 'wide.vnnlib');
+    writeFileSync(vnnlib, lines.join('\n'));
+    return (made = { onnx, vnnlib });
+  };
+})();
+
+interface Spawned {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+/** verify as a child process; `during` gets the child once it runs. Times spawn to exit. */
+function spawnVerify(args: string[], during?: (child: ReturnType<typeof spawn>) => void): Promise<Spawned> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(guard);
+      resolve({ code, signal, stdout, stderr, seconds: (performance.now() - t0) / 1000 });
+    });
+    during?.(child);
+  });
+}
+
+test('stopping the solver inside onnxruntime: exit 0 and the verdict before the limit, every time', async () => {
+  // Before the native gate, 11 of 12 such runs ended in SIGABRT ("terminate called after
+  // throwing an instance of 'Napi::Error'") after `timeout` was printed.
+  const { onnx, vnnlib } = await bigNet();
+  const limit = 1.5;
+  for (let run = 0; run < 5; run++) {
+    const r = await spawnVerify(['--onnx', onnx, '--vnnlib', vnnlib, '--timeout', String(limit)]);
+    const first = r.stdout.split('\n')[0];
+    assert.equal(r.signal, null, `run ${run}: killed by ${r.signal}: ${r.stderr}`);
+    assert.equal(r.code, 0, `run ${run}: exit ${r.code}: ${r.stderr}`);
+    assert.ok(['timeout', 'unknown'].includes(first), `run ${run}: ${r.stdout}`);
+    assert.doesNotMatch(r.stderr, /terminate called|Napi::Error/);
+    // Measured from spawn: node's start-up and the model's loading are inside the limit.
+    assert.ok(r.seconds < limit + 0.5, `run ${run}: exited after ${r.seconds.toFixed(2)} s for --timeout ${limit}`);
+  }
+});
+
+test('SIGTERM, SIGINT, SIGHUP: `timeout` on stdout and in the result file, exit 128 + signal; a stale result file is cleared at start', async () => {
+  const { onnx, vnnlib } = await bigNet();
+  const results = join(tmp, 'signalled.txt');
+  for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) {
+    writeFileSync(results, 'unsat\n'); // left by an earlier run
+    let clearedBeforeSignal = false;
+    let signalledAt = 0;
+    const r = await spawnVerify(['--onnx', onnx, '--vnnlib', vnnlib, '--timeout', '60', '--results', results], (child) => {
+      const poll = setInterval(() => {
+        if (readFileSync(results, 'utf8') !== '') return;
+        clearedBeforeSignal = true;
+        clearInterval(poll);
+        // Let the solver get going (loading, onnxruntime) before the signal.
+        setTimeout(() => {
+          signalledAt = performance.now();
+          child.kill(sig);
+        }, 700);
+      }, 20);
+    });
+    assert.ok(clearedBeforeSignal, `${sig}: the stale result file was not cleared`);
+    assert.equal(r.signal, null, `${sig}: died of ${r.signal}: ${r.stderr}`);
+    assert.equal(r.code, code, `${sig}: ${r.stderr}`);
+    assert.equal(r.stdout.split('\n')[0], 'timeout');
+    assert.equal(readFileSync(results, 'utf8'), 'timeout\n');
+    assert.match(r.stderr, new RegExp(`interrupted by ${sig}`));
+    assert.ok((performance.now() - signalledAt) / 1000 < 3, `${sig}: took too long to exit after the signal`);
+  }
 });

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../cli/errors.js';
+import { SIGNAL_EXIT } from '../cli/signals.js';
 import { safeSetTimeout } from '../util/timers.js';
 import { instanceKey, resolveInstancePath, type ExpectedAnswer, type Instance } from './instances.js';
 import { appendResultRow, openResultsCsv, type ResultRow } from './results-csv.js';
@@ -214,9 +215,9 @@ export async function runBatch(o: BatchOptions): Promise<BatchOutcome> {
       command: o.command,
       signal: o.signal,
     });
-    // An instance cut short by the abort (or by a Ctrl-C that reached the child first) is not
-    // recorded: it runs again on resume.
-    if (o.signal?.aborted || run.signal === 'SIGINT') {
+    // An instance cut short by the abort (or by a Ctrl-C that reached the child first: verify
+    // answers it with exit code 130) is not recorded: it runs again on resume.
+    if (o.signal?.aborted || run.signal === 'SIGINT' || run.exitCode === SIGNAL_EXIT.SIGINT) {
       aborted = true;
       break;
     }

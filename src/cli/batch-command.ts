@@ -9,6 +9,7 @@ import type { ResultRow } from '../batch/results-csv.js';
 import type { ChildRun } from '../batch/runner.js';
 import { EXIT } from './errors.js';
 import { parseDecimal } from '../util/decimal.js';
+import { onTerminationSignal, SIGNAL_EXIT, type TerminationSignal } from './signals.js';
 
 // The modules doing the work are imported when the command runs: main.ts registers this command
 // on every start of verify, whose time limit counts from process start.
@@ -18,8 +19,6 @@ export interface SubcommandContext {
   setExitCode(code: number): void;
 }
 
-/** Exit code of a run stopped by SIGINT / SIGTERM (128 + signal number). */
-export const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
 
 export function parseNumberOption(v: string): number {
   const n = parseDecimal(v);
@@ -33,23 +32,19 @@ export function positiveNumberOption(v: string): number {
   return n;
 }
 
-/** Aborts on SIGINT/SIGTERM while `body` runs, so that the running child is killed too. */
-export async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<{ value: T; interrupted?: 'SIGINT' | 'SIGTERM' }> {
+/** Aborts on SIGINT/SIGTERM/SIGHUP while `body` runs, so that the running child is killed too. */
+export async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<{ value: T; interrupted?: TerminationSignal }> {
   const ac = new AbortController();
-  let interrupted: 'SIGINT' | 'SIGTERM' | undefined;
-  const handlers = (['SIGINT', 'SIGTERM'] as const).map((sig) => {
-    const h = () => {
-      interrupted ??= sig;
-      ac.abort();
-    };
-    process.on(sig, h);
-    return [sig, h] as const;
+  let interrupted: TerminationSignal | undefined;
+  const off = onTerminationSignal((sig) => {
+    interrupted ??= sig;
+    ac.abort();
   });
   try {
     const value = await body(ac.signal);
     return { value, interrupted };
   } finally {
-    for (const [sig, h] of handlers) process.off(sig, h);
+    off();
   }
 }
 

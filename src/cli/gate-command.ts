@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { GateProperty } from '../gate/gate.js';
-import { parseNumberOption, positiveNumberOption, SIGNAL_EXIT, withInterrupt, type SubcommandContext } from './batch-command.js';
+import { parseNumberOption, positiveNumberOption, withInterrupt, type SubcommandContext } from './batch-command.js';
+import { SIGNAL_EXIT } from './signals.js';
 import { EXIT, UsageError } from './errors.js';
 
 /** Gate failed: too few properties verified. */

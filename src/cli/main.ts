@@ -4,6 +4,7 @@ import { EXIT, isInputError } from './errors.js';
 import { parseDecimal, parseInteger } from '../util/decimal.js';
 import { safeLines, safeMessage } from '../util/user-text.js';
 import { emit, runVerify, type VerifyFlags } from './verify-command.js';
+import { clearResultFile } from '../report/result-file.js';
 import { BOUNDER_NAMES } from '../engine/options.js';
 import { registerBatchCommand, type SubcommandContext } from './batch-command.js';
 import { registerGateCommand } from './gate-command.js';
@@ -31,7 +32,8 @@ function resultsFromArgv(argv: string[]): string | undefined {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const start = Date.now();
+  // The time limit counts from process start, not from here: node's start-up and module loading are part of it.
+  const start = performance.timeOrigin;
   let exitCode: number = EXIT.ok;
   const program = new Command('verify')
     .description(
@@ -71,6 +73,10 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(reportCommand());
   const sub = program.commands.find((c) => c.name() === argv[0])?.name();
   try {
+    if (sub === undefined) {
+      const results = resultsFromArgv(argv);
+      if (results) clearResultFile(results);
+    }
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (e) {

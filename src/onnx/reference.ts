@@ -6,6 +6,7 @@
  */
 import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
+import { nativeCall, SolverStopped } from '../util/native-gate.js';
 import { echo } from '../util/user-text.js';
 import { OnnxError } from './errors.js';
 import { readOnnxBytes } from './load.js';
@@ -81,15 +82,17 @@ export class ReferenceModel {
     const input = firstRealInput(bytes, src);
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
+      session = await nativeCall(() => ort.InferenceSession.create(bytes, { logSeverityLevel: 3 }));
     } catch (e) {
+      if (e instanceof SolverStopped) throw e;
       throw new OnnxError(src, undefined, `onnxruntime cannot load the model: ${ortMessage(e)}`);
     }
     const ref = new ReferenceModel(session, input, session.outputNames[0], src);
     try {
       await ref.run(new Float64Array(input.shape.reduce((a, b) => a * b, 1)));
     } catch (e) {
-      await session.release().catch(() => undefined);
+      if (e instanceof SolverStopped) throw e;
+      await nativeCall(() => session.release()).catch(() => undefined);
       throw new OnnxError(src, undefined, `onnxruntime cannot run the model: ${ortMessage(e)}`);
     }
     return ref;
@@ -103,12 +106,13 @@ export class ReferenceModel {
   async run(x: Float64Array): Promise<Float64Array> {
     const n = this.input.shape.reduce((a, b) => a * b, 1);
     if (x.length !== n) throw new Error(`${this.source}: input has ${x.length} values, the model expects ${n} ([${this.input.shape}])`);
-    const out = await this.session.run({ [this.input.name]: toOrtTensor(this.input, x) });
+    // Through the native gate: the solver thread must not be terminated inside run (src/util/native-gate.ts).
+    const out = await nativeCall(() => this.session.run({ [this.input.name]: toOrtTensor(this.input, x) }));
     const data = out[this.outputName].data;
     return Float64Array.from(data as ArrayLike<number | bigint>, (v) => Number(v));
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    await nativeCall(() => this.session.release());
   }
 }

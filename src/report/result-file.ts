@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, truncateSync, writeFileSync } from 'node:fs';
 import type { Outcome } from './verdict.js';
 
 /** Full round-trip precision: the checker re-reads these numbers. */
@@ -16,4 +16,20 @@ export function formatResult(outcome: Outcome): string {
 
 export function writeResultFile(path: string, outcome: Outcome): void {
   writeFileSync(path, formatResult(outcome));
+}
+
+/**
+ * A result file left by an earlier run must not outlive this one: if this run
+ * is killed before its verdict (SIGKILL), an old `unsat` would read as its
+ * answer. Emptied at start; only a regular file (`--results /dev/stdout` is
+ * left alone).
+ */
+export function clearResultFile(path: string): void {
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    return; // nothing there (or nothing we can see): nothing stale
+  }
+  if (isFile) truncateSync(path, 0);
 }
