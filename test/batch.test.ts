@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseExpectedCsv, parseInstancesCsv } from '../src/batch/instances.js';
 import { openResultsCsv, readResultsCsv, RESULTS_HEADER } from '../src/batch/results-csv.js';
-import { interpretChild, runVerifyChild } from '../src/batch/runner.js';
-import { SCORE_CORRECT, SCORE_WRONG, statusOf, summarize } from '../src/batch/score.js';
+import { interpretChild, runBatch, runVerifyChild } from '../src/batch/runner.js';
+import { formatSummary, SCORE_CORRECT, SCORE_WRONG, statusOf, summarize } from '../src/batch/score.js';
 
 // Tests run from dist/test/; the repository root is two levels up.
 const root = resolve(import.meta.dirname, '..', '..');
@@ -75,16 +75,37 @@ test('status and VNN-COMP score', () => {
     { result: 'unsat', status: 'correct', seconds: 3 },
     { result: 'unsat', status: 'wrong', seconds: 2 },
     { result: 'sat', status: 'unchecked', seconds: 5 },
-    { result: 'timeout', status: 'unsolved', seconds: 10 },
-    { result: 'error', status: 'error', seconds: 0.5 },
+    { result: 'timeout', status: 'unsolved', seconds: 10.2, timeout: 10 },
+    { result: 'error', status: 'error', seconds: 0.3, timeout: 10 },
   ]);
+  // Only the timeout ran past its limit; rows without a limit are never overruns.
+  assert.equal(s.overruns, 1);
   assert.equal(s.score, 2 * SCORE_CORRECT + SCORE_WRONG);
   assert.deepEqual(
     [s.total, s.solved, s.sat, s.unsat, s.correct, s.wrong, s.unchecked, s.timeout, s.errors],
     [6, 3, 2, 1, 2, 1, 1, 1, 1],
   );
   assert.equal(s.totalSeconds, 21.5);
+  assert.match(formatSummary(s), /^overruns: +1 /m);
   assert.equal(s.medianSolvedSeconds, 3);
+});
+
+test('runBatch counts overruns: an answer that came after the time limit', async () => {
+  const node = (code: string) => [process.execPath, '-e', code, '--'];
+  const outcome = await runBatch({
+    instances: [
+      { onnx: 'a.onnx', vnnlib: 'a.vnnlib', timeout: 0.5 },
+      { onnx: 'b.onnx', vnnlib: 'b.vnnlib', timeout: 0.5 },
+    ],
+    root: tmp,
+    out: join(tmp, 'overruns.csv'),
+    benchmark: 'overruns',
+    fresh: true,
+    // b.onnx answers after 0.9 s, past its 0.5 s limit (killed only at 0.5 + 2 s).
+    command: node('const slow = process.argv.includes("' + join(tmp, 'b.onnx') + '"); setTimeout(() => console.log("unsat"), slow ? 900 : 0)'),
+  });
+  assert.deepEqual(outcome.rows.map((r) => r.result), ['unsat', 'unsat']);
+  assert.equal(outcome.summary.overruns, 1);
 });
 
 test('results CSV: a line cut short by a kill is dropped and the file is cleaned', () => {
@@ -150,9 +171,10 @@ test('verify batch: expected answers, crash recorded as error, summary and score
   );
   const s = JSON.parse(readFileSync(json, 'utf8'));
   assert.deepEqual(
-    [s.total, s.solved, s.sat, s.unsat, s.wrong, s.timeout, s.unknown, s.errors, s.score, s.ran],
-    [3, 2, 1, 1, 0, 0, 0, 1, 2 * SCORE_CORRECT, 3],
+    [s.total, s.solved, s.sat, s.unsat, s.wrong, s.timeout, s.unknown, s.errors, s.overruns, s.score, s.ran],
+    [3, 2, 1, 1, 0, 0, 0, 1, 0, 2 * SCORE_CORRECT, 3],
   );
+  assert.match(r.stdout, /overruns: +0 /);
   assert.ok(s.totalSeconds > 0);
 });
 
