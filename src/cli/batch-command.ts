@@ -2,13 +2,14 @@
  * `verify batch <instances.csv>`: every instance in a child process, results appended to a CSV as
  * they come (a killed run resumes from it), expected answers checked, VNN-COMP score at the end.
  */
-import { writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { ResultRow } from '../batch/results-csv.js';
 import type { ChildRun } from '../batch/runner.js';
 import { EXIT } from './errors.js';
 import { parseDecimal } from '../util/decimal.js';
+import { writeFileNoFollow } from '../util/output-file.js';
+import { escapeControls } from '../util/user-text.js';
 import { onTerminationSignal, SIGNAL_EXIT, type TerminationSignal } from './signals.js';
 
 // The modules doing the work are imported when the command runs: main.ts registers this command
@@ -52,7 +53,8 @@ export function instanceLine(index: number, total: number, row: Pick<ResultRow, 
   const exp = row.expected ? ` (expected ${row.expected})` : '';
   const why = run?.message && (row.result === 'error' || row.result === 'unknown' || run.killed) ? ` -- ${run.message}` : '';
   const status = row.status === 'wrong' ? 'WRONG' : row.status;
-  return `[${index}/${total}] ${row.onnx} ${row.vnnlib}: ${row.result}${exp} ${row.seconds.toFixed(2)} s ${status}${why}`;
+  // Paths and the child's last stderr line are user text: escaped, cut (src/util/user-text.ts).
+  return escapeControls(`[${index}/${total}] ${row.onnx} ${row.vnnlib}: ${row.result}${exp} ${row.seconds.toFixed(2)} s ${status}${why.length > 300 ? `${why.slice(0, 300)}...` : why}`);
 }
 
 interface BatchFlags {
@@ -119,7 +121,7 @@ export function registerBatchCommand(program: Command, ctx: SubcommandContext): 
             if (dropped > 0) reporter.note(`${out}: removed ${dropped} incomplete line(s) left by an interrupted run`);
             reporter.start(total, alreadyDone);
           },
-          onRun: (inst) => reporter.running(`${basename(inst.onnx)} ${basename(inst.vnnlib)}`),
+          onRun: (inst) => reporter.running(escapeControls(`${basename(inst.onnx)} ${basename(inst.vnnlib)}`)),
           onResult: (row, run, { index, total }) => {
             tally[row.status]++;
             reporter.finished(instanceLine(index, total, row, run), index, tallyText());
@@ -137,7 +139,7 @@ export function registerBatchCommand(program: Command, ctx: SubcommandContext): 
       process.stdout.write(`\nsummary (${benchmark}, ${out}):\n${formatSummary(summary).replace(/^/gm, '  ')}\n`);
       if (flags.summaryJson) {
         const json = { benchmark, instances: resolve(instancesCsv), results: resolve(out), ran: outcome.ran, resumed: outcome.skipped, ...summary };
-        writeFileSync(flags.summaryJson, `${JSON.stringify(json, null, 2)}\n`);
+        writeFileNoFollow(flags.summaryJson, `${JSON.stringify(json, null, 2)}\n`);
       }
       ctx.setExitCode(summary.wrong > 0 ? 1 : EXIT.ok);
     });
