@@ -179,6 +179,24 @@ test('a non-finite weight or a model onnxruntime rejects: exit 2 naming the file
   assert.equal(verify('--onnx', ok, '--vnnlib', join(root, 'specs', 'two_relu_unsat.vnnlib'), '--timeout', '20').first, 'unsat');
 });
 
+test('error messages escape control bytes and cut long user text', () => {
+  const evil = `\x1b[2J\x1b]0;owned\x07${'z'.repeat(100_000)}`;
+  for (const args of [['--onnx', net, '--vnnlib', 'x', '--bounder', evil], ['--onnx', join(tmp, evil.slice(0, 200)), '--vnnlib', 'x'], [`--${evil}`]]) {
+    const r = verify(...args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.doesNotMatch(r.stderr, /\x1b|\x07/, 'no raw escape sequences');
+    assert.ok(r.stderr.length < 4000, `stderr of ${r.stderr.length} characters`);
+    assert.match(r.stderr, /\\x1b\[2J/);
+  }
+  // A token of a megabyte in a VNN-LIB file: its line in the message is short.
+  const spec = join(tmp, 'huge-token.vnnlib');
+  writeFileSync(spec, `(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (<= X_0 ${'q'.repeat(1_000_000)}))\n`);
+  const r = verify('--onnx', net, '--vnnlib', spec);
+  assert.equal(r.code, 2);
+  assert.ok(r.stderr.length < 1000, `stderr of ${r.stderr.length} characters`);
+  assert.match(r.stderr, /huge-token\.vnnlib:3:17: undeclared variable 'q+\.\.\. \(1000000 characters\)'/);
+});
+
 test('--help and --version', () => {
   const h = verify('--help');
   assert.equal(h.code, 0);
