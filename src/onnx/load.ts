@@ -9,7 +9,7 @@ import { InputFileError, MAX_ONNX_BYTES, readInputBytes } from '../util/input-fi
 import { echo } from '../util/user-text.js';
 import { OnnxError } from './errors.js';
 import { checkFiniteAttributes, checkFiniteConstants } from './finite.js';
-import { foldConstants } from './fold.js';
+import { checkTensorSize, foldConstants } from './fold.js';
 
 export { OnnxError } from './errors.js';
 
@@ -225,6 +225,7 @@ export function loadOnnx(bytes: Uint8Array, source: string): Graph {
   }
   // Old exporters list initializers among the graph inputs too; those are not real inputs.
   const inputs = g.input.filter((v) => !initializers.has(v.name ?? '')).map((v) => valueInfo(v as ValueInfoProto));
+  for (const v of inputs) checkTensorSize(v.shape, `input '${v.name}'`, source);
   const nodes = g.node.map((n, i) => nodeFromProto(n as NodeProto, i, source));
   const available = new Set([...initializers.keys(), ...inputs.map((v) => v.name)]);
   const sorted = topoSort(nodes, available, source);
