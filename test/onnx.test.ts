@@ -384,3 +384,14 @@ test('OnnxError messages escape and cut the names they quote', () => {
     return true;
   });
 });
+
+test('sizes past the limits are input errors, not hangs or allocation failures', async () => {
+  // Found by scripts/input-fuzz.ts: an input dimension of 10^9 made loading run for minutes.
+  const b = new OnnxBuilder().input('x', [1_000_000_000, 3]).init('W', [1, 2, 3], [3, 1]).node('MatMul', ['x', 'W'], ['y']).output('y');
+  assert.throws(() => loadOnnx(b.build(), 'huge.onnx'), onnxErr(/^huge\.onnx: input 'x' has shape \[1000000000, 3\], more than the limit of 67108864 elements/));
+  const { denseMatrix, TooLargeError, MAX_DENSE_ENTRIES } = await import('../src/network/affine-map.js');
+  assert.equal(denseMatrix(3, 4).length, 12);
+  assert.throws(() => denseMatrix(MAX_DENSE_ENTRIES, 2), (e: unknown) => e instanceof TooLargeError && /too large/.test(e.message));
+  const { isInputError } = await import('../src/cli/errors.js');
+  assert.ok(isInputError(new TooLargeError('x')));
+});
