@@ -18,6 +18,7 @@
  * into every worker started after it is set, workers of workers included.
  */
 import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
+import { safeSetTimeout } from './timers.js';
 
 const KEY = 'tsverify.nativeGate';
 /** Bit of the counter word meaning "closed"; the bits below count the calls in flight. */
@@ -85,7 +86,7 @@ export class NativeGate {
     const t0 = performance.now();
     while (this.inFlight > 0) {
       if (performance.now() - t0 >= maxWaitMs) return false;
-      await new Promise((r) => setTimeout(r, 2));
+      await new Promise<void>((r) => safeSetTimeout(r, 2));
     }
     return true;
   }
