@@ -197,6 +197,19 @@ test('error messages escape control bytes and cut long user text', () => {
   assert.match(r.stderr, /huge-token\.vnnlib:3:17: undeclared variable 'q+\.\.\. \(1000000 characters\)'/);
 });
 
+test('an unwritable --results path fails at start: exit 2, `error` on stdout, before any solving', () => {
+  const dir = join(tmp, 'results-is-a-folder');
+  mkdirSync(dir);
+  const asDir = verify('--onnx', net, '--vnnlib', join(root, 'specs', 'two_relu_unsat.vnnlib'), '--results', dir);
+  assert.equal(asDir.code, 2);
+  assert.equal(asDir.first, 'error');
+  assert.match(asDir.stderr, /results-is-a-folder is a directory/);
+  const missing = verify('--onnx', net, '--vnnlib', join(root, 'specs', 'two_relu_unsat.vnnlib'), '--results', join(tmp, 'no-such-folder', 'r.txt'));
+  assert.equal(missing.code, 2);
+  assert.equal(missing.first, 'error');
+  assert.match(missing.stderr, /cannot create the result file .*no-such-folder/);
+});
+
 test('--help and --version', () => {
   const h = verify('--help');
   assert.equal(h.code, 0);

@@ -4,7 +4,7 @@ import { EXIT, isInputError } from './errors.js';
 import { parseDecimal, parseInteger } from '../util/decimal.js';
 import { safeLines, safeMessage } from '../util/user-text.js';
 import { emit, runVerify, type VerifyFlags } from './verify-command.js';
-import { clearResultFile } from '../report/result-file.js';
+import { prepareResultFile } from '../report/result-file.js';
 import { BOUNDER_NAMES } from '../engine/options.js';
 import { registerBatchCommand, type SubcommandContext } from './batch-command.js';
 import { registerGateCommand } from './gate-command.js';
@@ -62,9 +62,17 @@ export async function main(argv: string[]): Promise<number> {
     .enablePositionalOptions()
     .action(async (flags: VerifyFlags) => {
       const { outcome, exitCode: code, stopSolver } = await runVerify(flags, start);
-      emit(outcome, flags.results);
-      exitCode = code;
-      await stopSolver();
+      try {
+        emit(outcome, flags.results);
+        exitCode = code;
+      } catch (e) {
+        // The verdict is on stdout; only the result file failed (checked writable at start, so rare).
+        process.stderr.write(`verify: error: cannot write the result file: ${safeMessage((e as Error).message)}\n`);
+        exitCode = EXIT.inputError;
+      } finally {
+        // Always: exiting with the solver thread inside onnxruntime would abort the process.
+        await stopSolver();
+      }
     });
   // Subcommands (created with program.command(), so they inherit exitOverride and configureOutput).
   const ctx: SubcommandContext = { setExitCode: (code) => void (exitCode = code) };
@@ -75,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (sub === undefined) {
       const results = resultsFromArgv(argv);
-      if (results) clearResultFile(results);
+      if (results) prepareResultFile(results);
     }
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
@@ -83,17 +91,22 @@ export async function main(argv: string[]): Promise<number> {
     if (sub !== undefined) return subcommandFailure(sub, e);
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
-      emit({ verdict: 'error', message: e.message.replace(/^error: /, '') }, resultsFromArgv(argv));
+      emitError(e.message.replace(/^error: /, ''), resultsFromArgv(argv));
       return EXIT.inputError;
     }
     const err = e instanceof Error ? e : new Error(String(e));
     if (!isInputError(err)) process.stderr.write(`${safeLines(err.stack ?? err.message)}\n`);
-    try {
-      emit({ verdict: 'error', message: err.message }, resultsFromArgv(argv));
-    } catch (writeErr) {
-      process.stderr.write(`verify: could not write the result file: ${(writeErr as Error).message}\n`);
-    }
+    emitError(err.message, resultsFromArgv(argv));
     return isInputError(err) ? EXIT.inputError : EXIT.internalError;
+  }
+}
+
+/** `error` on stdout and, when it can be written, in the result file. */
+function emitError(message: string, resultsPath: string | undefined): void {
+  try {
+    emit({ verdict: 'error', message }, resultsPath);
+  } catch (writeErr) {
+    process.stderr.write(`verify: could not write the result file: ${safeMessage((writeErr as Error).message)}\n`);
   }
 }
 

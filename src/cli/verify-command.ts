@@ -144,9 +144,10 @@ export async function runVerify(flags: VerifyFlags, processStartEpochMs: number)
   });
 }
 
+/** The verdict to stdout, then to the result file (which may throw: the verdict is out first). */
 export function emit(outcome: Outcome, resultsPath: string | undefined): void {
-  if (resultsPath) writeResultFile(resultsPath, outcome);
   process.stdout.write(formatResult(outcome));
   if (outcome.verdict === 'error') process.stderr.write(`verify: error: ${safeMessage(outcome.message)}\n`);
   if (outcome.verdict === 'unknown') process.stderr.write(`verify: unknown: ${safeMessage(outcome.reason)}\n`);
+  if (resultsPath) writeResultFile(resultsPath, outcome);
 }
