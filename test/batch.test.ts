@@ -1,13 +1,13 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseExpectedCsv, parseInstancesCsv } from '../src/batch/instances.js';
 import { openResultsCsv, readResultsCsv, RESULTS_HEADER } from '../src/batch/results-csv.js';
-import { interpretChild, runVerifyChild } from '../src/batch/runner.js';
-import { SCORE_CORRECT, SCORE_WRONG, statusOf, summarize } from '../src/batch/score.js';
+import { interpretChild, runBatch, runVerifyChild } from '../src/batch/runner.js';
+import { formatSummary, SCORE_CORRECT, SCORE_WRONG, statusOf, summarize } from '../src/batch/score.js';
 import { schedulerFreeEnv } from './helpers/scheduler-env.js';
 
 // Tests run from dist/test/; the repository root is two levels up.
@@ -76,16 +76,37 @@ test('status and VNN-COMP score', () => {
     { result: 'unsat', status: 'correct', seconds: 3 },
     { result: 'unsat', status: 'wrong', seconds: 2 },
     { result: 'sat', status: 'unchecked', seconds: 5 },
-    { result: 'timeout', status: 'unsolved', seconds: 10 },
-    { result: 'error', status: 'error', seconds: 0.5 },
+    { result: 'timeout', status: 'unsolved', seconds: 10.2, timeout: 10 },
+    { result: 'error', status: 'error', seconds: 0.3, timeout: 10 },
   ]);
+  // Only the timeout ran past its limit; rows without a limit are never overruns.
+  assert.equal(s.overruns, 1);
   assert.equal(s.score, 2 * SCORE_CORRECT + SCORE_WRONG);
   assert.deepEqual(
     [s.total, s.solved, s.sat, s.unsat, s.correct, s.wrong, s.unchecked, s.timeout, s.errors],
     [6, 3, 2, 1, 2, 1, 1, 1, 1],
   );
   assert.equal(s.totalSeconds, 21.5);
+  assert.match(formatSummary(s), /^overruns: +1 /m);
   assert.equal(s.medianSolvedSeconds, 3);
+});
+
+test('runBatch counts overruns: an answer that came after the time limit', async () => {
+  const node = (code: string) => [process.execPath, '-e', code, '--'];
+  const outcome = await runBatch({
+    instances: [
+      { onnx: 'a.onnx', vnnlib: 'a.vnnlib', timeout: 0.5 },
+      { onnx: 'b.onnx', vnnlib: 'b.vnnlib', timeout: 0.5 },
+    ],
+    root: tmp,
+    out: join(tmp, 'overruns.csv'),
+    benchmark: 'overruns',
+    fresh: true,
+    // b.onnx answers after 0.9 s, past its 0.5 s limit (killed only at 0.5 + 2 s).
+    command: node('const slow = process.argv.includes("' + join(tmp, 'b.onnx') + '"); setTimeout(() => console.log("unsat"), slow ? 900 : 0)'),
+  });
+  assert.deepEqual(outcome.rows.map((r) => r.result), ['unsat', 'unsat']);
+  assert.equal(outcome.summary.overruns, 1);
 });
 
 test('results CSV: a line cut short by a kill is dropped and the file is cleaned', () => {
@@ -121,6 +142,10 @@ test('child outcomes: crash, garbage output, signal, hang killed at the deadline
   assert.equal(hung.result, 'timeout');
   assert.ok(hung.killed);
   assert.ok((performance.now() - t0) / 1000 < 5, 'the hung child was killed soon after its deadline');
+  // A limit past 2^31 ms: node's timers would fire at once and kill the child after 1 ms.
+  const slow = await runVerifyChild({ onnx: 'a', vnnlib: 'b', timeout: 10_000_000, command: node('setTimeout(() => console.log("unsat"), 300)') });
+  assert.equal(slow.result, 'unsat', slow.message);
+  assert.equal(slow.killed, false);
 });
 
 test('verify batch: expected answers, crash recorded as error, summary and score, plain output', () => {
@@ -147,9 +172,10 @@ test('verify batch: expected answers, crash recorded as error, summary and score
   );
   const s = JSON.parse(readFileSync(json, 'utf8'));
   assert.deepEqual(
-    [s.total, s.solved, s.sat, s.unsat, s.wrong, s.timeout, s.unknown, s.errors, s.score, s.ran],
-    [3, 2, 1, 1, 0, 0, 0, 1, 2 * SCORE_CORRECT, 3],
+    [s.total, s.solved, s.sat, s.unsat, s.wrong, s.timeout, s.unknown, s.errors, s.overruns, s.score, s.ran],
+    [3, 2, 1, 1, 0, 0, 0, 1, 0, 2 * SCORE_CORRECT, 3],
   );
+  assert.match(r.stdout, /overruns: +0 /);
   assert.ok(s.totalSeconds > 0);
 });
 
@@ -191,6 +217,49 @@ test('verify batch: wrong answers give exit code 1; bad input gives 2', () => {
   const reserved = verify(['batch', join(dir, 'instances.csv'), '--out', join(tmp, 'r.csv'), '--', '--timeout', '3']);
   assert.equal(reserved.code, 2);
   assert.match(reserved.stderr, /--timeout is set per instance/);
+});
+
+/** Pids of running processes whose command line mentions `needle` (Linux /proc). */
+function processesMentioning(needle: string): number[] {
+  if (!existsSync('/proc')) return [];
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(needle)) pids.push(Number(d));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+test('verify batch on SIGTERM / SIGHUP: the running child is stopped, nothing recorded, exit 143 / 129', async () => {
+  const { randomFcOnnx } = await import('./helpers/random-onnx.js');
+  const dir = join(tmp, 'interrupted');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'slow-net.onnx'), randomFcOnnx({ seed: 3, sizes: [10, 300, 300, 300, 300, 2] }));
+  const lines = [...Array.from({ length: 10 }, (_, i) => `(declare-const X_${i} Real)`), '(declare-const Y_0 Real)', '(declare-const Y_1 Real)'];
+  for (let i = 0; i < 10; i++) lines.push(`(assert (>= X_${i} -1.0))`, `(assert (<= X_${i} 1.0))`);
+  lines.push('(assert (>= Y_0 Y_1))', '(assert (<= Y_0 (+ Y_1 0.0001)))');
+  writeFileSync(join(dir, 'slow.vnnlib'), lines.join('\n'));
+  writeFileSync(join(dir, 'instances.csv'), 'slow-net.onnx,slow.vnnlib,60\n');
+  for (const [sig, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    const out = join(tmp, `interrupted-${sig}.csv`);
+    const batch = spawn(process.execPath, [bin, 'batch', join(dir, 'instances.csv'), '--out', out, '--fresh'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    batch.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((res) => batch.on('close', (c) => res(c)));
+    // Wait for the child verify to be running.
+    const t0 = performance.now();
+    while (processesMentioning('slow-net.onnx').length === 0 && performance.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500));
+    batch.kill(sig);
+    assert.equal(await exited, code, stderr);
+    assert.match(stderr, /interrupted/);
+    assert.deepEqual(processesMentioning('slow-net.onnx'), [], 'no verify child left running');
+    assert.deepEqual(dataRows(out), [], 'an interrupted instance is not recorded');
+  }
 });
 
 // ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -93,6 +93,123 @@ test('usage errors: missing flags and bad values', () => {
   assert.equal(r3.code, 2);
 });
 
+test('numeric flags: strict decimal, and a limit past 2^31 ms is not an immediate timeout', () => {
+  const results = join(tmp, 'numeric.txt');
+  for (const bad of [['--timeout', '0x10'], ['--timeout', 'Infinity'], ['--timeout', ' 5'], ['--timeout', '1e400'], ['--seed', '1e3'], ['--threads', '0b1']]) {
+    const r = verify('--onnx', net, '--vnnlib', join(root, 'specs', 'two_relu_unsat.vnnlib'), ...bad, '--results', results);
+    assert.equal(r.code, 2, `${bad.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.first, 'error');
+    assert.match(r.stderr, new RegExp(bad[0]));
+    assert.equal(readFileSync(results, 'utf8'), 'error\n');
+  }
+  // 10^7 s: node's timers overflow at 2^31 ms and fired after 1 ms, giving `timeout` at once.
+  const r = verify('--onnx', net, '--vnnlib', join(root, 'specs', 'two_relu_unsat.vnnlib'), '--timeout', '10000000');
+  assert.equal(r.first, 'unsat', r.stderr);
+  assert.equal(r.code, 0);
+  assert.doesNotMatch(r.stderr, /TimeoutOverflowWarning/);
+});
+
+test('inputs must be regular files of bounded size: FIFO, /dev/zero, directory, missing, oversized', () => {
+  const fifo = join(tmp, 'pipe');
+  const hasFifo = spawnSync('mkfifo', [fifo]).status === 0;
+  const dir = join(tmp, 'a-folder');
+  mkdirSync(dir);
+  const huge = join(tmp, 'huge.vnnlib');
+  // Sparse: takes no disk space, but its size is past the 256 MiB cap for text inputs.
+  closeSync(openSync(huge, 'w'));
+  truncateSync(huge, 257 * 2 ** 20);
+  const spec = join(root, 'specs', 'two_relu_unsat.vnnlib');
+  const cases: [string[], RegExp][] = [
+    [['--onnx', dir, '--vnnlib', spec], /a-folder: the ONNX model must be a regular file, this is a directory/],
+    [['--onnx', net, '--vnnlib', dir], /a-folder: the VNN-LIB property must be a regular file, this is a directory/],
+    [['--onnx', join(tmp, 'absent.onnx'), '--vnnlib', spec], /absent\.onnx: cannot open the ONNX model: no such file/],
+    [['--onnx', net, '--vnnlib', join(tmp, 'absent.vnnlib')], /absent\.vnnlib: cannot open the VNN-LIB property: no such file/],
+    [['--onnx', net, '--vnnlib', huge], /huge\.vnnlib: the VNN-LIB property is 257 MiB, more than the limit of 256 MiB/],
+  ];
+  if (existsSync('/dev/zero')) {
+    cases.push([['--onnx', '/dev/zero', '--vnnlib', spec], /\/dev\/zero: the ONNX model must be a regular file, this is a character device/]);
+    cases.push([['--onnx', net, '--vnnlib', '/dev/zero'], /\/dev\/zero: the VNN-LIB property must be a regular file/]);
+  }
+  if (hasFifo) {
+    cases.push([['--onnx', fifo, '--vnnlib', spec], /pipe: the ONNX model must be a regular file, this is a FIFO/]);
+    cases.push([['--onnx', net, '--vnnlib', fifo], /pipe: the VNN-LIB property must be a regular file, this is a FIFO/]);
+  }
+  for (const [args, message] of cases) {
+    const results = join(tmp, 'file-kinds.txt');
+    // Before the fix a FIFO hung the process after the verdict: the spawn timeout (60 s) catches that.
+    const r = verify(...args, '--timeout', '10', '--results', results);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.first, 'error');
+    assert.match(r.stderr, message);
+    assert.equal(readFileSync(results, 'utf8'), 'error\n');
+  }
+});
+
+test('a non-finite weight or a model onnxruntime rejects: exit 2 naming the file and the initializer or node', async () => {
+  const { OnnxBuilder } = await import('./helpers/onnx-builder.js');
+  const twoRelu = (w0: number, opset = 13) =>
+    new OnnxBuilder({ opset, irVersion: 8 })
+      .input('x', [1, 2])
+      .init('W1', [w0, 1, 1, -1], [2, 2])
+      .node('Gemm', ['x', 'W1'], ['h'], { transB: 1 })
+      .node('Relu', ['h'], ['r'])
+      .init('W2', [-1, -1], [1, 2])
+      .node('Gemm', ['r', 'W2'], ['y'], { transB: 1 }, 'out')
+      .output('y', [1, 1])
+      .build();
+  const cases: [string, Uint8Array, RegExp][] = [
+    ['inf.onnx', twoRelu(Infinity), /inf\.onnx: initializer 'W1' holds Infinity/],
+    ['nan.onnx', twoRelu(NaN), /nan\.onnx: initializer 'W1' holds NaN/],
+    ['opset.onnx', twoRelu(1, 999), /opset\.onnx: opset 999/],
+  ];
+  for (const [name, bytes, message] of cases) {
+    const onnx = join(tmp, name);
+    writeFileSync(onnx, bytes);
+    const results = join(tmp, `${name}.txt`);
+    const r = verify('--onnx', onnx, '--vnnlib', join(root, 'specs', 'two_relu_unsat.vnnlib'), '--timeout', '20', '--results', results);
+    assert.equal(r.code, 2, `${name}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.first, 'error');
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(readFileSync(results, 'utf8'), 'error\n');
+  }
+  // The same network with finite weights is fine (the test net is two_relu's).
+  const ok = join(tmp, 'finite.onnx');
+  writeFileSync(ok, twoRelu(1));
+  assert.equal(verify('--onnx', ok, '--vnnlib', join(root, 'specs', 'two_relu_unsat.vnnlib'), '--timeout', '20').first, 'unsat');
+});
+
+test('error messages escape control bytes and cut long user text', () => {
+  const evil = `\x1b[2J\x1b]0;owned\x07${'z'.repeat(100_000)}`;
+  for (const args of [['--onnx', net, '--vnnlib', 'x', '--bounder', evil], ['--onnx', join(tmp, evil.slice(0, 200)), '--vnnlib', 'x'], [`--${evil}`]]) {
+    const r = verify(...args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.doesNotMatch(r.stderr, /\x1b|\x07/, 'no raw escape sequences');
+    assert.ok(r.stderr.length < 4000, `stderr of ${r.stderr.length} characters`);
+    assert.match(r.stderr, /\\x1b\[2J/);
+  }
+  // A token of a megabyte in a VNN-LIB file: its line in the message is short.
+  const spec = join(tmp, 'huge-token.vnnlib');
+  writeFileSync(spec, `(declare-const X_0 Real)\n(declare-const Y_0 Real)\n(assert (<= X_0 ${'q'.repeat(1_000_000)}))\n`);
+  const r = verify('--onnx', net, '--vnnlib', spec);
+  assert.equal(r.code, 2);
+  assert.ok(r.stderr.length < 1000, `stderr of ${r.stderr.length} characters`);
+  assert.match(r.stderr, /huge-token\.vnnlib:3:17: undeclared variable 'q+\.\.\. \(1000000 characters\)'/);
+});
+
+test('an unwritable --results path fails at start: exit 2, `error` on stdout, before any solving', () => {
+  const dir = join(tmp, 'results-is-a-folder');
+  mkdirSync(dir);
+  const asDir = verify('--onnx', net, '--vnnlib', join(root, 'specs', 'two_relu_unsat.vnnlib'), '--results', dir);
+  assert.equal(asDir.code, 2);
+  assert.equal(asDir.first, 'error');
+  assert.match(asDir.stderr, /results-is-a-folder is a directory/);
+  const missing = verify('--onnx', net, '--vnnlib', join(root, 'specs', 'two_relu_unsat.vnnlib'), '--results', join(tmp, 'no-such-folder', 'r.txt'));
+  assert.equal(missing.code, 2);
+  assert.equal(missing.first, 'error');
+  assert.match(missing.stderr, /cannot create the result file .*no-such-folder/);
+});
+
 test('--help and --version', () => {
   const h = verify('--help');
   assert.equal(h.code, 0);
@@ -119,4 +236,99 @@ test('the timeout is a promise: the verdict comes before --timeout expires', asy
   assert.equal(readFileSync(results, 'utf8').split('\n')[0], r.first);
   // The limit is measured from process start; allow for node's own start-up on a loaded machine.
   assert.ok(seconds < 3.0, `took ${seconds.toFixed(2)} s for --timeout 2`);
+});
+
+// ---------------------------------------------------------------------------
+// Big networks: the timeout and the exit, signals. One 4 x 1000 ReLU network
+// (12 MB): loading it takes a noticeable part of a second and every product
+// goes through onnxruntime, where the solver thread spends most of its time.
+
+const bigNet = (() => {
+  let made: { onnx: string; vnnlib: string } | undefined;
+  return async () => {
+    if (made) return made;
+    const { randomFcOnnx } = await import('./helpers/random-onnx.js');
+    const onnx = join(tmp, 'wide.onnx');
+    writeFileSync(onnx, randomFcOnnx({ seed: 5, sizes: [50, 1000, 1000, 1000, 1000, 2] }));
+    const n = 50;
+    const lines = [...Array.from({ length: n }, (_, i) => `(declare-const X_${i} Real)`), '(declare-const Y_0 Real)', '(declare-const Y_1 Real)'];
+    for (let i = 0; i < n; i++) lines.push(`(assert (>= X_${i} -1.0))`, `(assert (<= X_${i} 1.0))`);
+    // A thin slab of outputs: out of reach of the attacks, far from provable in seconds.
+    lines.push('(assert (>= Y_0 Y_1))', '(assert (<= Y_0 (+ Y_1 0.0001)))');
+    const vnnlib = join(tmp, 'wide.vnnlib');
+    writeFileSync(vnnlib, lines.join('\n'));
+    return (made = { onnx, vnnlib });
+  };
+})();
+
+interface Spawned {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+/** verify as a child process; `during` gets the child once it runs. Times spawn to exit. */
+function spawnVerify(args: string[], during?: (child: ReturnType<typeof spawn>) => void): Promise<Spawned> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(guard);
+      resolve({ code, signal, stdout, stderr, seconds: (performance.now() - t0) / 1000 });
+    });
+    during?.(child);
+  });
+}
+
+test('stopping the solver inside onnxruntime: exit 0 and the verdict before the limit, every time', async () => {
+  // Before the native gate, 11 of 12 such runs ended in SIGABRT ("terminate called after
+  // throwing an instance of 'Napi::Error'") after `timeout` was printed.
+  const { onnx, vnnlib } = await bigNet();
+  const limit = 1.5;
+  for (let run = 0; run < 5; run++) {
+    const r = await spawnVerify(['--onnx', onnx, '--vnnlib', vnnlib, '--timeout', String(limit)]);
+    const first = r.stdout.split('\n')[0];
+    assert.equal(r.signal, null, `run ${run}: killed by ${r.signal}: ${r.stderr}`);
+    assert.equal(r.code, 0, `run ${run}: exit ${r.code}: ${r.stderr}`);
+    assert.ok(['timeout', 'unknown'].includes(first), `run ${run}: ${r.stdout}`);
+    assert.doesNotMatch(r.stderr, /terminate called|Napi::Error/);
+    // Measured from spawn: node's start-up and the model's loading are inside the limit.
+    assert.ok(r.seconds < limit + 0.5, `run ${run}: exited after ${r.seconds.toFixed(2)} s for --timeout ${limit}`);
+  }
+});
+
+test('SIGTERM, SIGINT, SIGHUP: `timeout` on stdout and in the result file, exit 128 + signal; a stale result file is cleared at start', async () => {
+  const { onnx, vnnlib } = await bigNet();
+  const results = join(tmp, 'signalled.txt');
+  for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) {
+    writeFileSync(results, 'unsat\n'); // left by an earlier run
+    let clearedBeforeSignal = false;
+    let signalledAt = 0;
+    const r = await spawnVerify(['--onnx', onnx, '--vnnlib', vnnlib, '--timeout', '60', '--results', results], (child) => {
+      const poll = setInterval(() => {
+        if (readFileSync(results, 'utf8') !== '') return;
+        clearedBeforeSignal = true;
+        clearInterval(poll);
+        // Let the solver get going (loading, onnxruntime) before the signal.
+        setTimeout(() => {
+          signalledAt = performance.now();
+          child.kill(sig);
+        }, 700);
+      }, 20);
+    });
+    assert.ok(clearedBeforeSignal, `${sig}: the stale result file was not cleared`);
+    assert.equal(r.signal, null, `${sig}: died of ${r.signal}: ${r.stderr}`);
+    assert.equal(r.code, code, `${sig}: ${r.stderr}`);
+    assert.equal(r.stdout.split('\n')[0], 'timeout');
+    assert.equal(readFileSync(results, 'utf8'), 'timeout\n');
+    assert.match(r.stderr, new RegExp(`interrupted by ${sig}`));
+    assert.ok((performance.now() - signalledAt) / 1000 < 3, `${sig}: took too long to exit after the signal`);
+  }
 });

@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseVnnlib } from '../src/vnnlib/parse.js';
@@ -56,7 +56,8 @@ test('samples CSV, robustness property text, pass rule', () => {
   assert.deepEqual(s.map((x) => [x.input, x.label]), [[[0.5, 0.001], 2], [[1, 2], 0]]);
   assert.throws(() => parseSamplesCsv('1,2,0\n1,2\n', 's.csv'), /s\.csv:2: 2 columns/);
   assert.throws(() => parseSamplesCsv('1,2,0.5\n', 's.csv'), /label/);
-  assert.throws(() => parseSamplesCsv('1,x,0\n2,3,1\n4,y,0\n', 's.csv'), /s\.csv:3: 'y' is not a number/);
+  assert.throws(() => parseSamplesCsv('1,x,0\n2,3,1\n4,y,0\n', 's.csv'), /s\.csv:3: 'y' is not a decimal number/);
+  assert.throws(() => parseSamplesCsv('1,2,0\n0x10,3,1\n', 's.csv'), /s\.csv:2: '0x10' is not a decimal number/);
   assert.equal(vnnNumber(1e-7), '0.0000001');
   assert.equal(vnnNumber(-1.5e-10), '-0.00000000015');
   assert.equal(vnnNumber(2), '2.0');
@@ -136,4 +137,44 @@ test('gate: bad input gives exit code 2', () => {
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
     assert.match(r.stderr, /error/);
   }
+});
+
+test('gate: a samples file name cannot inject constraints into the generated VNN-LIB', () => {
+  // The comment of each generated property names the samples file: a newline in the name
+  // used to end the comment, so `(assert false)` joined the property, which then held
+  // trivially (unsat) and a non-robust sample passed the gate.
+  const evil = join(tmp, 's2\n(assert false)\n;.csv');
+  writeFileSync(evil, 'x0,x1,label\n0.2,0,0\n');
+  const work = join(tmp, 'inject-work');
+  const r = gate(['--onnx', classifier, '--samples', evil, '--eps', '0.5', '--work-dir', work]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.equal(r.report.counts.sat, 1, 'the sample is not robust at eps 0.5');
+  const text = readFileSync(join(work, 'sample_0.vnnlib'), 'utf8');
+  assert.doesNotMatch(text, /^\(assert false\)/m);
+  assert.match(text.split('\n')[0], /^; sample 0 \(.*s2\\n\(assert false\)\\n;\.csv:2\)$/);
+});
+
+test('gate: --json and --work-dir files replace symlinks instead of writing through them', () => {
+  const victim = join(tmp, 'victim.txt');
+  writeFileSync(victim, 'precious\n');
+  const work = join(tmp, 'symlink-work');
+  mkdirSync(work, { recursive: true });
+  symlinkSync(victim, join(work, 'sample_0.vnnlib'));
+  const json = join(tmp, 'link.json');
+  symlinkSync(victim, json);
+  const r = verify(['gate', '--onnx', classifier, '--samples', samples, '--eps', '0.05', '--work-dir', work, '--json', json, '--timeout', '20']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(readFileSync(victim, 'utf8'), 'precious\n', "the symlinks' target is untouched");
+  assert.ok(!lstatSync(json).isSymbolicLink());
+  assert.equal(JSON.parse(readFileSync(json, 'utf8')).passed, true);
+  assert.ok(!lstatSync(join(work, 'sample_0.vnnlib')).isSymbolicLink());
+  assert.match(readFileSync(join(work, 'sample_0.vnnlib'), 'utf8'), /declare-const X_0/);
+});
+
+test('gate: a FIFO as --samples is an input error, not a hang', () => {
+  const fifo = join(tmp, 'samples-pipe');
+  if (spawnSync('mkfifo', [fifo]).status !== 0) return;
+  const r = verify(['gate', '--onnx', classifier, '--samples', fifo, '--eps', '0.05', '--timeout', '20']);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /samples-pipe: the samples CSV must be a regular file, this is a FIFO/);
 });

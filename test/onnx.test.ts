@@ -298,3 +298,100 @@ test('malformed file: error names the file', () => {
   assert.throws(() => loadOnnx(new Uint8Array([0xff, 0xff, 0xff, 0x01, 0x02]), 'broken.onnx'), /broken\.onnx/);
   assert.throws(() => loadOnnx(new Uint8Array(0), 'empty.onnx'), /empty\.onnx/);
 });
+
+/** A 2 -> 2 Gemm + Relu + MatMul net whose first weight is `w0`. */
+function smallNet(w0: number): OnnxBuilder {
+  return new OnnxBuilder()
+    .input('x', [1, 2])
+    .init('W', [w0, -1, 1, 1], [2, 2])
+    .init('B', [0, 0], [2])
+    .node('Gemm', ['x', 'W', 'B'], ['h'], { transB: 1 })
+    .node('Relu', ['h'], ['r'])
+    .init('V', [-1, -1], [2, 1])
+    .node('MatMul', ['r', 'V'], ['y'])
+    .output('y', [1, 1]);
+}
+
+const onnxErr = (re: RegExp) => (e: unknown) => e instanceof OnnxError && re.test(e.message);
+
+test('non-finite weights are rejected, naming the initializer, Constant node or folded node', () => {
+  for (const [v, word] of [[Infinity, 'Infinity'], [-Infinity, '-Infinity'], [NaN, 'NaN']] as const) {
+    assert.throws(() => loadOnnx(smallNet(v).build(), 'w.onnx'), onnxErr(new RegExp(`^w\\.onnx: initializer 'W' holds ${word} at element 0 of \\[2, 2\\]`)));
+  }
+  // The same weights as typed float64 data.
+  const typed = new OnnxBuilder({ elemType: 'float64' }).input('x', [1, 2]).init('K', [1, NaN], [2], 'float64', true).node('Add', ['x', 'K'], ['y']).output('y', [1, 2]);
+  assert.throws(() => loadOnnx(typed.build(), 't.onnx'), onnxErr(/initializer 'K' holds NaN at element 1/));
+  const constant = new OnnxBuilder()
+    .input('x', [1, 2])
+    .node('Constant', [], ['k'], { value: { tensor: { data: [1, NaN], shape: [2] } } }, 'c_nan')
+    .node('Add', ['x', 'k'], ['y'])
+    .output('y', [1, 2]);
+  assert.throws(() => loadOnnx(constant.build(), 'c.onnx'), onnxErr(/node 'c_nan' \(op Constant\): constant 'k' holds NaN/));
+  // Finite weights whose folding divides by zero.
+  const div = new OnnxBuilder()
+    .input('x', [1, 2])
+    .init('one', [1, 1], [2])
+    .init('zero', [0, 1], [2])
+    .node('Div', ['one', 'zero'], ['q'], {}, 'divide')
+    .node('Mul', ['x', 'q'], ['y'])
+    .output('y', [1, 2]);
+  assert.throws(() => loadOnnx(div.build(), 'd.onnx'), onnxErr(/node 'divide' \(op Div\): constant 'q' holds Infinity .* after constant folding/));
+  const alpha = new OnnxBuilder().input('x', [1, 2]).init('W', [1, 0, 0, 1], [2, 2]).node('Gemm', ['x', 'W'], ['y'], { alpha: Infinity }, 'g').output('y', [1, 2]);
+  assert.throws(() => loadOnnx(alpha.build(), 'a.onnx'), onnxErr(/node 'g' \(op Gemm\): attribute 'alpha' is Infinity/));
+  // An unused initializer does not matter.
+  assert.ok(loadOnnx(smallNet(1).init('unused', [NaN], [1]).build(), 'u.onnx'));
+});
+
+test('weights that overflow float64 when linear ops are composed are rejected by lowering', () => {
+  const b = new OnnxBuilder({ elemType: 'float64' })
+    .input('x', [1, 1])
+    .init('A', [1e200], [1, 1], 'float64')
+    .init('B', [1e200], [1, 1], 'float64')
+    .node('MatMul', ['x', 'A'], ['h'])
+    .node('MatMul', ['h', 'B'], ['y'])
+    .output('y', [1, 1]);
+  const g = loadOnnx(b.build(), 'big.onnx');
+  assert.throws(() => lowerToLayered(g), onnxErr(/big\.onnx: layer 0 of the lowered network has a non-finite weight/));
+});
+
+test('opsets and attribute kinds onnxruntime would reject are rejected by the loader, naming file and node', async () => {
+  const relu = (opset: number) => new OnnxBuilder({ opset, irVersion: 10 }).input('x', [1, 2]).node('Relu', ['x'], ['y'], {}, 'r').output('y', [1, 2]);
+  assert.throws(() => loadOnnx(relu(999).build(), 'o.onnx'), onnxErr(/^o\.onnx: opset 999 of the default ONNX domain is not supported/));
+  assert.ok(loadOnnx(relu(13).build(), 'o.onnx'));
+  const onnx = (await import('onnx-proto')).default.onnx;
+  const withGraph = onnx.ModelProto.decode(relu(13).build());
+  withGraph.graph!.node![0]!.attribute!.push(onnx.AttributeProto.create({ name: 'body', type: onnx.AttributeProto.AttributeType.GRAPH, g: onnx.GraphProto.create({ name: 'sub' }) }));
+  const bytes = onnx.ModelProto.encode(withGraph).finish();
+  assert.throws(() => loadOnnx(bytes, 'g.onnx'), onnxErr(/^g\.onnx: node 'r' \(op Relu\): attribute 'body' is a graph/));
+  // What the loader lets through but onnxruntime rejects: an attribute Relu does not have.
+  const odd = new OnnxBuilder().input('x', [1, 2]).node('Relu', ['x'], ['y'], { bogus: 3 }, 'r').output('y', [1, 2]).build();
+  assert.ok(loadOnnx(odd, 'odd.onnx'));
+  await assert.rejects(ReferenceModel.create(odd, 'odd.onnx'), (e: unknown) => {
+    assert.ok(e instanceof OnnxError, String(e));
+    assert.match(e.message, /^odd\.onnx: onnxruntime cannot load the model: .*bogus/);
+    assert.doesNotMatch(e.message, /onnxruntime_src/);
+    return true;
+  });
+});
+
+test('OnnxError messages escape and cut the names they quote', () => {
+  const b = new OnnxBuilder().input('x', [1, 2]).node('FancyOp', ['x'], ['y'], {}, `evil\x1b]0;owned\x07${'n'.repeat(100_000)}`).output('y');
+  assert.throws(() => loadOnnx(b.build(), 'm.onnx'), (e: unknown) => {
+    assert.ok(e instanceof OnnxError);
+    assert.doesNotMatch(e.message, /[\x00-\x1f]/);
+    assert.match(e.message, /evil\\x1b\]0;owned\\x07n+\.\.\. \(100014 characters\)/);
+    assert.ok(e.message.length < 300, `${e.message.length} characters`);
+    return true;
+  });
+});
+
+test('sizes past the limits are input errors, not hangs or allocation failures', async () => {
+  // Found by scripts/input-fuzz.ts: an input dimension of 10^9 made loading run for minutes.
+  const b = new OnnxBuilder().input('x', [1_000_000_000, 3]).init('W', [1, 2, 3], [3, 1]).node('MatMul', ['x', 'W'], ['y']).output('y');
+  assert.throws(() => loadOnnx(b.build(), 'huge.onnx'), onnxErr(/^huge\.onnx: input 'x' has shape \[1000000000, 3\], more than the limit of 67108864 elements/));
+  const { denseMatrix, TooLargeError, MAX_DENSE_ENTRIES } = await import('../src/network/affine-map.js');
+  assert.equal(denseMatrix(3, 4).length, 12);
+  assert.throws(() => denseMatrix(MAX_DENSE_ENTRIES, 2), (e: unknown) => e instanceof TooLargeError && /too large/.test(e.message));
+  const { isInputError } = await import('../src/cli/errors.js');
+  assert.ok(isInputError(new TooLargeError('x')));
+});

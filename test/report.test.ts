@@ -230,7 +230,7 @@ test('report command: bad input is a UsageError or fs error, bad flags exit code
   const bad = join(tmp, 'bad.csv');
   writeFileSync(bad, 'x,y\n1,2\n');
   await assert.rejects(cli(bad), (e: Error) => e.name === 'UsageError' && /bad\.csv: not a results file/.test(e.message));
-  await assert.rejects(cli(join(tmp, 'nope.csv')), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+  await assert.rejects(cli(join(tmp, 'nope.csv')), (e: Error) => e.name === 'InputFileError' && /nope\.csv: cannot open the results CSV: no such file/.test(e.message));
   await assert.rejects(cli(f.batch, '--peers', f.peers), (e: Error) => e.name === 'UsageError' && /NAME=/.test(e.message));
   await assert.rejects(cli(f.legacy, '--peers', `nope=${f.peers}`), (e: Error) => e.name === 'UsageError' && /no results of benchmark 'nope'/.test(e.message));
   await assert.rejects(cli('--bogus'), (e: Error) => e instanceof CommanderError && e.exitCode === 2);

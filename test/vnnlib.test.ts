@@ -330,3 +330,85 @@ describe('parseVnnlib performance', () => {
     assert.ok(ms < 2000, `parse took ${ms.toFixed(0)} ms`);
   });
 });
+
+describe('parseVnnlib robustness', () => {
+  const DEPTH = 50_000;
+  const nest = (open: string, inner: string, close: string) => open.repeat(DEPTH) + inner + close.repeat(DEPTH);
+  const box = decls(1, 2) + boxAsserts([0], [1]);
+
+  it('and/or nested 50,000 deep: no stack overflow, same meaning as flat', () => {
+    const and = parse(box + `(assert ${nest('(and ', '(<= Y_0 3)', ')')})`);
+    assert.equal(and.regions[0]!.disjuncts.length, 1);
+    assert.equal(rhs(and, 0, 0, 0), 3);
+    const or = parse(box + `(assert ${nest('(or (<= Y_1 1) ', '(<= Y_0 3)', ')')})`);
+    // One disjunct per level plus the innermost atom, in file order.
+    assert.equal(or.regions[0]!.disjuncts.length, DEPTH + 1);
+    assert.deepEqual(coefs(or, 0, 0, 0), [0, 1]);
+    assert.deepEqual(coefs(or, 0, DEPTH, 0), [1, 0]);
+    // Alternating and/or cannot be flattened: one frame per level, still no recursion.
+    const alt = parse(box + `(assert ${'(and (or '.repeat(DEPTH / 2)}(<= Y_0 3)${'))'.repeat(DEPTH / 2)})`);
+    assert.equal(alt.regions[0]!.disjuncts.length, 1);
+  });
+
+  it('+, -, * nested 50,000 deep', () => {
+    // Left-nested sum of constants: Y_0 + 1 + 1 + ... <= 0.
+    const plus = parse(box + `(assert (<= ${nest('(+ ', 'Y_0', ' 1)')} 0))`);
+    assert.equal(rhs(plus, 0, 0, 0), -DEPTH);
+    // Right-nested sum over both outputs: one linear pass, coefficients add up.
+    const right = parse(box + `(assert (<= ${nest('(+ Y_1 ', 'Y_0', ')')} 0))`);
+    assert.deepEqual(coefs(right, 0, 0, 0), [1, DEPTH]);
+    // An even number of negations is the identity, an odd one negates.
+    const minus = parse(box + `(assert (<= ${nest('(- ', 'Y_0', ')')} 2))`);
+    assert.deepEqual(coefs(minus, 0, 0, 0), [1, 0]);
+    const minus1 = parse(box + `(assert (<= (- ${nest('(- ', 'Y_0', ')')}) 2))`);
+    assert.deepEqual(coefs(minus1, 0, 0, 0), [-1, 0]);
+    // Binary minus: Y_1 - (Y_1 - (... - Y_0)): 0 or 1 of each by parity.
+    const sub = parse(box + `(assert (<= ${nest('(- Y_1 ', 'Y_0', ')')} 0))`);
+    assert.deepEqual(coefs(sub, 0, 0, 0), [1, 0]);
+    const times = parse(box + `(assert (<= ${nest('(* 1 ', '(* 2 Y_0)', ')')} 4))`);
+    assert.deepEqual(coefs(times, 0, 0, 0), [2, 0]);
+    // Errors deep inside still carry their position.
+    throwsAt(box + `(assert (<= ${nest('(+ 1 ', 'Y_9', ')')} 0))`, 6, 13 + 5 * DEPTH, /undeclared variable 'Y_9'/);
+  });
+
+  it('nested and/or/+/- in a 2 MB spec parse in well under the time limit', () => {
+    const depth = 400_000;
+    const text = box + `(assert ${'(and '.repeat(depth)}(<= (- (+ Y_0 1) 2) 0)${')'.repeat(depth)})`;
+    assert.ok(text.length > 2_000_000);
+    const t0 = performance.now();
+    const spec = parse(text);
+    const ms = performance.now() - t0;
+    assert.equal(rhs(spec, 0, 0, 0), 1);
+    assert.ok(ms < 5000, `took ${ms.toFixed(0)} ms`);
+  });
+
+  it('CR-only and CRLF line endings: lines counted, comments end at the line break', () => {
+    const lines = ['; a comment', ...decls(1, 1).trim().split('\n'), '(assert (>= X_0 0)) ; trailing', '(assert (<= X_0 1))', '(assert (<= Y_0 0))'];
+    for (const eol of ['\r', '\r\n', '\n']) {
+      const spec = parse(lines.join(eol));
+      assert.equal(spec.numInputs, 1, JSON.stringify(eol));
+      assert.equal(spec.regions[0]!.disjuncts.length, 1);
+      throwsAt([...lines, '(assert (<= Y_0 nope))'].join(eol), 7, 17, /undeclared variable 'nope'/);
+    }
+    // A CR inside a quoted symbol ends a line too.
+    throwsAt(decls(1, 1) + '(set-info |a\rb|) (assert (<= X_0 zz))', 4, 21, /undeclared variable 'zz'/);
+  });
+
+  it('echoed tokens are cut and escaped: no megabyte lines, no terminal escapes', () => {
+    const huge = 'A'.repeat(1_000_000);
+    assert.throws(() => parse(decls(1, 1) + `(assert (<= X_0 ${huge}))`), (e: unknown) => {
+      assert.ok(e instanceof VnnlibError);
+      assert.ok(e.message.length < 400, `message of ${e.message.length} characters`);
+      assert.match(e.message, /\.\.\. \(1000000 characters\)/);
+      return true;
+    });
+    assert.throws(() => parse(decls(1, 1) + '(assert (<= X_0 |evil\x1b[2J\nline|))'), (e: unknown) => {
+      assert.ok(e instanceof VnnlibError);
+      assert.doesNotMatch(e.message, /[\x00-\x1f]/);
+      assert.match(e.message, /evil\\x1b\[2J\\nline/);
+      return true;
+    });
+    // A malformed number of a million digits.
+    assert.throws(() => parse(decls(1, 1) + `(assert (<= X_0 1.${'2.'.repeat(500_000)}))`), (e: unknown) => e instanceof VnnlibError && e.message.length < 400);
+  });
+});

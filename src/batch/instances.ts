@@ -2,10 +2,13 @@
  * VNN-COMP instance lists: `instances.csv` (onnx,vnnlib,timeout; no header; paths relative to the
  * benchmark folder) and `expected.csv` (header onnx,vnnlib,expected).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { UsageError } from '../cli/errors.js';
+import { parseDecimal } from '../util/decimal.js';
+import { readInputText } from '../util/input-file.js';
+import { echo } from '../util/user-text.js';
 
 export interface Instance {
   /** Path as written in the CSV (relative to the root folder unless absolute). */
@@ -62,8 +65,8 @@ export function parseInstancesCsv(text: string, file: string, opts: ParseInstanc
       if (opts.defaultTimeout === undefined) throw new UsageError(`${file}:${line}: missing the timeout column`);
       timeout = opts.defaultTimeout;
     } else {
-      timeout = Number(timeoutText);
-      if (!(timeout > 0) || !Number.isFinite(timeout)) throw new UsageError(`${file}:${line}: timeout '${timeoutText}' is not a positive number`);
+      timeout = parseDecimal(timeoutText) ?? NaN;
+      if (!(timeout > 0)) throw new UsageError(`${file}:${line}: timeout '${echo(timeoutText)}' is not a positive decimal number`);
     }
     out.push({ onnx: normalizeRelPath(onnx), vnnlib: normalizeRelPath(vnnlib), timeout });
   }
@@ -71,13 +74,7 @@ export function parseInstancesCsv(text: string, file: string, opts: ParseInstanc
 }
 
 export function readInstancesCsv(path: string, opts: ParseInstancesOptions = {}): Instance[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${path} (${(e as Error).message})`);
-  }
-  const rows = parseInstancesCsv(text, path, opts);
+  const rows = parseInstancesCsv(readInputText(path, 'instances CSV'), path, opts);
   if (rows.length === 0) throw new UsageError(`${path}: no instances`);
   return rows;
 }
@@ -106,13 +103,7 @@ export function parseExpectedCsv(text: string, file: string): Map<string, Expect
 }
 
 export function readExpectedCsv(path: string): Map<string, ExpectedAnswer> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${path} (${(e as Error).message})`);
-  }
-  return parseExpectedCsv(text, path);
+  return parseExpectedCsv(readInputText(path, 'expected-answers CSV'), path);
 }
 
 /** expected.csv beside instances.csv, if there is one. */

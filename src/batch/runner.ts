@@ -7,6 +7,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../cli/errors.js';
+import { SIGNAL_EXIT } from '../cli/signals.js';
+import { safeSetTimeout } from '../util/timers.js';
 import { instanceKey, resolveInstancePath, type ExpectedAnswer, type Instance } from './instances.js';
 import { appendResultRow, openResultsCsv, type ResultRow } from './results-csv.js';
 import { statusOf, summarize, type BatchResult, type BatchSummary } from './score.js';
@@ -107,9 +109,9 @@ export function runVerifyChild(o: ChildRunOptions): Promise<ChildRun> {
     const kill = () => {
       killed = true;
       child.kill('SIGTERM');
-      hardKill = setTimeout(() => child.kill('SIGKILL'), 2000);
+      hardKill = safeSetTimeout(() => child.kill('SIGKILL'), 2000);
     };
-    const deadline = setTimeout(kill, (o.timeout + (o.killGrace ?? killGraceSeconds(o.timeout))) * 1000);
+    const deadline = safeSetTimeout(kill, (o.timeout + (o.killGrace ?? killGraceSeconds(o.timeout))) * 1000);
     const onAbort = () => kill();
     o.signal?.addEventListener('abort', onAbort, { once: true });
     const done = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
@@ -213,9 +215,9 @@ export async function runBatch(o: BatchOptions): Promise<BatchOutcome> {
       command: o.command,
       signal: o.signal,
     });
-    // An instance cut short by the abort (or by a Ctrl-C that reached the child first) is not
-    // recorded: it runs again on resume.
-    if (o.signal?.aborted || run.signal === 'SIGINT') {
+    // An instance cut short by the abort (or by a Ctrl-C that reached the child first: verify
+    // answers it with exit code 130) is not recorded: it runs again on resume.
+    if (o.signal?.aborted || run.signal === 'SIGINT' || run.exitCode === SIGNAL_EXIT.SIGINT) {
       aborted = true;
       break;
     }

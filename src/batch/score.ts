@@ -40,6 +40,8 @@ export interface ScoredRow {
   readonly result: BatchResult;
   readonly status: BatchStatus;
   readonly seconds: number;
+  /** The instance's time limit in seconds, when known: a longer run is an overrun. */
+  readonly timeout?: number;
 }
 
 export interface BatchSummary {
@@ -56,6 +58,12 @@ export interface BatchSummary {
   readonly timeout: number;
   readonly unknown: number;
   readonly errors: number;
+  /**
+   * Runs that took longer than their time limit (wall clock from spawn to exit),
+   * whatever their answer: verify promises its verdict before the limit, so
+   * every one is a broken promise worth looking at.
+   */
+  readonly overruns: number;
   /** Sum of the per-instance wall-clock seconds. */
   readonly totalSeconds: number;
   /** Median seconds of the solved instances (null when none). */
@@ -89,6 +97,7 @@ export function summarize(rows: readonly ScoredRow[]): BatchSummary {
     timeout: count((r) => r.result === 'timeout'),
     unknown: count((r) => r.result === 'unknown'),
     errors: count((r) => r.result === 'error'),
+    overruns: count((r) => r.timeout !== undefined && r.seconds > r.timeout),
     totalSeconds: Math.round(rows.reduce((s, r) => s + r.seconds, 0) * 1000) / 1000,
     medianSolvedSeconds: median(solvedRows.map((r) => r.seconds)),
     score: rows.reduce((s, r) => s + scoreOf(r.status), 0),
@@ -104,6 +113,7 @@ export function formatSummary(s: BatchSummary): string {
     `wrong:     ${s.wrong}`,
     `unsolved:  ${s.timeout + s.unknown} (timeout ${s.timeout}, unknown ${s.unknown})`,
     `errors:    ${s.errors}`,
+    `overruns:  ${s.overruns} (runs longer than their time limit)`,
     `time:      ${s.totalSeconds.toFixed(1)} s in total, median solved ${med}`,
     `score:     ${s.score} (${s.scoring})`,
   ].join('\n');

@@ -2,12 +2,15 @@
  * `verify batch <instances.csv>`: every instance in a child process, results appended to a CSV as
  * they come (a killed run resumes from it), expected answers checked, VNN-COMP score at the end.
  */
-import { writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { ResultRow } from '../batch/results-csv.js';
 import type { ChildRun } from '../batch/runner.js';
 import { EXIT, UsageError } from './errors.js';
+import { parseDecimal } from '../util/decimal.js';
+import { writeFileNoFollow } from '../util/output-file.js';
+import { escapeControls } from '../util/user-text.js';
+import { onTerminationSignal, SIGNAL_EXIT, type TerminationSignal } from './signals.js';
 
 // The modules doing the work are imported when the command runs: main.ts registers this command
 // on every start of verify, whose time limit counts from process start.
@@ -17,12 +20,10 @@ export interface SubcommandContext {
   setExitCode(code: number): void;
 }
 
-/** Exit code of a run stopped by SIGINT / SIGTERM (128 + signal number). */
-export const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
 
 export function parseNumberOption(v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('Not a number.');
+  const n = parseDecimal(v);
+  if (n === undefined) throw new InvalidArgumentError('Not a decimal number.');
   return n;
 }
 
@@ -45,23 +46,19 @@ export const SHARD_OPTION_HELP = {
   shardCount: 'number of shards when the environment gives only an index (JOB_COMPLETION_INDEX); or VERIFY_SHARD_COUNT',
 } as const;
 
-/** Aborts on SIGINT/SIGTERM while `body` runs, so that the running child is killed too. */
-export async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<{ value: T; interrupted?: 'SIGINT' | 'SIGTERM' }> {
+/** Aborts on SIGINT/SIGTERM/SIGHUP while `body` runs, so that the running child is killed too. */
+export async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<{ value: T; interrupted?: TerminationSignal }> {
   const ac = new AbortController();
-  let interrupted: 'SIGINT' | 'SIGTERM' | undefined;
-  const handlers = (['SIGINT', 'SIGTERM'] as const).map((sig) => {
-    const h = () => {
-      interrupted ??= sig;
-      ac.abort();
-    };
-    process.on(sig, h);
-    return [sig, h] as const;
+  let interrupted: TerminationSignal | undefined;
+  const off = onTerminationSignal((sig) => {
+    interrupted ??= sig;
+    ac.abort();
   });
   try {
     const value = await body(ac.signal);
     return { value, interrupted };
   } finally {
-    for (const [sig, h] of handlers) process.off(sig, h);
+    off();
   }
 }
 
@@ -69,7 +66,8 @@ export function instanceLine(index: number, total: number, row: Pick<ResultRow, 
   const exp = row.expected ? ` (expected ${row.expected})` : '';
   const why = run?.message && (row.result === 'error' || row.result === 'unknown' || run.killed) ? ` -- ${run.message}` : '';
   const status = row.status === 'wrong' ? 'WRONG' : row.status;
-  return `[${index}/${total}] ${row.onnx} ${row.vnnlib}: ${row.result}${exp} ${row.seconds.toFixed(2)} s ${status}${why}`;
+  // Paths and the child's last stderr line are user text: escaped, cut (src/util/user-text.ts).
+  return escapeControls(`[${index}/${total}] ${row.onnx} ${row.vnnlib}: ${row.result}${exp} ${row.seconds.toFixed(2)} s ${status}${why.length > 300 ? `${why.slice(0, 300)}...` : why}`);
 }
 
 interface BatchFlags {
@@ -157,7 +155,7 @@ export function registerBatchCommand(program: Command, ctx: SubcommandContext): 
             if (dropped > 0) reporter.note(`${out}: removed ${dropped} incomplete line(s) left by an interrupted run`);
             reporter.start(total, alreadyDone);
           },
-          onRun: (inst) => reporter.running(`${basename(inst.onnx)} ${basename(inst.vnnlib)}`),
+          onRun: (inst) => reporter.running(escapeControls(`${basename(inst.onnx)} ${basename(inst.vnnlib)}`)),
           onResult: (row, run, { index, total }) => {
             tally[row.status]++;
             reporter.finished(instanceLine(index, total, row, run), index, tallyText());
@@ -176,7 +174,7 @@ export function registerBatchCommand(program: Command, ctx: SubcommandContext): 
       if (flags.summaryJson) {
         const shardJson = shard ? { index: shard.index, count: shard.count, source: shard.source, instances: instances.length, of: listed.length } : null;
         const json = { benchmark, instances: resolve(instancesCsv), results: resolve(out), shard: shardJson, ran: outcome.ran, resumed: outcome.skipped, ...summary };
-        writeFileSync(flags.summaryJson, `${JSON.stringify(json, null, 2)}\n`);
+        writeFileNoFollow(flags.summaryJson, `${JSON.stringify(json, null, 2)}\n`);
       }
       ctx.setExitCode(summary.wrong > 0 ? 1 : EXIT.ok);
     });

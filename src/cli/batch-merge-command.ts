@@ -3,7 +3,7 @@
  * combined into one, with the summary and score of the union. Exit code 0, or 1 when some answer
  * is wrong, two shards contradict each other, or (given instances.csv) instances have no row.
  */
-import { writeFileSync } from 'node:fs';
+import { writeFileNoFollow } from '../util/output-file.js';
 import { basename, dirname, resolve } from 'node:path';
 import { readInstancesCsv } from '../batch/instances.js';
 import { mergeResultsFiles } from '../batch/merge-results.js';
@@ -80,7 +80,7 @@ export function runBatchMerge(files: readonly string[], instancesCsv: string | u
       extra: merged.extra,
       ...summary,
     };
-    writeFileSync(flags.summaryJson, `${JSON.stringify(json, null, 2)}\n`);
+    writeFileNoFollow(flags.summaryJson, `${JSON.stringify(json, null, 2)}\n`);
   }
   return summary.wrong > 0 || merged.conflicts.length > 0 || merged.missing.length > 0 ? 1 : EXIT.ok;
 }

@@ -2,14 +2,17 @@
  * `verify gate`: a CI robustness gate. Exit 0 when the fraction of properties verified robust
  * (unsat) reaches --threshold, 1 when it does not, 2 on bad input.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { GateProperty } from '../gate/gate.js';
 import type { GateSet } from '../gate/gate-shard.js';
-import { parseNumberOption, positiveIntegerOption, positiveNumberOption, SHARD_OPTION_HELP, SIGNAL_EXIT, withInterrupt, type SubcommandContext } from './batch-command.js';
+import { parseNumberOption, positiveIntegerOption, positiveNumberOption, SHARD_OPTION_HELP, withInterrupt, type SubcommandContext } from './batch-command.js';
+import { SIGNAL_EXIT } from './signals.js';
 import { EXIT, UsageError } from './errors.js';
+import { writeFileNoFollow } from '../util/output-file.js';
+import { echo, escapeControls } from '../util/user-text.js';
 
 /** Gate failed: too few properties verified. */
 export const GATE_FAILED = 1;
@@ -161,12 +164,14 @@ export function registerGateCommand(program: Command, ctx: SubcommandContext): C
             extraArgs: verifyFlags,
             signal,
             allowEmpty: shard !== undefined,
-            onRun: (p) => reporter.running(p.name),
+            onRun: (p) => reporter.running(escapeControls(p.name)),
             onResult: (r, run, i) => {
               if (r.verified) verified++;
               const verdict = r.result === 'unsat' ? 'verified' : r.result === 'sat' ? 'NOT ROBUST (counterexample)' : 'not verified';
               const why = run.message && (r.result === 'error' || r.result === 'unknown' || run.killed) ? ` -- ${run.message}` : '';
-              reporter.finished(`[${i + 1}/${total}] ${r.name}: ${r.result} ${r.seconds.toFixed(2)} s ${verdict}${why}`, i + 1, `verified ${verified}/${i + 1}`);
+              // Names and the child's last stderr line are user text: escaped, cut.
+              const line = `[${i + 1}/${total}] ${echo(r.name, 300)}: ${r.result} ${r.seconds.toFixed(2)} s ${verdict}${echo(why, 300)}`;
+              reporter.finished(line, i + 1, `verified ${verified}/${i + 1}`);
             },
           }),
         ).finally(() => reporter.stop());
@@ -193,7 +198,7 @@ export function registerGateCommand(program: Command, ctx: SubcommandContext): C
             ...(flags.properties ? { properties_csv: resolve(flags.properties) } : { onnx: resolve(flags.onnx!), samples: resolve(flags.samples!), eps: flags.eps, clipMin: flags.clipMin ?? null, clipMax: flags.clipMax ?? null }),
             ...(tempDir ? { note: 'the generated VNN-LIB files were in a temporary folder, removed; use --work-dir to keep them' } : {}),
           };
-          writeFileSync(flags.json, `${JSON.stringify(json, null, 2)}\n`);
+          writeFileNoFollow(flags.json, `${JSON.stringify(json, null, 2)}\n`);
         }
         ctx.setExitCode(r.passed ? EXIT.ok : GATE_FAILED);
       } finally {

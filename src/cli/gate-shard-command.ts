@@ -2,7 +2,7 @@
  * The command-line side of sharded gates: what `verify gate --shard K/N` prints and writes when its
  * slice is done, and `verify gate --merge a.json b.json ...`, which decides the gate.
  */
-import { writeFileSync } from 'node:fs';
+import { writeFileNoFollow } from '../util/output-file.js';
 import { resolve } from 'node:path';
 import type { ResolvedShard } from '../batch/shard-env.js';
 import { formatShard } from '../batch/shard.js';
@@ -35,7 +35,7 @@ export function finishGateShard(
       `unsat ${c.unsat}, sat ${c.sat}, timeout ${c.timeout}, unknown ${c.unknown}, error ${c.error}; ${report.totalSeconds.toFixed(1)} s in total\n` +
       `  the gate is decided by verify gate --merge over the JSON files of all ${shard.count} shards (this one: ${json})\n`,
   );
-  writeFileSync(json, `${JSON.stringify(gateShardJson(report, shard, set, robustness), null, 2)}\n`);
+  writeFileNoFollow(json, `${JSON.stringify(gateShardJson(report, shard, set, robustness), null, 2)}\n`);
   return EXIT.ok;
 }
 
@@ -65,7 +65,7 @@ export function runGateMerge(files: readonly string[], threshold: number, json: 
       duplicates: dupOnly.length,
       conflicts: m.conflicts.map((d) => ({ property: d.key, found: d.found.map((f) => ({ file: m.sources[f.source], answer: f.answer })) })),
     };
-    writeFileSync(json, `${JSON.stringify(out, null, 2)}\n`);
+    writeFileNoFollow(json, `${JSON.stringify(out, null, 2)}\n`);
   }
   return r.passed ? EXIT.ok : GATE_FAILED;
 }

@@ -1,7 +1,10 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EXIT, isInputError } from './errors.js';
+import { parseDecimal, parseInteger } from '../util/decimal.js';
+import { safeLines, safeMessage } from '../util/user-text.js';
 import { emit, runVerify, type VerifyFlags } from './verify-command.js';
+import { prepareResultFile } from '../report/result-file.js';
 import { BOUNDER_NAMES } from '../engine/options.js';
 import { registerBatchCommand, type SubcommandContext } from './batch-command.js';
 import { registerGateCommand } from './gate-command.js';
@@ -9,14 +12,15 @@ import { reportCommand } from './report-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
+// Commander names the flag and quotes the value in its message.
 function int(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new CommanderError(EXIT.inputError, 'verify.badInt', `'${v}' is not an integer`);
+  const n = parseInteger(v);
+  if (n === undefined) throw new InvalidArgumentError('Not an integer (plain decimal digits).');
   return n;
 }
 function num(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new CommanderError(EXIT.inputError, 'verify.badNumber', `'${v}' is not a number`);
+  const n = parseDecimal(v);
+  if (n === undefined) throw new InvalidArgumentError('Not a decimal number.');
   return n;
 }
 
@@ -28,7 +32,8 @@ function resultsFromArgv(argv: string[]): string | undefined {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const start = Date.now();
+  // The time limit counts from process start, not from here: node's start-up and module loading are part of it.
+  const start = performance.timeOrigin;
   let exitCode: number = EXIT.ok;
   const program = new Command('verify')
     .description(
@@ -51,14 +56,24 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--log-level <level>', 'log level (logs go to stderr)').default('warn').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .option('--log-file <file>', 'write logs to this file instead of stderr')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // Commander's own error line is not printed: main() reports every error once, escaped
+    // and cut (its messages quote the user's arguments).
+    .configureOutput({ writeErr: (s) => process.stderr.write(safeLines(s)), outputError: () => undefined })
     // The options above belong to verify itself: after a subcommand name they are the subcommand's.
     .enablePositionalOptions()
     .action(async (flags: VerifyFlags) => {
       const { outcome, exitCode: code, stopSolver } = await runVerify(flags, start);
-      emit(outcome, flags.results);
-      exitCode = code;
-      await stopSolver();
+      try {
+        emit(outcome, flags.results);
+        exitCode = code;
+      } catch (e) {
+        // The verdict is on stdout; only the result file failed (checked writable at start, so rare).
+        process.stderr.write(`verify: error: cannot write the result file: ${safeMessage((e as Error).message)}\n`);
+        exitCode = EXIT.inputError;
+      } finally {
+        // Always: exiting with the solver thread inside onnxruntime would abort the process.
+        await stopSolver();
+      }
     });
   // Subcommands (created with program.command(), so they inherit exitOverride and configureOutput).
   const ctx: SubcommandContext = { setExitCode: (code) => void (exitCode = code) };
@@ -67,23 +82,32 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(reportCommand());
   const sub = program.commands.find((c) => c.name() === argv[0])?.name();
   try {
+    if (sub === undefined) {
+      const results = resultsFromArgv(argv);
+      if (results) prepareResultFile(results);
+    }
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (e) {
     if (sub !== undefined) return subcommandFailure(sub, e);
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
-      emit({ verdict: 'error', message: e.message.replace(/^error: /, '') }, resultsFromArgv(argv));
+      emitError(e.message.replace(/^error: /, ''), resultsFromArgv(argv));
       return EXIT.inputError;
     }
     const err = e instanceof Error ? e : new Error(String(e));
-    if (!isInputError(err)) process.stderr.write(`${err.stack}\n`);
-    try {
-      emit({ verdict: 'error', message: err.message }, resultsFromArgv(argv));
-    } catch (writeErr) {
-      process.stderr.write(`verify: could not write the result file: ${(writeErr as Error).message}\n`);
-    }
+    if (!isInputError(err)) process.stderr.write(`${safeLines(err.stack ?? err.message)}\n`);
+    emitError(err.message, resultsFromArgv(argv));
     return isInputError(err) ? EXIT.inputError : EXIT.internalError;
+  }
+}
+
+/** `error` on stdout and, when it can be written, in the result file. */
+function emitError(message: string, resultsPath: string | undefined): void {
+  try {
+    emit({ verdict: 'error', message }, resultsPath);
+  } catch (writeErr) {
+    process.stderr.write(`verify: could not write the result file: ${safeMessage((writeErr as Error).message)}\n`);
   }
 }
 
@@ -91,15 +115,14 @@ export async function main(argv: string[]): Promise<number> {
 function subcommandFailure(sub: string, e: unknown): number {
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
-    // commander has printed its own errors (code commander.*); ours it has not.
-    if (!e.code.startsWith('commander.')) process.stderr.write(`verify ${sub}: error: ${e.message}\n`);
+    process.stderr.write(`verify ${sub}: error: ${safeMessage(e.message.replace(/^error: /, ''))}\n`);
     return EXIT.inputError;
   }
   const err = e instanceof Error ? e : new Error(String(e));
   if (isInputError(err)) {
-    process.stderr.write(`verify ${sub}: error: ${err.message}\n`);
+    process.stderr.write(`verify ${sub}: error: ${safeMessage(err.message)}\n`);
     return EXIT.inputError;
   }
-  process.stderr.write(`verify ${sub}: internal error: ${err.stack}\n`);
+  process.stderr.write(`verify ${sub}: internal error: ${safeLines(err.stack ?? err.message)}\n`);
   return EXIT.internalError;
 }

@@ -3,6 +3,10 @@ import { writeResultFile, formatResult } from '../report/result-file.js';
 import type { Outcome } from '../report/verdict.js';
 import { BOUNDER_NAMES, DEFAULT_ENGINE_OPTIONS, type BounderName, type EngineOptions } from '../engine/options.js';
 import { EXIT, UsageError } from './errors.js';
+import { NativeGate } from '../util/native-gate.js';
+import { safeSetTimeout } from '../util/timers.js';
+import { onTerminationSignal, SIGNAL_EXIT } from './signals.js';
+import { safeLines, safeMessage } from '../util/user-text.js';
 import type { WorkerReply, WorkerRequest } from './worker.js';
 
 export interface VerifyFlags {
@@ -47,48 +51,70 @@ export function engineOptionsFromFlags(f: VerifyFlags): Omit<EngineOptions, 'dea
   };
 }
 
-/** How much of the time limit is left for the solver, so that the verdict is written before the limit. */
-function solverBudgetMs(timeoutMs: number): number {
-  return Math.max(0, timeoutMs - Math.min(1500, 0.1 * timeoutMs));
+/*
+ * The time limit is measured from process start (node's own start-up and the
+ * loading of our modules count, as they do for whoever runs us). Inside it:
+ *   the solver's deadline    limit - solverMarginMs   (it answers on its own, if it can)
+ *   the watchdog's verdict   limit - verdictMarginMs  (`timeout`, whatever the solver is doing)
+ * and the verdict margin is left for stopping the solver thread and exiting.
+ */
+
+/** Time kept between the watchdog's verdict and the limit. */
+export function verdictMarginMs(timeoutMs: number): number {
+  return Math.min(1000, Math.max(250, 0.05 * timeoutMs));
 }
 
-/** How long, once the verdict is out, the solver thread gets to stop before the process exits anyway. */
-const STOP_GRACE_MS = 1500;
+/** Time kept between the solver's deadline and the limit: before the watchdog, so the solver's own answer can arrive. */
+export function solverMarginMs(timeoutMs: number): number {
+  return Math.max(verdictMarginMs(timeoutMs) + 250, Math.min(1500, 0.1 * timeoutMs));
+}
+
+/**
+ * Once the verdict is out, how long to wait for the solver threads to leave
+ * onnxruntime (src/util/native-gate.ts) before terminating them anyway. One
+ * product takes well under a second; this only bounds the pathological case.
+ */
+const STOP_WAIT_MS = 10_000;
+/** How long worker.terminate() may take before the process exits regardless. */
+const TERMINATE_GRACE_MS = 1500;
+
+export interface VerifyRun {
+  readonly outcome: Outcome;
+  readonly exitCode: number;
+  /** Stops the solver thread without aborting the process; call after the verdict is written. */
+  readonly stopSolver: () => Promise<void>;
+}
 
 /**
  * Run one instance in a worker thread; the main thread keeps the timeout
- * promise: whatever the worker is doing, `timeout` is written before the limit.
+ * promise: whatever the worker is doing, `timeout` is written before the
+ * limit. SIGINT, SIGTERM and SIGHUP also end the run with `timeout`, exit
+ * code 128 + the signal's number.
  */
-
-export async function runVerify(
-  flags: VerifyFlags,
-  startEpochMs: number,
-): Promise<{ outcome: Outcome; exitCode: number; stopSolver: () => Promise<void> }> {
+export async function runVerify(flags: VerifyFlags, processStartEpochMs: number): Promise<VerifyRun> {
   if (!flags.onnx) throw new UsageError('missing --onnx <file>');
   if (!flags.vnnlib) throw new UsageError('missing --vnnlib <file>');
   if (!(flags.timeout > 0)) throw new UsageError('--timeout must be a positive number of seconds');
   const options = engineOptionsFromFlags(flags);
   const timeoutMs = flags.timeout * 1000;
+  const limit = processStartEpochMs + timeoutMs;
   const request: WorkerRequest = {
     onnx: flags.onnx,
     vnnlib: flags.vnnlib,
     options,
-    deadlineEpochMs: startEpochMs + solverBudgetMs(timeoutMs),
+    deadlineEpochMs: limit - solverMarginMs(timeoutMs),
     logLevel: flags.logLevel,
     logFile: flags.logFile,
   };
+  // Before the worker starts: the gate reaches it (and its own workers) as environment data.
+  const gate = new NativeGate();
   const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: request });
-  // Exiting while the solver thread is inside onnxruntime can abort the
-  // process (seen once in 30 oval21 runs: SIGABRT after `timeout` was
-  // written), so the caller stops the thread first, waiting a bounded time.
   const stopSolver = async () => {
+    if (!(await gate.close(STOP_WAIT_MS))) {
+      process.stderr.write(`verify: warning: the solver stayed inside onnxruntime ${STOP_WAIT_MS / 1000} s after the verdict; stopping it anyway\n`);
+    }
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      worker.terminate().catch(() => undefined),
-      new Promise<void>((r) => {
-        timer = setTimeout(r, STOP_GRACE_MS);
-      }),
-    ]);
+    await Promise.race([worker.terminate().catch(() => undefined), new Promise<void>((r) => (timer = safeSetTimeout(r, TERMINATE_GRACE_MS)))]);
     clearTimeout(timer);
   };
   return new Promise((resolve) => {
@@ -99,14 +125,19 @@ export async function runVerify(
       clearTimeout(watchdog);
       resolve({ outcome, exitCode, stopSolver });
     };
-    const watchdog = setTimeout(
-      () => finish({ verdict: 'timeout' }, EXIT.ok),
-      Math.max(0, startEpochMs + timeoutMs - 250 - Date.now()),
-    );
+    const watchdog = safeSetTimeout(() => finish({ verdict: 'timeout' }, EXIT.ok), limit - verdictMarginMs(timeoutMs) - Date.now());
+    // Never removed: a signal that comes while the solver is being stopped must
+    // not kill the process inside onnxruntime either; the verdict is out by then.
+    onTerminationSignal((sig) => {
+      if (!settled) process.stderr.write(`verify: interrupted by ${sig}\n`);
+      finish({ verdict: 'timeout' }, SIGNAL_EXIT[sig]);
+    });
     worker.on('message', (reply: WorkerReply) => {
+      // After the verdict the solver is being stopped: what it says then (SolverStopped) is not news.
+      if (settled) return;
       if (reply.kind === 'outcome') finish(reply.outcome, EXIT.ok);
       else {
-        if (!reply.inputError && reply.stack) process.stderr.write(`${reply.stack}\n`);
+        if (!reply.inputError && reply.stack) process.stderr.write(`${safeLines(reply.stack)}\n`);
         finish({ verdict: 'error', message: reply.message }, reply.inputError ? EXIT.inputError : EXIT.internalError);
       }
     });
@@ -115,9 +146,10 @@ export async function runVerify(
   });
 }
 
+/** The verdict to stdout, then to the result file (which may throw: the verdict is out first). */
 export function emit(outcome: Outcome, resultsPath: string | undefined): void {
-  if (resultsPath) writeResultFile(resultsPath, outcome);
   process.stdout.write(formatResult(outcome));
-  if (outcome.verdict === 'error') process.stderr.write(`verify: error: ${outcome.message}\n`);
-  if (outcome.verdict === 'unknown') process.stderr.write(`verify: unknown: ${outcome.reason}\n`);
+  if (outcome.verdict === 'error') process.stderr.write(`verify: error: ${safeMessage(outcome.message)}\n`);
+  if (outcome.verdict === 'unknown') process.stderr.write(`verify: unknown: ${safeMessage(outcome.reason)}\n`);
+  if (resultsPath) writeResultFile(resultsPath, outcome);
 }

@@ -1,24 +1,17 @@
 import type { Logger } from 'pino';
-import { readFileSync } from 'node:fs';
 import { CounterexampleChecker } from '../attack/validate.js';
-import { loadOnnx } from '../onnx/load.js';
 import { ReferenceModel } from '../onnx/reference.js';
-import { lowerToLayered } from '../network/lower.js';
-import { compileProblem } from '../problem/compile.js';
 import type { Outcome } from '../report/verdict.js';
-import { readVnnlib } from '../vnnlib/parse.js';
+import { loadProblem } from './load-problem.js';
 import type { EngineOptions } from './options.js';
 import { solveProblem } from './solve.js';
 
 /** One instance end to end: load both files, compile, solve. Input errors propagate as exceptions. */
 export async function runInstance(onnxPath: string, vnnlibPath: string, options: EngineOptions, log: Logger): Promise<Outcome> {
   const t0 = performance.now();
-  const bytes = new Uint8Array(readFileSync(onnxPath));
-  const graph = loadOnnx(bytes, onnxPath);
-  const net = lowerToLayered(graph);
-  const spec = readVnnlib(vnnlibPath);
-  const problem = compileProblem(net, spec);
-  const reference = await ReferenceModel.create(bytes);
+  const { bytes, net, spec, problem } = loadProblem(onnxPath, vnnlibPath);
+  // Named after the file: onnxruntime's rejections of the model name it (src/onnx/reference.ts).
+  const reference = await ReferenceModel.create(bytes, onnxPath);
   const checker = new CounterexampleChecker(reference, spec, options.strictBox);
   log.info(
     {

@@ -5,9 +5,11 @@
  * `unsat` = robust at x; `sat` = a counterexample (an input of the box the network does not
  * classify as c, ties included).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../cli/errors.js';
+import { writeFileNoFollow } from '../util/output-file.js';
+import { echo } from '../util/user-text.js';
 import type { Sample } from './samples.js';
 
 export interface RobustnessOptions {
@@ -49,7 +51,9 @@ export function robustnessVnnlib(x: readonly number[], label: number, numOutputs
   if (i >= 0) throw new UsageError(`input ${i} (${x[i]}) is outside [--clip-min, --clip-max]`);
   const clip = o.clipMin !== undefined || o.clipMax !== undefined ? `, clipped to [${o.clipMin ?? '-inf'}, ${o.clipMax ?? 'inf'}]` : '';
   const lines = [
-    ...(comment ? [`; ${comment}`] : []),
+    // The comment quotes user text (the samples file's name): with its line breaks
+    // escaped it cannot end the comment and put its own constraints into the property.
+    ...(comment ? [`; ${echo(comment, 1000)}`] : []),
     `; local robustness: label ${label}, eps ${o.eps}${clip}; unsafe: some Y_j >= Y_${label}`,
     ...x.map((_, k) => `(declare-const X_${k} Real)`),
     ...Array.from({ length: numOutputs }, (_, j) => `(declare-const Y_${j} Real)`),
@@ -96,7 +100,7 @@ export function writeRobustnessProperties(
     }
     const name = `sample_${String(k).padStart(width, '0')}`;
     const vnnlib = join(dir, `${name}.vnnlib`);
-    writeFileSync(vnnlib, text);
+    writeFileNoFollow(vnnlib, text);
     return { name, vnnlib, sample: s };
   });
 }

@@ -3,9 +3,11 @@
  * network's input order, X_0 first) followed by the label (the index of the correct output).
  * An optional header row (any non-numeric cell) is skipped; `#` starts a comment.
  */
-import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { UsageError } from '../cli/errors.js';
+import { parseDecimal } from '../util/decimal.js';
+import { readInputText } from '../util/input-file.js';
+import { echo } from '../util/user-text.js';
 
 export interface Sample {
   readonly input: readonly number[];
@@ -23,7 +25,7 @@ export function parseSamplesCsv(text: string, file: string): Sample[] {
   } catch (e) {
     throw new UsageError(`${file}: not a valid CSV file (${(e as Error).message})`);
   }
-  const isNum = (c: string) => c !== '' && Number.isFinite(Number(c));
+  const isNum = (c: string) => parseDecimal(c) !== undefined;
   const data = rows.filter((r, k) => !(k === 0 && r.record.some((c) => !isNum(c))));
   const samples: Sample[] = [];
   let width: number | undefined;
@@ -33,10 +35,10 @@ export function parseSamplesCsv(text: string, file: string): Sample[] {
     width ??= record.length;
     if (record.length !== width) throw new UsageError(`${at}: ${record.length} columns, the first sample has ${width}`);
     const bad = record.find((c) => !isNum(c));
-    if (bad !== undefined) throw new UsageError(`${at}: '${bad}' is not a number`);
-    const values = record.map(Number);
+    if (bad !== undefined) throw new UsageError(`${at}: '${echo(bad)}' is not a decimal number`);
+    const values = record.map((c) => parseDecimal(c)!);
     const label = values.pop()!;
-    if (!Number.isInteger(label) || label < 0) throw new UsageError(`${at}: the label (last column) must be a non-negative integer, got '${record[record.length - 1]}'`);
+    if (!Number.isInteger(label) || label < 0) throw new UsageError(`${at}: the label (last column) must be a non-negative integer, got '${echo(record[record.length - 1])}'`);
     samples.push({ input: values, label, line: info.lines, index: samples.length });
   }
   if (samples.length === 0) throw new UsageError(`${file}: no samples`);
@@ -44,11 +46,5 @@ export function parseSamplesCsv(text: string, file: string): Sample[] {
 }
 
 export function readSamplesCsv(path: string): Sample[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${path} (${(e as Error).message})`);
-  }
-  return parseSamplesCsv(text, path);
+  return parseSamplesCsv(readInputText(path, 'samples CSV'), path);
 }

@@ -15,6 +15,28 @@ export interface AffineMap {
   readonly W?: Float64Array;
 }
 
+/**
+ * Entries of the largest dense matrix lowering builds: 2^28 float64 (2 GiB).
+ * A bigger layer (a huge input, a wide convolution materialised) is reported
+ * as too large for this verifier instead of failing inside the allocator.
+ */
+export const MAX_DENSE_ENTRIES = 2 ** 28;
+
+/** The input needs more memory than this verifier allows itself: an input error (exit 2), not a crash. */
+export class TooLargeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TooLargeError';
+  }
+}
+
+export function denseMatrix(rows: number, cols: number): Float64Array {
+  if (!(rows * cols <= MAX_DENSE_ENTRIES)) {
+    throw new TooLargeError(`a ${rows} x ${cols} dense matrix is too large for this verifier (more than ${MAX_DENSE_ENTRIES} entries)`);
+  }
+  return new Float64Array(rows * cols);
+}
+
 export function selectionMap(cols: number, sel: Int32Array, scale?: Float64Array, b?: Float64Array): AffineMap {
   return { rows: sel.length, cols, sel, scale: scale ?? new Float64Array(sel.length).fill(1), b: b ?? new Float64Array(sel.length) };
 }
@@ -30,7 +52,7 @@ export function constantMap(cols: number, data: Float64Array): AffineMap {
 
 export function toDense(m: AffineMap): Float64Array {
   if (m.W) return m.W;
-  const W = new Float64Array(m.rows * m.cols);
+  const W = denseMatrix(m.rows, m.cols);
   const { sel, scale } = m as Required<AffineMap>;
   for (let i = 0; i < m.rows; i++) if (sel[i] >= 0) W[i * m.cols + sel[i]] += scale[i];
   return W;
@@ -51,7 +73,7 @@ export function gatherRows(m: AffineMap, idx: Int32Array): AffineMap {
     return { rows: n, cols: m.cols, sel, scale, b };
   }
   const src = m.W as Float64Array;
-  const W = new Float64Array(n * m.cols);
+  const W = denseMatrix(n, m.cols);
   for (let i = 0; i < n; i++) W.set(src.subarray(idx[i] * m.cols, (idx[i] + 1) * m.cols), i * m.cols);
   return { rows: n, cols: m.cols, W, b };
 }
@@ -119,7 +141,7 @@ export function stackMaps(maps: readonly AffineMap[]): AffineMap {
     }
     return { rows, cols, sel, scale, b };
   }
-  const W = new Float64Array(rows * cols);
+  const W = denseMatrix(rows, cols);
   off = 0;
   for (const m of maps) {
     W.set(toDense(m), off * cols);
@@ -140,7 +162,7 @@ export function combineRows(
   build: (add: (o: number, j: number, coef: number) => void) => void,
 ): AffineMap {
   const cols = m.cols;
-  const W = new Float64Array(rows * cols);
+  const W = denseMatrix(rows, cols);
   const b = Float64Array.from(bias);
   const mb = m.b;
   if (m.sel && m.scale) {
@@ -169,7 +191,7 @@ export function shiftColumns(m: AffineMap, newCols: number, offset: number): Aff
     return { rows: m.rows, cols: newCols, sel, scale: m.scale, b: m.b };
   }
   const src = m.W as Float64Array;
-  const W = new Float64Array(m.rows * newCols);
+  const W = denseMatrix(m.rows, newCols);
   for (let i = 0; i < m.rows; i++) W.set(src.subarray(i * m.cols, (i + 1) * m.cols), i * newCols + offset);
   return { rows: m.rows, cols: newCols, W, b: m.b };
 }

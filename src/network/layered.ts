@@ -14,6 +14,8 @@
  * materialised, which keeps every bounder on one code path and lets the heavy
  * products go to onnxruntime's float64 MatMul.
  */
+import { denseMatrix } from './affine-map.js';
+
 export interface AffineLayer {
   readonly inDim: number;
   readonly outDim: number;
@@ -62,7 +64,8 @@ export function foldOutputRows(net: LayeredNet, C: Float64Array, d: Float64Array
   const last = net.layers[net.layers.length - 1];
   const rows = d.length;
   if (C.length !== rows * last.outDim) throw new Error(`foldOutputRows: C has ${C.length} entries, expected ${rows}x${last.outDim}`);
-  const W = new Float64Array(rows * last.inDim);
+  // One row per atom of the spec: a huge disjunction times a wide last layer can be too large.
+  const W = denseMatrix(rows, last.inDim);
   const b = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     let bias = -d[r];

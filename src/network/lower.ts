@@ -240,7 +240,25 @@ export function lowerToLayered(graph: Graph): LayeredNet {
   const outMap = c ? constantMap(ctx.cols, floatData(c)) : ctx.maps.get(outName);
   if (!outMap) throw new OnnxError(graph.source, undefined, `output '${outName}' was not computed`);
   layers.push({ inDim: ctx.cols, outDim: outMap.rows, W: toDense(outMap), b: Float64Array.from(outMap.b) });
+  checkFiniteLayers(layers, graph.source);
   return { inputShape: [...input.shape], inputDim, outputDim: outMap.rows, layers };
+}
+
+/**
+ * The loader has checked every weight is finite (src/onnx/finite.ts), but
+ * composing linear ops without a ReLU between them multiplies weights: huge
+ * ones can overflow float64 here, and NaN bounds would follow.
+ */
+function checkFiniteLayers(layers: readonly AffineLayer[], source: string): void {
+  layers.forEach((l, k) => {
+    for (const a of [l.W, l.b]) {
+      for (let i = 0; i < a.length; i++) {
+        if (!Number.isFinite(a[i])) {
+          throw new OnnxError(source, undefined, `layer ${k} of the lowered network has a non-finite weight (${a[i]}): the model's weights overflow float64 when its linear ops are composed`);
+        }
+      }
+    }
+  });
 }
 
 /**

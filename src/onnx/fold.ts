@@ -18,6 +18,22 @@ export interface Folded {
   readonly shapes: Map<string, readonly number[]>;
 }
 
+/**
+ * Elements of the largest value the loader accepts: 2^26 (512 MiB as float64),
+ * some twenty times the largest activation of the VNN-COMP networks. A model
+ * that claims more (a dimension of 10^9 in a damaged file) is rejected before
+ * anything of that size is allocated or looped over.
+ */
+export const MAX_TENSOR_ELEMENTS = 2 ** 26;
+
+export function checkTensorSize(shape: readonly number[], what: string, source: string, node?: IRNode): void {
+  let n = 1;
+  for (const d of shape) n *= d;
+  if (!(n <= MAX_TENSOR_ELEMENTS)) {
+    throw new OnnxError(source, node, `${what} has shape [${shape.join(', ')}], more than the limit of ${MAX_TENSOR_ELEMENTS} elements`);
+  }
+}
+
 export function foldConstants(
   sorted: readonly IRNode[],
   initializers: ReadonlyMap<string, Tensor>,
@@ -37,7 +53,9 @@ export function foldConstants(
     const inShapes = node.inputs.map((n) => (n === '' ? undefined : shapes.get(n)));
     const outShapes = inferShapes(node, inShapes, constOf, source);
     node.outputs.forEach((o, i) => {
-      if (o !== '') shapes.set(o, outShapes[i]);
+      if (o === '') return;
+      checkTensorSize(outShapes[i], `output '${o}'`, source, node);
+      shapes.set(o, outShapes[i]);
     });
     const given = node.inputs.filter((n) => n !== '');
     if (node.op === 'Shape') {

@@ -3,11 +3,13 @@
  * attributes, resolve the real inputs' shapes (symbolic and zero dimensions
  * become 1), sort the nodes, then infer shapes and fold constants (fold.ts).
  */
-import { readFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import type { AttrValue, Graph, IRNode, Tensor, ValueInfo } from '../ir/graph.js';
+import { InputFileError, MAX_ONNX_BYTES, readInputBytes } from '../util/input-file.js';
+import { echo } from '../util/user-text.js';
 import { OnnxError } from './errors.js';
-import { foldConstants } from './fold.js';
+import { checkFiniteAttributes, checkFiniteConstants } from './finite.js';
+import { checkTensorSize, foldConstants } from './fold.js';
 
 export { OnnxError } from './errors.js';
 
@@ -97,8 +99,25 @@ export function tensorFromProto(t: TensorProto): Tensor {
     : { kind: 'int', shape, data: Array.from(vals) };
 }
 
+const AT = P.AttributeProto.AttributeType;
+
+/**
+ * Attribute kinds no supported op reads. Ignoring them would hand onnxruntime
+ * a node we never looked at (an If's branches, a Loop's body): rejected here,
+ * naming the node, instead of as a raw onnxruntime error later.
+ */
+const UNSUPPORTED_ATTRS: Record<number, string> = {
+  [AT.GRAPH]: 'a graph (subgraphs: If, Loop, Scan)',
+  [AT.GRAPHS]: 'a list of graphs',
+  [AT.SPARSE_TENSOR]: 'a sparse tensor',
+  [AT.SPARSE_TENSORS]: 'a list of sparse tensors',
+  [AT.TYPE_PROTO]: 'a type',
+  [AT.TYPE_PROTOS]: 'a list of types',
+};
+
 function attrFromProto(a: InstanceType<typeof P.AttributeProto>): AttrValue | undefined {
-  const AT = P.AttributeProto.AttributeType;
+  const unsupported = UNSUPPORTED_ATTRS[a.type] ?? (a.g ? UNSUPPORTED_ATTRS[AT.GRAPH] : a.graphs.length ? UNSUPPORTED_ATTRS[AT.GRAPHS] : undefined);
+  if (unsupported) throw new Error(`is ${unsupported}, which is not supported`);
   switch (a.type) {
     case AT.FLOAT: return { kind: 'float', value: a.f };
     case AT.INT: return { kind: 'int', value: toNumber(a.i) };
@@ -115,7 +134,7 @@ function attrFromProto(a: InstanceType<typeof P.AttributeProto>): AttrValue | un
   if (a.s && a.s.length) return { kind: 'string', value: new TextDecoder().decode(a.s) };
   if (a.f) return { kind: 'float', value: a.f };
   if (a.i) return { kind: 'int', value: toNumber(a.i) };
-  return undefined; // graphs and the like: no op we support reads them
+  return undefined; // strings and tensor lists: no op we support reads them
 }
 
 function valueInfo(v: ValueInfoProto): ValueInfo {
@@ -140,7 +159,7 @@ function nodeFromProto(n: NodeProto, index: number, source: string): IRNode {
       const v = attrFromProto(a as InstanceType<typeof P.AttributeProto>);
       if (v) attrs.set(a.name ?? '', v);
     } catch (e) {
-      throw new OnnxError(source, { name, op }, `attribute '${a.name}': ${(e as Error).message}`);
+      throw new OnnxError(source, { name, op }, `attribute '${echo(a.name ?? '')}' ${(e as Error).message}`);
     }
   }
   return { name, op, inputs: [...n.input], outputs: [...n.output], attrs };
@@ -169,6 +188,21 @@ function topoSort(nodes: readonly IRNode[], available: ReadonlySet<string>, sour
   return order;
 }
 
+/**
+ * The newest opset of the default domain that the bundled onnxruntime (1.30)
+ * implements. The counterexample check runs the model in onnxruntime, so a
+ * model stamped with a later opset could be loaded here but never confirmed.
+ */
+export const MAX_OPSET = 26;
+
+function checkOpset(model: InstanceType<typeof P.ModelProto>, source: string): void {
+  for (const o of model.opsetImport) {
+    if (o.domain && o.domain !== 'ai.onnx') continue;
+    const v = toNumber(o.version ?? 0);
+    if (!(v >= 1 && v <= MAX_OPSET)) throw new OnnxError(source, undefined, `opset ${v} of the default ONNX domain is not supported (1 to ${MAX_OPSET})`);
+  }
+}
+
 export function loadOnnx(bytes: Uint8Array, source: string): Graph {
   let model;
   try {
@@ -176,6 +210,7 @@ export function loadOnnx(bytes: Uint8Array, source: string): Graph {
   } catch (e) {
     throw new OnnxError(source, undefined, `not a valid ONNX model (${(e as Error).message})`);
   }
+  checkOpset(model, source);
   const g = model.graph as InstanceType<typeof P.GraphProto> | null;
   if (!g || (g.node.length === 0 && g.output.length === 0)) throw new OnnxError(source, undefined, 'not a valid ONNX model (no graph)');
   if (g.output.length === 0) throw new OnnxError(source, undefined, 'the graph has no outputs');
@@ -185,17 +220,20 @@ export function loadOnnx(bytes: Uint8Array, source: string): Graph {
     try {
       initializers.set(t.name ?? '', tensorFromProto(t as TensorProto));
     } catch (e) {
-      throw new OnnxError(source, undefined, `initializer '${t.name}': ${(e as Error).message}`);
+      throw new OnnxError(source, undefined, `initializer '${echo(t.name ?? '')}': ${(e as Error).message}`);
     }
   }
   // Old exporters list initializers among the graph inputs too; those are not real inputs.
   const inputs = g.input.filter((v) => !initializers.has(v.name ?? '')).map((v) => valueInfo(v as ValueInfoProto));
+  for (const v of inputs) checkTensorSize(v.shape, `input '${v.name}'`, source);
   const nodes = g.node.map((n, i) => nodeFromProto(n as NodeProto, i, source));
   const available = new Set([...initializers.keys(), ...inputs.map((v) => v.name)]);
   const sorted = topoSort(nodes, available, source);
+  for (const n of sorted) checkFiniteAttributes(n, source);
 
   const outNames = g.output.map((v) => v.name ?? '');
   const folded = foldConstants(sorted, initializers, new Map(inputs.map((v) => [v.name, v.shape])), outNames, source);
+  checkFiniteConstants(sorted, initializers, folded.constants, source);
   const outputs = g.output.map((v) => {
     const info = valueInfo(v as ValueInfoProto);
     const shape = folded.shapes.get(v.name ?? '');
@@ -205,12 +243,16 @@ export function loadOnnx(bytes: Uint8Array, source: string): Graph {
   return { inputs, outputs, nodes: folded.nodes, constants: folded.constants, shapes: folded.shapes, source };
 }
 
-export function readOnnx(path: string): Graph {
-  let bytes: Uint8Array;
+/** The model file's bytes: a regular file of at most MAX_ONNX_BYTES (src/util/input-file.ts). */
+export function readOnnxBytes(path: string): Uint8Array {
   try {
-    bytes = readFileSync(path);
+    return readInputBytes(path, 'ONNX model', MAX_ONNX_BYTES);
   } catch (e) {
-    throw new OnnxError(path, undefined, `cannot read file (${(e as Error).message})`);
+    if (e instanceof InputFileError) throw new OnnxError(path, undefined, e.detail);
+    throw e;
   }
-  return loadOnnx(bytes, path);
+}
+
+export function readOnnx(path: string): Graph {
+  return loadOnnx(readOnnxBytes(path), path);
 }

@@ -7,7 +7,7 @@
  * The status column is not trusted as is: every row is re-classified from result and expected
  * (a `wrong` status in the file is kept even when expected does not show it, e.g. a refuted counterexample).
  */
-import { readFileSync } from 'node:fs';
+import { readInputText } from '../util/input-file.js';
 import { basename } from 'node:path';
 import { parse } from 'csv-parse/sync';
 
@@ -200,7 +200,7 @@ export function parseResultsCsv(text: string, source: string, opts: ResultsOptio
 }
 
 export function readResultsCsv(path: string, opts: ResultsOptions = {}): Run[] {
-  return parseResultsCsv(readFileSync(path, 'utf8'), path, opts);
+  return parseResultsCsv(readInputText(path, 'results CSV'), path, opts);
 }
 
 /** Parses a benchmark's peers.csv: '#' comment lines, then onnx,vnnlib,expected,...,<tool>_result,<tool>_time. */
@@ -236,5 +236,5 @@ export function parsePeersCsv(text: string, source: string, benchmark: string): 
 }
 
 export function readPeersCsv(path: string, benchmark: string): PeerTable {
-  return parsePeersCsv(readFileSync(path, 'utf8'), path, benchmark);
+  return parsePeersCsv(readInputText(path, 'peers CSV'), path, benchmark);
 }

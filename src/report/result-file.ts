@@ -1,4 +1,6 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, truncateSync, writeFileSync, type Stats } from 'node:fs';
+import { UsageError } from '../cli/errors.js';
+import { echo } from '../util/user-text.js';
 import type { Outcome } from './verdict.js';
 
 /** Full round-trip precision: the checker re-reads these numbers. */
@@ -16,4 +18,28 @@ export function formatResult(outcome: Outcome): string {
 
 export function writeResultFile(path: string, outcome: Outcome): void {
   writeFileSync(path, formatResult(outcome));
+}
+
+/**
+ * Called at start. A result file left by an earlier run must not outlive this
+ * one: if this run is killed before its verdict (SIGKILL), an old `unsat`
+ * would read as its answer; a regular file is emptied (`--results /dev/stdout`
+ * is left alone). A path that cannot be written (a directory, a missing
+ * folder) fails now, before any solving, not after the verdict.
+ */
+export function prepareResultFile(path: string): void {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    try {
+      writeFileSync(path, '');
+    } catch (w) {
+      throw new UsageError(`cannot create the result file ${echo(path, 1000)} (${(w as NodeJS.ErrnoException).code ?? (w as Error).message})`);
+    }
+    return;
+  }
+  if (st.isDirectory()) throw new UsageError(`--results ${echo(path, 1000)} is a directory`);
+  if (st.isFile()) truncateSync(path, 0);
 }

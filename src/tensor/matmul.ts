@@ -9,6 +9,7 @@
  */
 import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
+import { nativeCall } from '../util/native-gate.js';
 
 const P = onnxProto.onnx;
 
@@ -38,10 +39,12 @@ function matmulModel(): Uint8Array {
 }
 
 function session(): Promise<ort.InferenceSession> {
-  sessionPromise ??= ort.InferenceSession.create(matmulModel(), {
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
-  });
+  sessionPromise ??= nativeCall(() =>
+    ort.InferenceSession.create(matmulModel(), {
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    }),
+  );
   return sessionPromise;
 }
 
@@ -138,7 +141,8 @@ export async function matmul(A: Float64Array, B: Float64Array, m: number, k: num
     }
   }
   const s = await session();
-  const out = await s.run({ A: new ort.Tensor('float64', A, [m, k]), B: new ort.Tensor('float64', B, [k, n]) });
+  // Through the native gate: the solver thread must not be terminated inside run (src/util/native-gate.ts).
+  const out = await nativeCall(() => s.run({ A: new ort.Tensor('float64', A, [m, k]), B: new ort.Tensor('float64', B, [k, n]) }));
   return out.C.data as Float64Array;
 }
 

@@ -5,7 +5,8 @@
  * Pipeline: text -> tokens -> s-expressions -> per-assert DNF of classified
  * literals -> conjunction with a shared base -> boxes grouped into regions.
  */
-import { readFileSync } from 'node:fs';
+import { readInputText } from '../util/input-file.js';
+import { echo } from '../util/user-text.js';
 import { describe, parseSexprs, posOf, type SExpr, type SList } from './sexpr.js';
 import {
   VnnlibError,
@@ -77,10 +78,10 @@ function declare(command: string, form: SList, vars: Map<string, VarDecl>, file:
     sortExpr = rest[0];
   }
   const sort = expectSymbol(sortExpr, 'a sort', form, file);
-  if (sort !== 'Real') throw new VnnlibError(`unsupported sort '${sort}' for ${name} (only Real)`, posOf(sortExpr!, file));
+  if (sort !== 'Real') throw new VnnlibError(`unsupported sort '${echo(sort)}' for ${echo(name)} (only Real)`, posOf(sortExpr!, file));
   const pos = posOf(nameExpr!, file);
   const parsed = parseVarName(name);
-  if (!parsed) throw new VnnlibError(`unsupported variable name '${name}' (expected X_i or Y_i)`, pos);
+  if (!parsed) throw new VnnlibError(`unsupported variable name '${echo(name)}' (expected X_i or Y_i)`, pos);
   const previous = vars.get(name);
   if (previous) {
     throw new VnnlibError(`${name} declared twice (first at ${previous.pos.line}:${previous.pos.col})`, pos);
@@ -148,7 +149,8 @@ function scaled(e: Linear, k: number): Linear {
   return { ids: e.ids, coefs: e.coefs.map((v) => k * v), c: k * e.c };
 }
 
-function linear(e: SExpr, ctx: Context): Linear {
+/** A term that is not an application: a number or a variable (shared, not copied). */
+function atomLinear(e: SExpr, ctx: Context): Linear {
   switch (e.kind) {
     case 'number':
       return constant(e.value);
@@ -157,56 +159,144 @@ function linear(e: SExpr, ctx: Context): Linear {
     case 'symbol': {
       const decl = ctx.vars.get(e.name);
       // Declarations are processed in file order, so this also rejects use before declaration.
-      if (!decl) throw new VnnlibError(`undeclared variable '${e.name}'`, ctx.pos(e));
+      if (!decl) throw new VnnlibError(`undeclared variable '${echo(e.name)}'`, ctx.pos(e));
       return decl.term;
     }
     case 'list':
-      return linearApp(e, ctx);
+      throw new Error('atomLinear of a list');
   }
 }
 
-function linearApp(e: SList, ctx: Context): Linear {
-  const [head, ...args] = e.items;
-  if (!head || head.kind !== 'symbol') throw new VnnlibError(`expected an arithmetic term, got ${describe(e)}`, ctx.pos(e));
-  if (args.length === 0 || (head.name === '/' && args.length < 2)) {
-    throw new VnnlibError(`'${head.name}' is missing arguments`, ctx.pos(e));
+/** A linear term being summed: the arrays are this frame's own, so they grow in place. */
+interface Sum {
+  readonly ids: number[];
+  readonly coefs: number[];
+  c: number;
+}
+
+/**
+ * Terms still to add to `acc`, each with its sign. Nested + and - are
+ * flattened into one frame (their operands join the work list with the sign
+ * pushed down), so neither depth nor length of a sum costs more than one
+ * pass: a right-nested (+ X_0 (+ X_1 ...)) copied every partial sum before.
+ */
+interface SumFrame {
+  readonly kind: 'sum';
+  readonly acc: Sum;
+  readonly work: [SExpr, number][];
+}
+
+/** (* ...) or (/ ...): each factor is a sum frame of its own, combined once all are known. */
+interface ProductFrame {
+  readonly kind: 'product';
+  readonly e: SList;
+  readonly op: '*' | '/';
+  /** Sign of the product in the enclosing sum (+1 or -1). */
+  readonly sign: number;
+  readonly factors: Linear[];
+  next: number;
+}
+
+function sumFrame(e: SExpr, sign: number): SumFrame {
+  return { kind: 'sum', acc: { ids: [], coefs: [], c: 0 }, work: [[e, sign]] };
+}
+
+function addInto(acc: Sum, t: Linear, k: number): void {
+  for (let i = 0; i < t.ids.length; i++) {
+    acc.ids.push(t.ids[i]!);
+    acc.coefs.push(k * t.coefs[i]!);
   }
-  const terms = () => args.map((a) => linear(a, ctx));
-  switch (head.name) {
-    case '+':
-      return terms().reduce((acc, t) => addScaled(acc, t, 1));
-    case '-': {
-      const [first, ...others] = terms();
+  acc.c += k * t.c;
+}
+
+/** Operands of an arithmetic application, after the checks every operator shares. */
+function arithmeticArgs(e: SList, ctx: Context): { op: string; args: readonly SExpr[] } {
+  const head = e.items[0];
+  if (!head || head.kind !== 'symbol') throw new VnnlibError(`expected an arithmetic term, got ${describe(e)}`, ctx.pos(e));
+  const args = e.items.slice(1);
+  if (args.length === 0 || (head.name === '/' && args.length < 2)) {
+    throw new VnnlibError(`'${echo(head.name)}' is missing arguments`, ctx.pos(e));
+  }
+  if (!['+', '-', '*', '/'].includes(head.name)) {
+    throw new VnnlibError(`unsupported arithmetic operator '${echo(head.name)}'`, ctx.pos(head));
+  }
+  return { op: head.name, args };
+}
+
+/** The product's value, scaled by its sign; factors are in file order. */
+function combineProduct(f: ProductFrame, ctx: Context): Linear {
+  const args = f.e.items;
+  let value: Linear;
+  if (f.op === '*') {
+    let k = 1;
+    let variable: Linear | undefined;
+    for (const t of f.factors) {
+      if (isConstant(t)) {
+        k *= t.c;
+      } else if (variable) {
+        throw new VnnlibError(`nonlinear term: product of two non-constant factors`, ctx.pos(f.e));
+      } else {
+        variable = t;
+      }
+    }
+    value = variable ? scaled(variable, k) : constant(k);
+  } else {
+    const [first, ...divisors] = f.factors;
+    value = first!;
+    for (const [idx, d] of divisors.entries()) {
+      if (!isConstant(d)) throw new VnnlibError(`nonlinear term: division by a non-constant`, ctx.pos(f.e));
+      if (d.c === 0) throw new VnnlibError(`division by zero`, ctx.pos(args[idx + 2]!));
+      value = scaled(value, 1 / d.c);
+    }
+  }
+  return f.sign === 1 ? value : scaled(value, f.sign);
+}
+
+/**
+ * The value of an arithmetic term. Iterative (explicit stack of frames), so
+ * that a term nested thousands deep cannot overflow the call stack. Constants
+ * of nested sums are added in file order: (+ a (+ b c)) is (a + b) + c in
+ * float64, one rounding of many the file's decimal constants already carry.
+ */
+function linear(root: SExpr, ctx: Context): Linear {
+  // Nearly every term is a bare variable or number: no frames for those.
+  if (root.kind !== 'list') return atomLinear(root, ctx);
+  const stack: (SumFrame | ProductFrame)[] = [sumFrame(root, 1)];
+  for (;;) {
+    const top = stack[stack.length - 1]!;
+    if (top.kind === 'product') {
+      if (top.next < top.e.items.length - 1) {
+        stack.push(sumFrame(top.e.items[1 + top.next++]!, 1));
+        continue;
+      }
+      stack.pop();
+      // A product frame always sits on a sum frame.
+      addInto((stack[stack.length - 1] as SumFrame).acc, combineProduct(top, ctx), 1);
+      continue;
+    }
+    const item = top.work.pop();
+    if (!item) {
+      stack.pop();
+      if (stack.length === 0) return top.acc;
+      // A sum frame below the root is one factor of a product.
+      (stack[stack.length - 1] as ProductFrame).factors.push(top.acc);
+      continue;
+    }
+    const [e, sign] = item;
+    if (e.kind !== 'list') {
+      addInto(top.acc, atomLinear(e, ctx), sign);
+      continue;
+    }
+    const { op, args } = arithmeticArgs(e, ctx);
+    if (op === '+' || op === '-') {
       // (- a) is negation; it is also how SMT-LIB writes negative literals: (- 0.5).
-      if (others.length === 0) return scaled(first!, -1);
-      return others.reduce((acc, t) => addScaled(acc, t, -1), first!);
+      // The work list is a stack: operands go on last to first.
+      const negate = op === '-';
+      for (let i = args.length - 1; i >= 1; i--) top.work.push([args[i]!, negate ? -sign : sign]);
+      top.work.push([args[0]!, negate && args.length === 1 ? -sign : sign]);
+    } else {
+      stack.push({ kind: 'product', e, op: op as '*' | '/', sign, factors: [], next: 0 });
     }
-    case '*': {
-      let k = 1;
-      let variable: Linear | undefined;
-      for (const t of terms()) {
-        if (isConstant(t)) {
-          k *= t.c;
-        } else if (variable) {
-          throw new VnnlibError(`nonlinear term: product of two non-constant factors`, ctx.pos(e));
-        } else {
-          variable = t;
-        }
-      }
-      return variable ? scaled(variable, k) : constant(k);
-    }
-    case '/': {
-      const [first, ...divisors] = terms();
-      let acc = first!;
-      for (const [idx, d] of divisors.entries()) {
-        if (!isConstant(d)) throw new VnnlibError(`nonlinear term: division by a non-constant`, ctx.pos(e));
-        if (d.c === 0) throw new VnnlibError(`division by zero`, ctx.pos(args[idx + 1]!));
-        acc = scaled(acc, 1 / d.c);
-      }
-      return acc;
-    }
-    default:
-      throw new VnnlibError(`unsupported arithmetic operator '${head.name}'`, ctx.pos(head));
   }
 }
 
@@ -412,7 +502,8 @@ function comparison(op: string, e: SList, ctx: Context): Dnf {
   return { base: lits, terms: [[]] };
 }
 
-function formula(e: SExpr, ctx: Context): Dnf {
+/** A formula that is neither `and` nor `or`: true, false or a comparison. */
+function atomFormula(e: SExpr, ctx: Context): Dnf {
   if (e.kind === 'symbol') {
     if (e.name === 'true') return dnfTrue();
     if (e.name === 'false') return dnfFalse();
@@ -421,13 +512,6 @@ function formula(e: SExpr, ctx: Context): Dnf {
   const head = e.items[0];
   if (!head || head.kind !== 'symbol') throw new VnnlibError(`expected a formula, got ${describe(e)}`, ctx.pos(e));
   switch (head.name) {
-    case 'and': {
-      const and = new Conjunction(ctx);
-      for (const a of e.items.slice(1)) and.add(formula(a, ctx), a);
-      return and.result();
-    }
-    case 'or':
-      return e.items.length === 1 ? dnfFalse() : disjoin(e.items.slice(1).map((a) => formula(a, ctx)), e, ctx);
     case '<=':
     case '>=':
     case '<':
@@ -435,7 +519,67 @@ function formula(e: SExpr, ctx: Context): Dnf {
     case '=':
       return comparison(head.name, e, ctx);
     default:
-      throw new VnnlibError(`unsupported: formula operator '${head.name}'`, ctx.pos(head));
+      throw new VnnlibError(`unsupported: formula operator '${echo(head.name)}'`, ctx.pos(head));
+  }
+}
+
+function connective(e: SExpr): 'and' | 'or' | undefined {
+  if (e.kind !== 'list') return undefined;
+  const head = e.items[0];
+  return head?.kind === 'symbol' && (head.name === 'and' || head.name === 'or') ? head.name : undefined;
+}
+
+/** An and/or being evaluated: its operands still to do (a stack: last first) and the result so far. */
+type ConnectiveFrame =
+  | { readonly kind: 'and'; readonly e: SList; readonly work: SExpr[]; readonly conj: Conjunction }
+  | { readonly kind: 'or'; readonly e: SList; readonly work: SExpr[]; readonly parts: Dnf[]; count: number };
+
+function pushOperands(work: SExpr[], e: SList): void {
+  for (let i = e.items.length - 1; i >= 1; i--) work.push(e.items[i]!);
+}
+
+function openFrame(e: SList, kind: 'and' | 'or', ctx: Context): ConnectiveFrame {
+  const work: SExpr[] = [];
+  pushOperands(work, e);
+  return kind === 'and' ? { kind, e, work, conj: new Conjunction(ctx) } : { kind, e, work, parts: [], count: 0 };
+}
+
+/** One operand's DNF into its frame; `at` locates a too-large expansion. */
+function accept(frame: ConnectiveFrame, value: Dnf, at: SExpr, ctx: Context): void {
+  if (frame.kind === 'and') {
+    frame.conj.add(value, at);
+  } else {
+    frame.count += value.terms.length;
+    if (frame.count > MAX_DNF_TERMS) tooMany(frame.count, frame.e, ctx);
+    frame.parts.push(value);
+  }
+}
+
+/**
+ * A formula's DNF. Iterative (explicit stack), so that and/or nested
+ * thousands deep cannot overflow the call stack; an `and` directly inside an
+ * `and` (or an `or` inside an `or`) adds its operands to the enclosing frame,
+ * since both are associative, so (and (and (and ...))) is one flat frame.
+ */
+function formula(root: SExpr, ctx: Context): Dnf {
+  const rootKind = connective(root);
+  if (!rootKind) return atomFormula(root, ctx);
+  const stack: ConnectiveFrame[] = [openFrame(root as SList, rootKind, ctx)];
+  for (;;) {
+    const top = stack[stack.length - 1]!;
+    const operand = top.work.pop();
+    if (operand === undefined) {
+      stack.pop();
+      const value = top.kind === 'and' ? top.conj.result() : disjoin(top.parts, top.e, ctx);
+      const parent = stack[stack.length - 1];
+      if (!parent) return value;
+      accept(parent, value, top.e, ctx);
+      continue;
+    }
+    const kind = connective(operand);
+    if (kind === top.kind) pushOperands(top.work, operand as SList);
+    else if (kind) stack.push(openFrame(operand as SList, kind, ctx));
+    else accept(top, atomFormula(operand, ctx), operand, ctx);
   }
 }
 
@@ -587,7 +731,7 @@ export function parseVnnlib(text: string, file: string): Spec {
       if (form.items.length !== 2) throw new VnnlibError(`assert takes exactly one formula`, posOf(form, file));
       all.add(formula(form.items[1]!, ctx), form);
     } else if (!IGNORED_COMMANDS.has(head.name)) {
-      throw new VnnlibError(`unsupported command '${head.name}'`, posOf(head, file));
+      throw new VnnlibError(`unsupported command '${echo(head.name)}'`, posOf(head, file));
     }
   });
 
@@ -600,5 +744,5 @@ export function parseVnnlib(text: string, file: string): Spec {
 }
 
 export function readVnnlib(path: string): Spec {
-  return parseVnnlib(readFileSync(path, 'utf8'), path);
+  return parseVnnlib(readInputText(path, 'VNN-LIB property'), path);
 }

@@ -5,6 +5,7 @@
  * it (posOf), which keeps big files down to one allocation per atom.
  */
 import { Lexer } from './tokenizer.js';
+import { echo } from '../util/user-text.js';
 import { VnnlibError, type SourcePos } from './types.js';
 
 interface Located {
@@ -97,15 +98,15 @@ export function parseSexprs(text: string, file: string, onForm?: (form: SExpr) =
   }
 }
 
-/** Short rendering of a node for error messages. */
+/** Short rendering of a node for error messages (user text: cut and escaped). */
 export function describe(e: SExpr): string {
   switch (e.kind) {
     case 'symbol':
-      return e.name;
+      return echo(e.name);
     case 'number':
       return String(e.value);
     case 'string':
-      return JSON.stringify(e.value);
+      return `"${echo(e.value)}"`;
     case 'list': {
       const head = e.items[0];
       if (!head) return '()';

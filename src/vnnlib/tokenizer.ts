@@ -8,6 +8,7 @@
  * 2-core machine, allocating a token plus a position object per token cost
  * more than everything else in the parser together.
  */
+import { echo } from '../util/user-text.js';
 import { VnnlibError, type SourcePos } from './types.js';
 
 export type TokenKind = 'lparen' | 'rparen' | 'symbol' | 'number' | 'string' | 'eof';
@@ -30,6 +31,7 @@ const SEMI = 0x3b;
 const QUOTE = 0x22;
 const BAR = 0x7c;
 const NL = 0x0a;
+const CR = 0x0d;
 const PLUS = 0x2b;
 const MINUS = 0x2d;
 const DOT = 0x2e;
@@ -123,14 +125,17 @@ export class Lexer {
         return (this.kind = 'eof');
       }
       const c = src.charCodeAt(i);
-      if (c === NL) {
-        i++;
+      if (c === NL || c === CR) {
+        // \n, \r\n and a lone \r (old Mac files) each end one line.
+        i += c === CR && src.charCodeAt(i + 1) === NL ? 2 : 1;
         this.curLine++;
         this.lineStart = i;
       } else if (isSpace(c)) {
         i++;
       } else if (c === SEMI) {
-        while (i < n && src.charCodeAt(i) !== NL) i++;
+        // A comment ends at either line break: with CR-only line endings a
+        // comment that ran to the next \n would swallow the rest of the file.
+        while (i < n && src.charCodeAt(i) !== NL && src.charCodeAt(i) !== CR) i++;
       } else {
         break;
       }
@@ -151,7 +156,7 @@ export class Lexer {
     this.i = j;
     this.text = src.slice(i, j);
     if (looksNumeric(src, i, j)) {
-      if (!isNumberLiteral(src, i, j)) throw new VnnlibError(`malformed number '${this.text}'`, this.pos());
+      if (!isNumberLiteral(src, i, j)) throw new VnnlibError(`malformed number '${echo(this.text)}'`, this.pos());
       this.value = Number(this.text);
       return (this.kind = 'number');
     }
@@ -180,7 +185,7 @@ export class Lexer {
         }
         break;
       }
-      if (d === NL) {
+      if (d === NL || (d === CR && src.charCodeAt(j + 1) !== NL)) {
         this.curLine++;
         this.lineStart = j + 1;
       }

@@ -6,6 +6,8 @@
  * condition.
  */
 
+import { echo, safeMessage } from '../util/user-text.js';
+
 /** Where a construct came from, for error messages. */
 export interface SourcePos {
   readonly file: string;
@@ -41,9 +43,14 @@ export interface Spec {
   readonly regions: readonly SpecRegion[];
 }
 
+/** Longest file path kept in a message (paths are user text too). */
+const PATH_ECHO_MAX = 1000;
+
 export class VnnlibError extends Error {
   constructor(message: string, readonly pos?: SourcePos) {
-    super(pos ? `${pos.file}:${pos.line}:${pos.col}: ${message}` : message);
+    // Messages quote the file's own tokens: escaped and cut (src/util/user-text.ts).
+    const text = safeMessage(message);
+    super(pos ? `${echo(pos.file, PATH_ECHO_MAX)}:${pos.line}:${pos.col}: ${text}` : text);
     this.name = 'VnnlibError';
   }
 }
