@@ -332,3 +332,18 @@ test('SIGTERM, SIGINT, SIGHUP: `timeout` on stdout and in the result file, exit 
     assert.ok((performance.now() - signalledAt) / 1000 < 3, `${sig}: took too long to exit after the signal`);
   }
 });
+
+test('a reader that closes stdout early does not crash the run: exit 0, result file written', async () => {
+  const results = join(tmp, 'epipe.txt');
+  const child = spawn(process.execPath, [bin, '--onnx', net, '--vnnlib', join(root, 'specs', 'two_relu_sat.vnnlib'), '--timeout', '20', '--results', results], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // Our end of stdout is closed before the verdict comes: every write of the child meets EPIPE.
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /EPIPE/);
+  assert.match(readFileSync(results, 'utf8'), /^sat\n\(\(X_0 /);
+});

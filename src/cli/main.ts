@@ -32,6 +32,14 @@ function resultsFromArgv(argv: string[]): string | undefined {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // A reader that closes stdout early (`verify ... | head -1`) must not crash
+  // the run: the verdict is still written to the result file and the exit code
+  // still says how the run ended.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
   // The time limit counts from process start, not from here: node's start-up and module loading are part of it.
   const start = performance.timeOrigin;
   let exitCode: number = EXIT.ok;
