@@ -8,6 +8,9 @@
  * The full fuzzer is scripts/soundness-fuzz.ts; results/soundness-fuzz.md
  * lists what it found.
  */
+import { exactMinimum } from '../src/bounds/mip.js';
+import { forward, foldOutputRows } from '../src/network/layered.js';
+import { mulberry32 } from '../src/attack/rng.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -185,4 +188,28 @@ test('the wrong answers found by the fuzzer stay fixed', async () => {
     for (const r of await runModes(inst, p.modes.map(modeByName), { seconds: 3, seed: 3, dir })) if (r.judgement.status === 'wrong' || r.judgement.status === 'error') wrong.push(r);
   }
   assert.equal(wrong.length, 0, describeWrong(wrong));
+});
+
+test('the exact MIP is not cut off by near-zero-width neurons (an oracle conflict of seed 31)', async () => {
+  // 175 degenerate and 68 sub-ulp inputs: ambiguous neurons of width ~1e-12 once put coefficients
+  // below HiGHS's 1e-9 drop threshold into the big-M rows; the MIP then claimed a minimum of 1.32
+  // (and an `unsat` truth) where sampled points reach -0.23.
+  const g = await generateCase({ shape: 'regression', seed: 3100659 });
+  assert.equal(g.instances.length, 2);
+  for (const inst of g.instances) assert.equal(inst.truth.conflict, undefined, `${inst.id}: ${inst.truth.conflict}`);
+  // The MIP minimum of each output of the network never exceeds the output at sampled points.
+  const { net, box } = g.instances[0];
+  const rng = mulberry32(5);
+  for (let r = 0; r < net.outputDim; r++) {
+    const C = new Float64Array(net.outputDim);
+    C[r] = 1;
+    const folded = foldOutputRows(net, C, Float64Array.of(0));
+    const mip = await exactMinimum(folded, box.lower, box.upper, [0], { timeLimit: 60 });
+    let sampled = Infinity;
+    for (let s = 0; s < 2000; s++) {
+      const x = Float64Array.from(box.lower, (l, i) => l + rng() * (box.upper[i] - l));
+      sampled = Math.min(sampled, forward(folded, x)[0]);
+    }
+    assert.ok(mip.lowerBound <= sampled, `output ${r}: MIP bound ${mip.lowerBound} above a sampled value ${sampled}`);
+  }
 });

@@ -123,6 +123,9 @@ export class LpBuilder {
 
 export type Relaxation = 'planet' | 'bigm';
 
+/** Narrowest pre-activation column and smallest relaxation bound, relative to the bounds' magnitude (see encodeNet). */
+export const MIN_RELATIVE_WIDENING = 1e-7;
+
 export interface NetEncoding {
   readonly builder: LpBuilder;
   /** Column of each input coordinate. */
@@ -188,7 +191,12 @@ export function encodeNet(
       const l = lo[j];
       const u = hi[j];
       if (!Number.isFinite(l) || !Number.isFinite(u)) throw new Error(`encodeNet: non-finite pre-activation bound at layer ${k} neuron ${j}`);
-      const t = tol[k][j];
+      // A column narrower than HiGHS resolves (~1e-9 relative: degenerate or
+      // sub-ulp boxes) is widened to MIN_RELATIVE_WIDENING: measured, a
+      // width of 1e-11 made a MIP return a minimum of 1.32 where the true one
+      // is -0.23, while exactly fixed or 1e-9-wide columns were right.
+      const scale = 1 + Math.abs(l) + Math.abs(u);
+      const t = Math.abs(u - l) + 2 * tol[k][j] < MIN_RELATIVE_WIDENING * scale ? Math.max(tol[k][j], MIN_RELATIVE_WIDENING * scale) : tol[k][j];
       if (l - u > 2 * t) emptyBounds = true;
       const h = B.addCol(Math.min(l, u) - t, Math.max(l, u) + t);
       pc[j] = h;
@@ -212,9 +220,13 @@ export function encodeNet(
       } else if (u <= 0) {
         xc[j] = -1;
       } else {
-        // The relaxation of [l - t, u + t]: valid for every value the column allows.
-        const lw = l - t;
-        const uw = u + t;
+        // The relaxation of [l - t, u + t]: valid for every value the column
+        // allows. Each side also stays MIN_RELATIVE_WIDENING away from zero,
+        // since HiGHS drops matrix coefficients below 1e-9 and these bounds
+        // are big-M/triangle coefficients.
+        const floor = MIN_RELATIVE_WIDENING * scale;
+        const lw = Math.min(l - t, -floor);
+        const uw = Math.max(u + t, floor);
         const x = B.addCol(0, uw);
         xc[j] = x;
         B.addRow(0, Infinity, [x, h], [1, -1]); // x >= xhat
