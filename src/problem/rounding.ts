@@ -3,12 +3,13 @@
  * output row, from the magnitudes of the computation on a box.
  *
  * Every bound we compute (intervals, linear bounds, dual bounds) is a sum of
- * products whose terms are dominated by the "magnitude" network
- *   a_0 = max(|lower|, |upper|),   mag_k = |W_k| a_{k-1} + |b_k|,   a_k = mag_k
+ * products whose terms are dominated by
+ *   a_0 = max(|lower|, |upper|),   mag_k = |W_k| a_{k-1} + |b_k|,
+ *   a_k = max(|l_k|, |u_k|) of layer k's interval pre-activation bounds
  * (ReLU and identity never increase a magnitude; relaxation slopes lie in
- * [0, 1] and their intercepts are bounded by |l| <= mag). A float64 dot
- * product of length n errs by at most n·u·Σ|terms| (u = 2^-53), and errors of
- * earlier layers reach layer k scaled like the magnitudes themselves, so
+ * [0, 1] and their intercepts are bounded by |l|). A float64 dot product of
+ * length n errs by at most n·u·Σ|terms| (u = 2^-53), and errors of earlier
+ * layers reach layer k scaled like the magnitudes themselves, so
  *   err_k <= len_k · u · mag_k,   len_k = Σ_{i<=k} (inDim_i + 2).
  * ROUNDING_SAFETY covers what this first-order bound leaves out: other
  * summation orders (onnxruntime's blocked MatMul), bounds intersected from
@@ -25,7 +26,7 @@ import type { LayeredNet } from '../network/layered.js';
 export const UNIT_ROUNDOFF = 2 ** -53;
 
 /** Factor over the first-order error bound (see the module comment). */
-export const ROUNDING_SAFETY = 64;
+export const ROUNDING_SAFETY = 8;
 
 /** Absolute floor of the soundness margin of every output row. */
 export const ABSOLUTE_MARGIN = 1e-6;
@@ -43,7 +44,10 @@ export interface ErrorScale {
 /** Error scale of `net` on the box [lower, upper] (plain loops: done once per box). */
 export function errorScale(net: LayeredNet, lower: ArrayLike<number>, upper: ArrayLike<number>): ErrorScale {
   const n0 = net.inputDim;
+  // a: magnitude of each input of the current layer; lo/hi: its interval.
   let a = new Float64Array(n0);
+  let lo = Float64Array.from(lower);
+  let hi = Float64Array.from(upper);
   for (let i = 0; i < n0; i++) a[i] = Math.max(Math.abs(lower[i]), Math.abs(upper[i]));
   const hidden: Float64Array[] = [];
   let len = 0;
@@ -53,11 +57,27 @@ export function errorScale(net: LayeredNet, lower: ArrayLike<number>, upper: Arr
     const nIn = layer.inDim;
     const W = layer.W;
     const mag = new Float64Array(layer.outDim);
+    const nextLo = new Float64Array(layer.outDim);
+    const nextHi = new Float64Array(layer.outDim);
     for (let j = 0; j < layer.outDim; j++) {
       let s = Math.abs(layer.b[j]);
+      let l = layer.b[j];
+      let u = layer.b[j];
       const off = j * nIn;
-      for (let i = 0; i < nIn; i++) s += Math.abs(W[off + i]) * a[i];
+      for (let i = 0; i < nIn; i++) {
+        const w = W[off + i];
+        s += Math.abs(w) * a[i];
+        if (w > 0) {
+          l += w * lo[i];
+          u += w * hi[i];
+        } else if (w < 0) {
+          l += w * hi[i];
+          u += w * lo[i];
+        }
+      }
       mag[j] = s;
+      nextLo[j] = l;
+      nextHi[j] = u;
     }
     len += nIn + 2;
     const err = new Float64Array(layer.outDim);
@@ -65,7 +85,21 @@ export function errorScale(net: LayeredNet, lower: ArrayLike<number>, upper: Arr
     for (let j = 0; j < err.length; j++) err[j] = Number.isNaN(mag[j]) ? Infinity : ROUNDING_SAFETY * UNIT_ROUNDOFF * len * mag[j];
     if (k === net.layers.length - 1) output = err;
     else hidden.push(err);
-    a = mag;
+    // The next layer's inputs: the activations' interval (ReLU, or identity
+    // where marked), and as magnitude the larger of |l| and |u| of the
+    // pre-activation interval (it also bounds the relaxations' intercepts).
+    // Intervals grow far slower than the all-aligned-signs magnitudes would.
+    const id = layer.identity;
+    a = new Float64Array(layer.outDim);
+    for (let j = 0; j < layer.outDim; j++) {
+      a[j] = Math.min(mag[j], Math.max(Math.abs(nextLo[j]), Math.abs(nextHi[j])) * (1 + 1e-12));
+      if (!(id && id[j])) {
+        nextLo[j] = Math.max(nextLo[j], 0);
+        nextHi[j] = Math.max(nextHi[j], 0);
+      }
+    }
+    lo = nextLo;
+    hi = nextHi;
   }
   return { lower: Float64Array.from(lower), upper: Float64Array.from(upper), hidden, output };
 }
