@@ -213,3 +213,8 @@ test('the exact MIP is not cut off by near-zero-width neurons (an oracle conflic
     assert.ok(mip.lowerBound <= sampled, `output ${r}: MIP bound ${mip.lowerBound} above a sampled value ${sampled}`);
   }
 });
+
+test('the exact MIP on a conv net with sub-ulp inputs stays below sampled values (oracle conflict of seed 41)', { todo: 'HiGHS MIP bound 2e-4 above a sampled point: open, see results/soundness-fuzz.md' }, async () => {
+  const g = await generateCase({ shape: 'conv2d', seed: 4100782 });
+  for (const inst of g.instances) assert.equal(inst.truth.conflict, undefined, `${inst.id}: ${inst.truth.conflict}`);
+});
