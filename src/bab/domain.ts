@@ -86,13 +86,3 @@ export function targetRow(rowLower: Float64Array, offset: number, rowGroup: Int3
   for (let g = 0; g < nd; g++) if (open[g] && (worst < 0 || best[g] < best[worst])) worst = g;
   return worst < 0 ? 0 : arg[worst];
 }
-
-/** True when the domain carries a ReLU split on some non-identity neuron: only then can it be proved empty. */
-export function hasSplitConstraints(splits: readonly Int8Array[] | null, identity: (k: number) => Uint8Array | undefined): boolean {
-  if (!splits) return false;
-  return splits.some((s, k) => {
-    const id = identity(k);
-    for (let j = 0; j < s.length; j++) if (s[j] !== 0 && !(id && id[j])) return true;
-    return false;
-  });
-}

@@ -4,7 +4,8 @@ import { planetLp } from '../bounds/lp.js';
 import { exactMinimum } from '../bounds/mip.js';
 import { safeMipBound } from '../bounds/lp-bounder.js';
 import type { CanonicalBox } from '../problem/types.js';
-import { hasSplitConstraints, type Domain } from './domain.js';
+import type { Domain } from './domain.js';
+import { hasSplitConstraints } from '../bounds/ibp.js';
 import type { Witness } from '../attack/witness.js';
 
 export type LeafOutcome =

@@ -25,6 +25,7 @@ import highsModule from 'highs';
 import type { Highs } from 'highs';
 import { batchErrorScale } from '../problem/rounding.js';
 import type { LayeredNet } from '../network/layered.js';
+import { activateInterval, affineInterval } from '../network/interval.js';
 
 type HighsLoader = () => Promise<Highs>;
 // `highs` ships CommonJS typings; under node ESM the import resolves to its .mjs build,
@@ -384,47 +385,6 @@ export function reconcileBounds(lo: Float64Array, hi: Float64Array, tol: Float64
   return false;
 }
 
-/** Interval image of layer k's affine map on [l, u]. */
-export function affineInterval(net: LayeredNet, k: number, l: Float64Array, u: Float64Array): { lo: Float64Array; hi: Float64Array } {
-  const { W, b, inDim, outDim } = net.layers[k];
-  const lo = new Float64Array(outDim);
-  const hi = new Float64Array(outDim);
-  for (let j = 0; j < outDim; j++) {
-    let a = b[j];
-    let c = b[j];
-    const off = j * inDim;
-    for (let i = 0; i < inDim; i++) {
-      const w = W[off + i];
-      if (w > 0) {
-        a += w * l[i];
-        c += w * u[i];
-      } else if (w < 0) {
-        a += w * u[i];
-        c += w * l[i];
-      }
-    }
-    lo[j] = a;
-    hi[j] = c;
-  }
-  return { lo, hi };
-}
-
-/** Post-activation interval of hidden layer k from its pre-activation interval. */
-export function activateInterval(net: LayeredNet, k: number, lo: Float64Array, hi: Float64Array): { l: Float64Array; u: Float64Array } {
-  const id = net.layers[k].identity;
-  const l = new Float64Array(lo.length);
-  const u = new Float64Array(hi.length);
-  for (let j = 0; j < lo.length; j++) {
-    if (id && id[j]) {
-      l[j] = lo[j];
-      u[j] = hi[j];
-    } else {
-      l[j] = Math.max(lo[j], 0);
-      u[j] = Math.max(hi[j], 0);
-    }
-  }
-  return { l, u };
-}
 
 /** Create a HiGHS model from a builder with the base options (plus extra ones). */
 export function createModel(highs: Highs, B: LpBuilder, extra: Readonly<Record<string, string | number | boolean>> = {}): HighsModel {

@@ -74,6 +74,16 @@ export async function ibpAffine(
 
 const splitDomainCache = new WeakMap<DomainBatch, Uint8Array>();
 
+/** True when one domain's splits fix some non-identity neuron: only then can the domain be proved empty. */
+export function hasSplitConstraints(splits: readonly Int8Array[] | null | undefined, identity: (k: number) => Uint8Array | undefined): boolean {
+  if (!splits) return false;
+  return splits.some((s, k) => {
+    const id = identity(k);
+    for (let j = 0; j < s.length; j++) if (s[j] !== 0 && !(id && id[j])) return true;
+    return false;
+  });
+}
+
 /**
  * 1 for the domains of the batch that carry at least one ReLU split on a
  * non-identity neuron: only those can be proved empty (an input box is a
@@ -82,24 +92,11 @@ const splitDomainCache = new WeakMap<DomainBatch, Uint8Array>();
 export function splitDomains(batch: DomainBatch, identity: (k: number) => Uint8Array | undefined): Uint8Array {
   let has = splitDomainCache.get(batch);
   if (has) return has;
-  has = new Uint8Array(batch.size);
+  const B = batch.size;
   const sp = batch.splits;
-  if (sp) {
-    for (let k = 0; k < sp.length; k++) {
-      const n = sp[k].length / Math.max(1, batch.size);
-      const id = identity(k);
-      for (let b = 0; b < batch.size; b++) {
-        if (has[b]) continue;
-        const off = b * n;
-        for (let j = 0; j < n; j++) {
-          if (sp[k][off + j] !== 0 && !(id && id[j])) {
-            has[b] = 1;
-            break;
-          }
-        }
-      }
-    }
-  }
+  has = Uint8Array.from({ length: B }, (_, b) =>
+    hasSplitConstraints(sp?.map((a) => a.subarray((b * a.length) / B, ((b + 1) * a.length) / B)), identity) ? 1 : 0,
+  );
   splitDomainCache.set(batch, has);
   return has;
 }

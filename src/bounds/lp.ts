@@ -9,9 +9,8 @@
  */
 import type { LayeredNet } from '../network/layered.js';
 import { batchErrorScale } from '../problem/rounding.js';
+import { activateInterval, affineInterval } from '../network/interval.js';
 import {
-  activateInterval,
-  affineInterval,
   affineObjective,
   createModel,
   encodeNet,

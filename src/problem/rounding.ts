@@ -20,6 +20,7 @@
  * from sums of 1e5 large terms cancel to values whose error dwarfs 1e-9 of
  * the result (the wrong `unsat` of issue 11 came from exactly that).
  */
+import { activateInterval, affineInterval } from '../network/interval.js';
 import type { LayeredNet } from '../network/layered.js';
 
 /** Unit roundoff of float64. */
@@ -44,10 +45,10 @@ export interface ErrorScale {
 /** Error scale of `net` on the box [lower, upper] (plain loops: done once per box). */
 export function errorScale(net: LayeredNet, lower: ArrayLike<number>, upper: ArrayLike<number>): ErrorScale {
   const n0 = net.inputDim;
-  // a: magnitude of each input of the current layer; lo/hi: its interval.
+  // a: magnitude of each input of the current layer; l/u: its interval.
   let a = new Float64Array(n0);
-  let lo = Float64Array.from(lower);
-  let hi = Float64Array.from(upper);
+  let l: Float64Array = Float64Array.from(lower);
+  let u: Float64Array = Float64Array.from(upper);
   for (let i = 0; i < n0; i++) a[i] = Math.max(Math.abs(lower[i]), Math.abs(upper[i]));
   const hidden: Float64Array[] = [];
   let len = 0;
@@ -57,49 +58,29 @@ export function errorScale(net: LayeredNet, lower: ArrayLike<number>, upper: Arr
     const nIn = layer.inDim;
     const W = layer.W;
     const mag = new Float64Array(layer.outDim);
-    const nextLo = new Float64Array(layer.outDim);
-    const nextHi = new Float64Array(layer.outDim);
     for (let j = 0; j < layer.outDim; j++) {
       let s = Math.abs(layer.b[j]);
-      let l = layer.b[j];
-      let u = layer.b[j];
       const off = j * nIn;
-      for (let i = 0; i < nIn; i++) {
-        const w = W[off + i];
-        s += Math.abs(w) * a[i];
-        if (w > 0) {
-          l += w * lo[i];
-          u += w * hi[i];
-        } else if (w < 0) {
-          l += w * hi[i];
-          u += w * lo[i];
-        }
-      }
+      for (let i = 0; i < nIn; i++) s += Math.abs(W[off + i]) * a[i];
       mag[j] = s;
-      nextLo[j] = l;
-      nextHi[j] = u;
     }
     len += nIn + 2;
     const err = new Float64Array(layer.outDim);
     // NaN weights or inputs make the scale infinite: no bound is trusted then.
     for (let j = 0; j < err.length; j++) err[j] = Number.isNaN(mag[j]) ? Infinity : ROUNDING_SAFETY * UNIT_ROUNDOFF * len * mag[j];
-    if (k === net.layers.length - 1) output = err;
-    else hidden.push(err);
-    // The next layer's inputs: the activations' interval (ReLU, or identity
-    // where marked), and as magnitude the larger of |l| and |u| of the
-    // pre-activation interval (it also bounds the relaxations' intercepts).
-    // Intervals grow far slower than the all-aligned-signs magnitudes would.
-    const id = layer.identity;
-    a = new Float64Array(layer.outDim);
-    for (let j = 0; j < layer.outDim; j++) {
-      a[j] = Math.min(mag[j], Math.max(Math.abs(nextLo[j]), Math.abs(nextHi[j])) * (1 + 1e-12));
-      if (!(id && id[j])) {
-        nextLo[j] = Math.max(nextLo[j], 0);
-        nextHi[j] = Math.max(nextHi[j], 0);
-      }
+    if (k === net.layers.length - 1) {
+      output = err;
+      break;
     }
-    lo = nextLo;
-    hi = nextHi;
+    hidden.push(err);
+    // The next layer's inputs: the activations' interval, and as magnitude
+    // the larger of |l| and |u| of the pre-activation interval (it also
+    // bounds the relaxations' intercepts). Intervals grow far slower than
+    // the all-aligned-signs magnitudes would.
+    const pre = affineInterval(net, k, l, u);
+    a = new Float64Array(layer.outDim);
+    for (let j = 0; j < layer.outDim; j++) a[j] = Math.min(mag[j], Math.max(Math.abs(pre.lo[j]), Math.abs(pre.hi[j])) * (1 + 1e-12));
+    ({ l, u } = activateInterval(net, k, pre.lo, pre.hi));
   }
   return { lower: Float64Array.from(lower), upper: Float64Array.from(upper), hidden, output };
 }
