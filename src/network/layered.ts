@@ -5,8 +5,11 @@
  *   xhat_k = W_k x_{k-1} + b_k            k = 1..n
  *   x_k    = act_k(xhat_k)                k = 1..n-1
  *
- * act_k is ReLU on every neuron, except where `identity` marks a neuron as a
- * linear pass-through (used to carry skip connections of a DAG through a
+ * act_k is elementwise, per neuron one of the activations of
+ * src/network/activations (ReLU, identity, sigmoid, tanh, sign, leaky ReLU,
+ * ...): `act` lists each layer's kinds and which neurons have which. Without
+ * `act` a layer is ReLU everywhere, except where `identity` marks a neuron as
+ * a linear pass-through (used to carry skip connections of a DAG through a
  * layer; such neurons are never ambiguous and never split).
  * The last layer has no activation.
  *
@@ -15,6 +18,18 @@
  * products go to onnxruntime's float64 MatMul.
  */
 import { denseMatrix } from './affine-map.js';
+import type { Activation } from './activations/activation.js';
+import { identity as identityAct } from './activations/identity.js';
+import { relu } from './activations/relu.js';
+
+/** The activations of one hidden layer: distinct kinds, each neuron's kind, and the neurons of each kind. */
+export interface LayerActivation {
+  readonly kinds: readonly Activation[];
+  /** kindOf[j] indexes `kinds`. */
+  readonly kindOf: Uint8Array;
+  /** groups[t] = the neurons of kinds[t], ascending. */
+  readonly groups: readonly Int32Array[];
+}
 
 export interface AffineLayer {
   readonly inDim: number;
@@ -22,8 +37,74 @@ export interface AffineLayer {
   /** outDim x inDim, row-major. */
   readonly W: Float64Array;
   readonly b: Float64Array;
-  /** Optional: identity[j] = 1 means neuron j of this layer has no ReLU. Ignored on the last layer. */
+  /**
+   * identity[j] = 1 means neuron j passes its value through unchanged. Ignored
+   * on the last layer. With `act` it must mark exactly the identity neurons
+   * (`withActivations` builds both).
+   */
   readonly identity?: Uint8Array;
+  /** Per-neuron activations; absent: ReLU, or identity where `identity` says so. */
+  readonly act?: LayerActivation;
+}
+
+/** A LayerActivation from one activation per neuron. */
+export function layerActivation(perNeuron: readonly Activation[]): LayerActivation {
+  const kinds: Activation[] = [];
+  const index = new Map<string, number>();
+  const kindOf = new Uint8Array(perNeuron.length);
+  perNeuron.forEach((a, j) => {
+    let t = index.get(a.key);
+    if (t === undefined) {
+      t = kinds.length;
+      if (t > 255) throw new Error('more than 256 activation kinds in one layer');
+      index.set(a.key, t);
+      kinds.push(a);
+    }
+    kindOf[j] = t;
+  });
+  const groups = kinds.map((_, t) => {
+    const idx: number[] = [];
+    kindOf.forEach((k, j) => {
+      if (k === t) idx.push(j);
+    });
+    return Int32Array.from(idx);
+  });
+  return { kinds, kindOf, groups };
+}
+
+/** The fields of a hidden layer whose neurons have the given activations (`identity` derived). */
+export function withActivations(perNeuron: readonly Activation[]): { act?: LayerActivation; identity?: Uint8Array } {
+  if (perNeuron.every((a) => a.piecewiseLinear === 'relu')) return {};
+  const identity = Uint8Array.from(perNeuron, (a) => (a.piecewiseLinear === 'identity' ? 1 : 0));
+  const hasId = identity.some((v) => v === 1);
+  if (perNeuron.every((a) => a.piecewiseLinear)) return { identity };
+  return { act: layerActivation(perNeuron), ...(hasId ? { identity } : {}) };
+}
+
+const derived = new WeakMap<AffineLayer, LayerActivation>();
+
+/** Layer k's activations, whether given by `act` or implied by `identity`. */
+export function activationsOf(layer: AffineLayer): LayerActivation {
+  if (layer.act) return layer.act;
+  let a = derived.get(layer);
+  if (!a) {
+    const id = layer.identity;
+    a = layerActivation(Array.from({ length: layer.outDim }, (_, j) => (id && id[j] ? identityAct : relu)));
+    derived.set(layer, a);
+  }
+  return a;
+}
+
+/** True when every hidden neuron is a ReLU or an identity: what the LP/MIP encodings, dual solvers and BaBSR accept. */
+export function isReluNet(net: LayeredNet): boolean {
+  return net.layers.slice(0, -1).every((l) => !l.act || l.act.kinds.every((a) => a.piecewiseLinear !== undefined));
+}
+
+/** Names of the activations of a network that are not ReLU/identity, for messages. */
+export function nonReluActivations(net: LayeredNet): string[] {
+  const keys = new Set<string>();
+  for (const l of net.layers.slice(0, -1)) for (const a of l.act?.kinds ?? []) if (!a.piecewiseLinear) keys.add(a.key);
+  return [...keys];
 }
 
 export interface LayeredNet {
@@ -50,10 +131,7 @@ export function forward(net: LayeredNet, x: Float64Array): Float64Array {
       for (let j = 0; j < inDim; j++) s += W[off + j] * cur[j];
       out[i] = s;
     }
-    if (k < net.layers.length - 1) {
-      const id = layer.identity;
-      for (let i = 0; i < out.length; i++) if (!(id && id[i]) && out[i] < 0) out[i] = 0;
-    }
+    if (k < net.layers.length - 1) applyActivation(layer, out, 1);
     cur = out;
   });
   return cur;
@@ -84,4 +162,42 @@ export function foldOutputRows(net: LayeredNet, C: Float64Array, d: Float64Array
     outputDim: rows,
     layers: [...net.layers.slice(0, -1), { inDim: last.inDim, outDim: rows, W, b }],
   };
+}
+
+/** In place: the activations of `layer` applied to R stacked pre-activation vectors. */
+export function applyActivation(layer: AffineLayer, Z: Float64Array, R: number): void {
+  const n = layer.outDim;
+  if (!layer.act) {
+    const id = layer.identity;
+    for (let i = 0; i < Z.length; i++) if (Z[i] < 0 && !(id && id[i % n])) Z[i] = 0;
+    return;
+  }
+  const { kinds, groups } = layer.act;
+  kinds.forEach((a, t) => {
+    if (a.piecewiseLinear === 'identity') return;
+    const idx = groups[t];
+    for (let r = 0; r < R; r++) {
+      const off = r * n;
+      for (let q = 0; q < idx.length; q++) Z[off + idx[q]] = a.evaluate(Z[off + idx[q]]);
+    }
+  });
+}
+
+/** In place: G (R x n, gradients w.r.t. post-activations) times each activation's derivative at Z. */
+export function applyActivationDerivative(layer: AffineLayer, Z: Float64Array, G: Float64Array, R: number): void {
+  const n = layer.outDim;
+  if (!layer.act) {
+    const id = layer.identity;
+    for (let i = 0; i < G.length; i++) if (Z[i] <= 0 && !(id && id[i % n])) G[i] = 0;
+    return;
+  }
+  const { kinds, groups } = layer.act;
+  kinds.forEach((a, t) => {
+    if (a.piecewiseLinear === 'identity') return;
+    const idx = groups[t];
+    for (let r = 0; r < R; r++) {
+      const off = r * n;
+      for (let q = 0; q < idx.length; q++) G[off + idx[q]] *= a.derivative(Z[off + idx[q]]);
+    }
+  });
 }

@@ -13,7 +13,8 @@ import { batchNormAffine } from '../ir/evaluate.js';
 import { broadcastIndex, matmulGeometry } from '../ir/indexing.js';
 import { DATA_MOVEMENT, movementIndex } from '../ir/params.js';
 import { OnnxError } from '../onnx/errors.js';
-import type { AffineLayer, LayeredNet } from './layered.js';
+import { withActivations, type AffineLayer, type LayeredNet } from './layered.js';
+import { activationForOp, identity as identityAct, type Activation } from './activations/registry.js';
 import {
   addMaps, combineRows, constantMap, gatherRows, identityMap, scaleShift, shiftColumns, stackMaps, toDense,
   type AffineMap,
@@ -201,7 +202,7 @@ function lowerNode(ctx: Ctx, node: IRNode): AffineMap {
       throw new NotLinear('cast of a network value to an integer type');
     }
     default:
-      throw new NotLinear(`op ${node.op} is not piecewise linear; only ReLU networks can be lowered`);
+      throw new NotLinear(`op ${node.op} is not piecewise linear; it is neither affine nor an activation of src/network/activations`);
   }
 }
 
@@ -220,10 +221,11 @@ export function lowerToLayered(graph: Graph): LayeredNet {
   let ctx: Ctx = { graph, maps: new Map([[input.name, identityMap(inputDim)]]), cols: inputDim };
   graph.nodes.forEach((node, i) => {
     try {
-      if (node.op === 'Relu') {
+      const act = activationForOp(node.op, (name, fallback) => attrFloat(node, name, fallback));
+      if (act) {
         const u = operand(ctx, node.inputs[0]);
-        if (!u.map) throw new NotLinear('Relu of a constant should have been folded');
-        ctx = closeLayer(ctx, node, u.map, i, lastUse, layers);
+        if (!u.map) throw new NotLinear(`${node.op} of a constant should have been folded`);
+        ctx = closeLayer(ctx, node, u.map, act, i, lastUse, layers);
       } else {
         const m = lowerNode(ctx, node);
         if (m.rows !== numel(graph.shapes.get(node.outputs[0]) ?? [])) throw new Error(`internal: ${m.rows} rows for shape [${graph.shapes.get(node.outputs[0])}]`);
@@ -231,7 +233,7 @@ export function lowerToLayered(graph: Graph): LayeredNet {
       }
     } catch (e) {
       if (e instanceof OnnxError) throw e;
-      throw new OnnxError(graph.source, node, `cannot lower to a layered ReLU network: ${(e as Error).message}`);
+      throw new OnnxError(graph.source, node, `cannot lower to a layered network: ${(e as Error).message}`);
     }
     for (const x of node.inputs) if (lastUse.get(x) === i) ctx.maps.delete(x);
   });
@@ -266,19 +268,15 @@ function checkFiniteLayers(layers: readonly AffineLayer[], source: string): void
  * identity neurons that carry every value still needed later, either the values
  * themselves or, when that is narrower, the base variables they depend on.
  */
-function closeLayer(ctx: Ctx, node: IRNode, u: AffineMap, i: number, lastUse: Map<string, number>, layers: AffineLayer[]): Ctx {
+function closeLayer(ctx: Ctx, node: IRNode, u: AffineMap, act: Activation, i: number, lastUse: Map<string, number>, layers: AffineLayer[]): Ctx {
   const live = [...ctx.maps.entries()].filter(([name]) => (lastUse.get(name) ?? -1) > i);
   const carriedRows = live.reduce((s, [, m]) => s + m.rows, 0);
   const carryValues = carriedRows <= ctx.cols;
   const parts = [u, ...(live.length === 0 ? [] : carryValues ? live.map(([, m]) => m) : [identityMap(ctx.cols)])];
   const stacked = stackMaps(parts);
   const outDim = stacked.rows;
-  let identity: Uint8Array | undefined;
-  if (outDim > u.rows) {
-    identity = new Uint8Array(outDim);
-    identity.fill(1, u.rows);
-  }
-  layers.push({ inDim: ctx.cols, outDim, W: toDense(stacked), b: Float64Array.from(stacked.b), ...(identity ? { identity } : {}) });
+  const perNeuron = Array.from({ length: outDim }, (_, j) => (j < u.rows ? act : identityAct));
+  layers.push({ inDim: ctx.cols, outDim, W: toDense(stacked), b: Float64Array.from(stacked.b), ...withActivations(perNeuron) });
   const maps = new Map<string, AffineMap>([[node.outputs[0], identityMap(u.rows, 0, outDim)]]);
   let off = u.rows;
   for (const [name, m] of live) {

@@ -1,0 +1,33 @@
+/**
+ * The activations the lowering recognises, by ONNX op. Adding one: a file in
+ * this folder implementing `Activation` (activation.ts), its test in
+ * test/activations/, and one line here.
+ */
+import type { Activation } from './activation.js';
+import { identity } from './identity.js';
+import { leakyRelu } from './leaky-relu.js';
+import { relu } from './relu.js';
+import { sigmoid } from './sigmoid.js';
+import { sign } from './sign.js';
+import { tanh } from './tanh.js';
+
+/** Reads a float attribute of the ONNX node, with its ONNX default. */
+export type AttrReader = (name: string, fallback: number) => number;
+
+const BY_ONNX_OP: ReadonlyMap<string, (attr: AttrReader) => Activation> = new Map<string, (attr: AttrReader) => Activation>([
+  ['Relu', () => relu],
+  ['Sigmoid', () => sigmoid],
+  ['Tanh', () => tanh],
+  ['Sign', () => sign],
+  ['LeakyRelu', (attr: AttrReader) => leakyRelu(attr('alpha', 0.01))],
+]);
+
+export const ACTIVATION_OPS: ReadonlySet<string> = new Set(BY_ONNX_OP.keys());
+
+/** The activation an ONNX op computes elementwise, or undefined when the op is not one. */
+export function activationForOp(op: string, attr: AttrReader): Activation | undefined {
+  return BY_ONNX_OP.get(op)?.(attr);
+}
+
+export { identity, relu, sigmoid, tanh, sign, leakyRelu };
+export type { Activation, RelaxLines } from './activation.js';
