@@ -4,6 +4,7 @@ import { planetLp } from '../bounds/lp.js';
 import { exactMinimum } from '../bounds/mip.js';
 import { safeMipBound } from '../bounds/lp-bounder.js';
 import type { CanonicalBox } from '../problem/types.js';
+import { isReluNet, nonReluActivations } from '../network/layered.js';
 import type { Domain } from './domain.js';
 import { hasSplitConstraints } from '../bounds/ibp.js';
 import type { Witness } from '../attack/witness.js';
@@ -30,6 +31,10 @@ export async function solveLeaf(
   timeLimitSeconds: number,
 ): Promise<LeafOutcome> {
   const net = box.net;
+  if (!isReluNet(net)) {
+    // Splits at 0 do not make a sigmoid or sign neuron linear: no LP decides this leaf.
+    return { kind: 'undecided', reason: `a domain has no neuron left that can be split (activations ${nonReluActivations(net).join(', ')})` };
+  }
   const margin = box.margin;
   const pre = { lower: domain.preLower!, upper: domain.preUpper! };
   // Only split constraints can make a domain empty; an infeasible LP on a

@@ -58,7 +58,7 @@ export async function relaxedForwardGrad(
     const n = layer.outDim;
     const pre = await matmul(cur, layerWT(layer), R, layer.inDim, n);
     const rx = relax[k];
-    const { upSlope, upIntercept, ambiguous } = rx;
+    const { upSlope, upIntercept, lowIntercept, ambiguous } = rx;
     const al = alpha[k];
     const lam = lambdas[k];
     const g = grad[k];
@@ -77,7 +77,7 @@ export async function relaxedForwardGrad(
         // on non-ambiguous neurons), f = 0 the upper line.
         const f = +(L >= 0);
         g[i] = f * ambiguous[bj] * L * z;
-        pre[i] = f * (al[i] * z) + (1 - f) * (upSlope[bj] * z + upIntercept[bj]);
+        pre[i] = f * (al[i] * z + lowIntercept[bj]) + (1 - f) * (upSlope[bj] * z + upIntercept[bj]);
       }
     }
     cur = pre;

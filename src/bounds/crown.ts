@@ -19,7 +19,8 @@
  * (+W_i[j], -W_i[j]) are propagated backward through layers i-1..0 and the
  * resulting linear bounds intersected in. Layer 0's IBP bounds are exact.
  */
-import type { LayeredNet } from '../network/layered.js';
+import { activationsOf, type AffineLayer, type LayerActivation, type LayeredNet } from '../network/layered.js';
+import type { RelaxLines } from '../network/activations/activation.js';
 import { matmul } from '../tensor/matmul.js';
 import { applyDomainConstraints, emptinessContext, ibpAffine, inputInfeasible, postActivation } from './ibp.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
@@ -33,45 +34,67 @@ export interface LayerRelax {
   /** Pre-activation bounds the relaxation was built from. */
   readonly lower: Float64Array;
   readonly upper: Float64Array;
-  /** x >= lowSlope * xhat (used when the coefficient on x is >= 0). */
+  /** x >= lowSlope * xhat + lowIntercept (used when the coefficient on x is >= 0). */
   readonly lowSlope: Float64Array;
+  /** Zero on ReLU and identity neurons. */
+  readonly lowIntercept: Float64Array;
   /** x <= upSlope * xhat + upIntercept (used when the coefficient is < 0). */
   readonly upSlope: Float64Array;
   readonly upIntercept: Float64Array;
-  /** 1 for ambiguous ReLUs (lower < 0 < upper, not identity). */
+  /**
+   * 1 for ambiguous ReLUs (lower < 0 < upper): the neurons whose lower slope
+   * alpha-CROWN may move anywhere in [0, 1]. Other activations keep their lines.
+   */
   readonly ambiguous: Uint8Array;
 }
 
+const scratchLines: RelaxLines = { lowSlope: 0, lowIntercept: 0, upSlope: 0, upIntercept: 0 };
+
 /**
- * Relaxation of a hidden layer from its pre-activation bounds: identity and
- * passing neurons exact (slope 1), blocking exact (0), ambiguous: upper line
- * s(xhat - lhat) with s = uhat/(uhat - lhat), lower line alpha·xhat with
- * alpha from `rule`.
+ * Relaxation of a hidden layer from its pre-activation bounds: ReLU inline
+ * (identity and passing neurons exact (slope 1), blocking exact (0),
+ * ambiguous: upper line s(xhat - lhat) with s = uhat/(uhat - lhat), lower
+ * line alpha·xhat with alpha from `rule`); every other activation's lines
+ * come from its own `relax`.
  */
 export function relaxLayer(
   lower: Float64Array,
   upper: Float64Array,
   B: number,
   n: number,
-  identity: Uint8Array | undefined,
+  layer: AffineLayer,
   rule: SlopeRule,
 ): LayerRelax {
   const N = B * n;
   const lowSlope = new Float64Array(N);
+  const lowIntercept = new Float64Array(N);
   const upSlope = new Float64Array(N);
   const upIntercept = new Float64Array(N);
   const ambiguous = new Uint8Array(N);
+  const act = layer.act;
+  const identity = layer.identity;
+  const general = act ? Uint8Array.from(act.kindOf, (t) => (act.kinds[t].piecewiseLinear ? 0 : 1)) : undefined;
   for (let b = 0; b < B; b++) {
     const off = b * n;
     for (let j = 0; j < n; j++) {
       const i = off + j;
       const l = lower[i];
       const u = upper[i];
-      if ((identity && identity[j]) || l >= 0) {
+      if (general && general[j]) {
+        const lines = scratchLines;
+        (act as LayerActivation).kinds[(act as LayerActivation).kindOf[j]].relax(l, u, lines);
+        lowSlope[i] = lines.lowSlope;
+        lowIntercept[i] = lines.lowIntercept;
+        upSlope[i] = lines.upSlope;
+        upIntercept[i] = lines.upIntercept;
+      } else if ((identity && identity[j]) || l >= 0) {
         lowSlope[i] = 1;
         upSlope[i] = 1;
       } else if (u <= 0) {
         // all zero
+      } else if (!Number.isFinite(l) || !Number.isFinite(u)) {
+        // Unbounded (NaN bounds become infinite): the chord degenerates to the constant u.
+        upIntercept[i] = u;
       } else {
         const s = u / (u - l);
         upSlope[i] = s;
@@ -81,7 +104,17 @@ export function relaxLayer(
       }
     }
   }
-  return { n, lower, upper, lowSlope, upSlope, upIntercept, ambiguous };
+  return { n, lower, upper, lowSlope, lowIntercept, upSlope, upIntercept, ambiguous };
+}
+
+/** 1 for the neurons of a hidden layer whose relaxation loses something on [lower, upper] (B x n). */
+export function unstableNeurons(lower: Float64Array, upper: Float64Array, n: number, layer: AffineLayer): Uint8Array {
+  const out = new Uint8Array(lower.length);
+  const { kinds, kindOf } = activationsOf(layer);
+  for (let i = 0, j = 0; i < out.length; i++, j = j + 1 === n ? 0 : j + 1) {
+    out[i] = kinds[kindOf[j]].isLinearOn(lower[i], upper[i]) ? 0 : 1;
+  }
+  return out;
 }
 
 /** lb[r] = c[r] + min over domain rowDomain[r]'s box of A_r·x (§1.5). */
@@ -152,7 +185,7 @@ export interface BackwardResult {
 
 /**
  * Om = Lambda through the relaxation, row by row: lower line where lambda >= 0
- * (slope from `low`), upper line otherwise, and c[r] += the intercept and
+ * (slope from `low`), upper line otherwise, and c[r] += the intercepts and
  * bias terms. `low` is indexed by the row when lowPerRow != 0 (per-row
  * alphas, R x n) and by the row's domain when 0 (B x n). `shift` (R x n,
  * optional) is subtracted from Om before the bias term is taken.
@@ -170,6 +203,7 @@ function relaxRows(
   lowPerRow: number,
   upSlope: Float64Array,
   upIntercept: Float64Array,
+  lowIntercept: Float64Array,
   bias: Float64Array,
   shift?: Float64Array,
 ): void {
@@ -185,7 +219,7 @@ function relaxRows(
       const neg = lam - pos;
       let om = pos * low[loff + j] + neg * upSlope[bj];
       if (shift) om -= shift[off + j];
-      acc += neg * upIntercept[bj] + om * bias[j];
+      acc += neg * upIntercept[bj] + pos * lowIntercept[bj] + om * bias[j];
       Om[off + j] = om;
     }
     c[r] += acc;
@@ -247,7 +281,7 @@ export async function backwardPass(
       const alpha = options.rowAlpha?.[k]?.subarray(r0 * n, r1 * n);
       const Om = scratch.subarray(0, rc * n);
       const shift = options.omegaShift?.[k]?.subarray(r0 * n, r1 * n);
-      relaxRows(L, Om, cc, rc, n, rd, alpha ?? rx.lowSlope, alpha ? 1 : 0, rx.upSlope, rx.upIntercept, layer.b, shift);
+      relaxRows(L, Om, cc, rc, n, rd, alpha ?? rx.lowSlope, alpha ? 1 : 0, rx.upSlope, rx.upIntercept, rx.lowIntercept, layer.b, shift);
       L = await matmul(Om, layer.W, rc, n, layer.inDim);
     }
     concretize(L, cc, rc, n0, rd, inLower, inUpper, lb.subarray(r0, r1));
@@ -382,6 +416,8 @@ export async function intermediateBounds(
     const n = layer.outDim;
     const nIn = layer.inDim;
     const id = layer.identity;
+    const linearOn = activationsOf(layer);
+    const unstable = (l: number, u: number, j: number) => !linearOn.kinds[linearOn.kindOf[j]].isLinearOn(l, u);
     const { lower, upper } = await ibpAffine(layer, lo, hi, B);
     if (!useIbp && linear && i >= 1) {
       // Reference mode: forget IBP on ReLU neurons, keep only the linear bounds.
@@ -402,7 +438,7 @@ export async function intermediateBounds(
       for (let b = 0; b < B; b++) {
         if (infeasible[b] || (fresh && i < fresh[b])) continue;
         const off = b * n;
-        for (let j = 0; j < n; j++) if (lower[off + j] < 0 && upper[off + j] > 0 && !(id && id[j])) R += 2;
+        for (let j = 0; j < n; j++) if (unstable(lower[off + j], upper[off + j], j)) R += 2;
       }
       if (R > 0) {
         // Targets (b*n + j), built and propagated in chunks of row pairs.
@@ -410,7 +446,7 @@ export async function intermediateBounds(
         for (let b = 0, q = 0; b < B; b++) {
           if (infeasible[b] || (fresh && i < fresh[b])) continue;
           const off = b * n;
-          for (let j = 0; j < n; j++) if (lower[off + j] < 0 && upper[off + j] > 0 && !(id && id[j])) targets[q++] = off + j;
+          for (let j = 0; j < n; j++) if (unstable(lower[off + j], upper[off + j], j)) targets[q++] = off + j;
         }
         let maxW = net.inputDim;
         for (let k = 0; k < i; k++) maxW = Math.max(maxW, net.layers[k].outDim);
@@ -454,8 +490,8 @@ export async function intermediateBounds(
         applyDomainConstraints(batch, i, n, id, lower, upper, infeasible, ctx.tol[i], ctx.splitDomain);
       }
     }
-    relax.push(relaxLayer(lower, upper, B, n, id, rule));
-    ({ lower: lo, upper: hi } = postActivation(lower, upper, n, id));
+    relax.push(relaxLayer(lower, upper, B, n, layer, rule));
+    ({ lower: lo, upper: hi } = postActivation(lower, upper, layer));
   }
   return { relax, infeasible, postLower: lo, postUpper: hi };
 }
@@ -484,7 +520,7 @@ export async function crownPass(net: LayeredNet, batch: DomainBatch, options: Cr
   const relax =
     rule === interRule
       ? inter.relax
-      : inter.relax.map((rx, k) => relaxLayer(rx.lower, rx.upper, B, rx.n, net.layers[k].identity, rule));
+      : inter.relax.map((rx, k) => relaxLayer(rx.lower, rx.upper, B, rx.n, net.layers[k], rule));
   const ibpOut = (await ibpAffine(last, inter.postLower, inter.postUpper, B)).lower;
 
   let nf = 0;

@@ -183,15 +183,35 @@ export function emptinessContext(net: LayeredNet, batch: DomainBatch): Emptiness
   };
 }
 
-/** Post-activation interval of a hidden layer (ReLU, or identity where marked). */
+/**
+ * Post-activation interval of a hidden layer for B stacked pre-activation
+ * intervals: each activation's own interval image (ReLU and identity inline).
+ */
 export function postActivation(
   lower: Float64Array,
   upper: Float64Array,
-  n: number,
-  identity: Uint8Array | undefined,
+  layer: AffineLayer,
 ): { lower: Float64Array; upper: Float64Array } {
+  const n = layer.outDim;
   const lo = new Float64Array(lower.length);
   const hi = new Float64Array(upper.length);
+  if (layer.act) {
+    const B = lower.length / n;
+    const { kinds, groups } = layer.act;
+    kinds.forEach((a, t) => {
+      const idx = groups[t];
+      for (let b = 0; b < B; b++) {
+        const off = b * n;
+        for (let q = 0; q < idx.length; q++) {
+          const i = off + idx[q];
+          lo[i] = a.lowerOf(lower[i], upper[i]);
+          hi[i] = a.upperOf(lower[i], upper[i]);
+        }
+      }
+    });
+    return { lower: lo, upper: hi };
+  }
+  const identity = layer.identity;
   if (identity) {
     for (let i = 0, j = 0; i < lo.length; i++, j = j + 1 === n ? 0 : j + 1) {
       if (identity[j]) {
@@ -253,7 +273,7 @@ export async function ibpPass(net: LayeredNet, batch: DomainBatch): Promise<IbpP
     applyDomainConstraints(batch, k, layer.outDim, layer.identity, lower, upper, infeasible, ctx.tol[k], ctx.splitDomain);
     preLower.push(lower);
     preUpper.push(upper);
-    ({ lower: lo, upper: hi } = postActivation(lower, upper, layer.outDim, layer.identity));
+    ({ lower: lo, upper: hi } = postActivation(lower, upper, layer));
   }
   const out = await ibpAffine(net.layers[H], lo, hi, B);
   return { preLower, preUpper, outLower: out.lower, outUpper: out.upper, infeasible };

@@ -1,6 +1,7 @@
 /** Worker side of pool.ts: keeps the networks it was sent and bounds slices of batches. */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LayeredNet } from '../network/layered.js';
+import { fromPlainNet, type PlainNet } from '../network/transfer.js';
 import { bounderByName, type BounderName, type BoundingPurpose } from './index.js';
 import type { DomainBatch } from './types.js';
 
@@ -9,12 +10,12 @@ const bounder = bounderByName(data.bounder, data.purpose);
 const nets = new Map<number, LayeredNet>();
 
 type Message =
-  | { type: 'net'; netId: number; net: LayeredNet }
+  | { type: 'net'; netId: number; net: PlainNet }
   | { type: 'bound'; job: number; netId: number; batch: DomainBatch; deadlineEpochMs?: number };
 
 parentPort!.on('message', (m: Message) => {
   if (m.type === 'net') {
-    nets.set(m.netId, m.net);
+    nets.set(m.netId, fromPlainNet(m.net));
     return;
   }
   const net = nets.get(m.netId)!;

@@ -9,6 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { LayeredNet } from '../network/layered.js';
+import { toPlainNet } from '../network/transfer.js';
 import { concat } from '../tensor/arrays.js';
 import { bounderByName, type BounderName, type BoundingPurpose } from './index.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
@@ -52,7 +53,7 @@ class BoundWorker {
       this.netIds.set(net, netId);
     }
     if (!this.sentNets.has(net)) {
-      this.worker.postMessage({ type: 'net', netId, net });
+      this.worker.postMessage({ type: 'net', netId, net: toPlainNet(net) });
       this.sentNets.add(net);
     }
     const job = this.nextJob++;

@@ -15,11 +15,13 @@
  * centre/radius form: mid = W (L+U)/2, rad = |W| (U-L)/2.
  */
 import type { AffineLayer, LayeredNet } from '../network/layered.js';
+import type { RelaxLines } from '../network/activations/activation.js';
 import { matmul } from '../tensor/matmul.js';
 import { crown, type CrownOptions } from './crown.js';
 import { applyDomainConstraints, emptinessContext, ibpAffine, inputInfeasible, postActivation } from './ibp.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
+const lines: RelaxLines = { lowSlope: 0, lowIntercept: 0, upSlope: 0, upIntercept: 0 };
 const absCache = new WeakMap<AffineLayer, Float64Array>();
 function absW(layer: AffineLayer): Float64Array {
   let a = absCache.get(layer);
@@ -116,7 +118,7 @@ export async function symbolicIntermediate(net: LayeredNet, batch: DomainBatch):
     applyDomainConstraints(batch, k, n, layer.identity, lower, upper, infeasible, ctx.tol[k], ctx.splitDomain);
     preLower.push(lower);
     preUpper.push(upper);
-    ({ lower: postLo, upper: postHi } = postActivation(lower, upper, n, layer.identity));
+    ({ lower: postLo, upper: postHi } = postActivation(lower, upper, layer));
     if (k === H - 1) break;
 
     // Relax: passing/identity keep both functions, blocking drop them,
@@ -124,14 +126,28 @@ export async function symbolicIntermediate(net: LayeredNet, batch: DomainBatch):
     L = new Float64Array(n * cols);
     U = new Float64Array(n * cols);
     const id = layer.identity;
+    const act = layer.act;
     for (let j = 0; j < n; j++) {
       const row = j * cols;
+      const general = act && !act.kinds[act.kindOf[j]].piecewiseLinear ? act.kinds[act.kindOf[j]] : undefined;
       for (let b = 0; b < B; b++) {
         const t = b * n + j;
         const l = lower[t];
         const u = upper[t];
         const o = row + b * w;
-        if ((id && id[j]) || l >= 0) {
+        if (general) {
+          // Any activation: its lines applied to the lower or upper function by the sign of each slope.
+          general.relax(l, u, lines);
+          const { lowSlope: a, lowIntercept: c, upSlope: e, upIntercept: d } = lines;
+          for (let q = 0; q < w; q++) {
+            const m = mid[o + q];
+            const r = rad ? rad[o + q] : 0;
+            L[o + q] = a >= 0 ? a * (m - r) : a * (m + r);
+            U[o + q] = e >= 0 ? e * (m + r) : e * (m - r);
+          }
+          L[o + n0] += c;
+          U[o + n0] += d;
+        } else if ((id && id[j]) || l >= 0) {
           for (let c = 0; c < w; c++) {
             const m = mid[o + c];
             const r = rad ? rad[o + c] : 0;

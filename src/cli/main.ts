@@ -6,6 +6,7 @@ import { safeLines, safeMessage } from '../util/user-text.js';
 import { emit, runVerify, type VerifyFlags } from './verify-command.js';
 import { prepareResultFile } from '../report/result-file.js';
 import { BOUNDER_NAMES } from '../engine/options.js';
+import { BOUNDERS } from '../bounds/catalog.js';
 import { registerBatchCommand, type SubcommandContext } from './batch-command.js';
 import { registerGateCommand } from './gate-command.js';
 import { reportCommand } from './report-command.js';
@@ -54,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--results <file>', 'write the VNN-COMP result file here')
     .option('--seed <n>', 'random seed of the attacks', int, 0)
     .addOption(new Option('--mode <mode>', 'complete (branch and bound) or incomplete (one bounding pass + attacks)').default('complete').choices(['complete', 'incomplete']))
-    .addOption(new Option('--bounder <name>', 'bounder of every branch-and-bound step (auto: crown for input splitting, beta for ReLU splitting, alpha in incomplete mode)').default('auto').choices(['auto', ...BOUNDER_NAMES]))
+    .addOption(new Option('--bounder <name>', `bounder of every branch-and-bound step (auto: crown for input splitting, beta for ReLU splitting, alpha in incomplete mode); ${BOUNDERS.map((b) => `${b.name}: ${b.summary}${b.reluOnly ? ' [ReLU networks only]' : ''}`).join('; ')}`).default('auto').choices(['auto', ...BOUNDER_NAMES]))
     .addOption(new Option('--tight <name>', 'tight bounder of stratified bounding (auto: alpha for input splitting, none otherwise)').default('auto').choices(['auto', ...BOUNDER_NAMES, 'none']))
     .addOption(new Option('--branching <how>', 'input splitting, ReLU splitting (BaBSR), or auto by input size').default('auto').choices(['auto', 'input', 'relu']))
     .option('--batch <n>', 'parents per branch-and-bound step (0 = automatic)', int, 0)

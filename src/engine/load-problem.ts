@@ -5,8 +5,7 @@
  * tells them from bugs).
  */
 import type { Graph } from '../ir/graph.js';
-import { isReluNet, nonReluActivations, type LayeredNet } from '../network/layered.js';
-import { OnnxError } from '../onnx/errors.js';
+import type { LayeredNet } from '../network/layered.js';
 import { lowerToLayered } from '../network/lower.js';
 import { loadOnnx, readOnnxBytes } from '../onnx/load.js';
 import { compileProblem } from '../problem/compile.js';
@@ -26,8 +25,6 @@ export function loadProblem(onnxPath: string, vnnlibPath: string): LoadedProblem
   const bytes = readOnnxBytes(onnxPath);
   const graph = loadOnnx(bytes, onnxPath);
   const net = lowerToLayered(graph);
-  // Until every bounder asks src/network/activations (in progress), only ReLU networks reach them.
-  if (!isReluNet(net)) throw new OnnxError(onnxPath, undefined, `activations ${nonReluActivations(net).join(', ')} are not supported by the bounders yet`);
   const spec = readVnnlib(vnnlibPath);
   const problem = compileProblem(net, spec);
   return { bytes, graph, net, spec, problem };

@@ -1,8 +1,9 @@
 import type { Branching } from '../bab/search.js';
 
-export type { BounderName } from '../bounds/index.js';
-import type { BounderName } from '../bounds/index.js';
-export const BOUNDER_NAMES: readonly BounderName[] = ['ibp', 'crown', 'alpha', 'beta', 'symbolic', 'bigm', 'activeset', 'bddplus', 'lp', 'mip'];
+export type { BounderName } from '../bounds/catalog.js';
+export { BOUNDER_NAMES } from '../bounds/catalog.js';
+import { unsupportedReason, type BounderName } from '../bounds/catalog.js';
+import type { LayeredNet } from '../network/layered.js';
 
 export interface EngineOptions {
   /** performance.now() by which a verdict must be returned. */
@@ -42,16 +43,27 @@ export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'deadline'> = {
 /** Input splitting pays off only when the input has few dimensions (ACAS Xu has 5). */
 export const INPUT_SPLIT_MAX_DIM = 16;
 
+/** A flag names a bounder that cannot take this network (by name: no import of the CLI here). */
+export class UnsupportedBounderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
 /**
  * Defaults per branching mode. Input splitting: CROWN everywhere, alpha for
  * the sub-problems stratified bounding marks difficult. ReLU splitting:
  * beta-CROWN, because CROWN and alpha see a split only through clamped
  * bounds and barely improve with depth (measured: a 5x10x10x10x2 net
  * proved in 0.3 s with beta, not in 60 s with crown + alpha).
+ * With `net`, a bounder the user named that cannot take the network
+ * (`unsupportedReason`) is an error; automatic choices all take any network.
  */
 export function resolveBounders(
   options: Pick<EngineOptions, 'bounder' | 'tightBounder'>,
   branching: 'input' | 'relu' | 'none',
+  net?: LayeredNet,
 ): { bounder: BounderName; tight: BounderName | undefined } {
   const bounder = options.bounder !== 'auto' ? options.bounder : branching === 'relu' ? 'beta' : branching === 'none' ? 'alpha' : 'crown';
   const tight =
@@ -62,5 +74,11 @@ export function resolveBounders(
         : branching === 'input'
           ? 'alpha'
           : undefined;
+  if (net) {
+    for (const name of [bounder, tight]) {
+      const reason = name && unsupportedReason(name, net);
+      if (reason) throw new UnsupportedBounderError(reason);
+    }
+  }
   return { bounder, tight };
 }

@@ -96,7 +96,7 @@ async function solveBoxes(
     if (performance.now() > options.deadline) return { verdict: 'timeout' };
   }
 
-  if (options.mode === 'incomplete') return incomplete(boxes, bounderByName(resolveBounders(options, 'none').bounder), log);
+  if (options.mode === 'incomplete') return incomplete(boxes, bounderByName(resolveBounders(options, 'none', boxes[0]?.net).bounder), log);
 
   let timedOut = false;
   for (const box of boxes) {
@@ -139,11 +139,11 @@ async function searchBox(
   const perDomain = 8 * (2 * n0 + rows * n0 + rows) + neurons * 16 + (branching === 'relu' ? neurons * (1 + 4 * rows) : 0) + 200;
   const maxDomains = Math.max(1000, Math.floor((options.memoryMb * 2 ** 20) / perDomain));
   const batchSize = options.batchSize || (branching === 'input' ? 256 : Math.max(8, Math.min(128, Math.floor(20000 / Math.max(1, neurons)) * 8)));
+  const { bounder, tight } = resolveBounders(options, branching, box.net);
   if (options.bounder === 'mip' && options.mode === 'complete') {
     log.info({ box: box.index, method: 'exact MIP' }, 'exact MIP per disjunct');
     return exactMipBox(box, check, options.deadline, witness);
   }
-  const { bounder, tight } = resolveBounders(options, branching);
   log.info({ box: box.index, branching, bounder, tight: tight ?? 'none', batchSize }, 'branch and bound starts');
   let lastLog = 0;
   const pools: ReturnType<typeof pooledBounder>[] = [];

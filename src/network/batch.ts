@@ -1,5 +1,5 @@
 import { matmul, transpose } from '../tensor/matmul.js';
-import type { AffineLayer, LayeredNet } from './layered.js';
+import { applyActivation, applyActivationDerivative, type AffineLayer, type LayeredNet } from './layered.js';
 
 /** W^T of a layer, computed once and kept with the (immutable) layer. */
 const transposed = new WeakMap<AffineLayer, Float64Array>();
@@ -32,8 +32,7 @@ export async function forwardBatch(net: LayeredNet, X: Float64Array, R: number):
     pre.push(Z);
     if (k === last) break;
     const act = Z.slice();
-    const id = layer.identity;
-    for (let i = 0; i < act.length; i++) if (act[i] < 0 && !(id && id[i % n])) act[i] = 0;
+    applyActivation(layer, act, R);
     cur = act;
   }
   return { output: pre[last], pre };
@@ -41,18 +40,13 @@ export async function forwardBatch(net: LayeredNet, X: Float64Array, R: number):
 
 /**
  * Gradient with respect to the inputs of sum_r <G_r, output_r>, given the
- * pre-activations of a forward pass (ReLU subgradient 0 at 0).
+ * pre-activations of a forward pass (each activation's derivative; ReLU's is 0 at 0).
  */
 export async function backwardBatch(net: LayeredNet, fwd: BatchForward, G: Float64Array, R: number): Promise<Float64Array> {
   let g = G;
   for (let k = net.layers.length - 1; k >= 0; k--) {
     const layer = net.layers[k];
-    if (k < net.layers.length - 1) {
-      const Z = fwd.pre[k];
-      const n = layer.outDim;
-      const id = layer.identity;
-      for (let i = 0; i < g.length; i++) if (Z[i] <= 0 && !(id && id[i % n])) g[i] = 0;
-    }
+    if (k < net.layers.length - 1) applyActivationDerivative(layer, fwd.pre[k], g, R);
     g = await matmul(g, layer.W, R, layer.outDim, layer.inDim);
   }
   return g;

@@ -3,7 +3,7 @@
  * single boxes (the HiGHS encodings and the rounding error scale); the
  * batched IBP bounder lives in src/bounds/ibp.ts.
  */
-import type { LayeredNet } from './layered.js';
+import { activationsOf, type LayeredNet } from './layered.js';
 
 /** Interval image of layer k's affine map on [l, u]. */
 export function affineInterval(net: LayeredNet, k: number, l: Float64Array, u: Float64Array): { lo: Float64Array; hi: Float64Array } {
@@ -32,17 +32,13 @@ export function affineInterval(net: LayeredNet, k: number, l: Float64Array, u: F
 
 /** Post-activation interval of hidden layer k from its pre-activation interval. */
 export function activateInterval(net: LayeredNet, k: number, lo: Float64Array, hi: Float64Array): { l: Float64Array; u: Float64Array } {
-  const id = net.layers[k].identity;
+  const { kinds, kindOf } = activationsOf(net.layers[k]);
   const l = new Float64Array(lo.length);
   const u = new Float64Array(hi.length);
   for (let j = 0; j < lo.length; j++) {
-    if (id && id[j]) {
-      l[j] = lo[j];
-      u[j] = hi[j];
-    } else {
-      l[j] = Math.max(lo[j], 0);
-      u[j] = Math.max(hi[j], 0);
-    }
+    const a = kinds[kindOf[j]];
+    l[j] = a.lowerOf(lo[j], hi[j]);
+    u[j] = a.upperOf(lo[j], hi[j]);
   }
   return { l, u };
 }

@@ -1,6 +1,7 @@
 /** Seeded random LayeredNets, box sampling and sampled minima for the bounder tests. */
 import type { DomainBatch } from '../../src/bounds/types.js';
-import type { AffineLayer, LayeredNet } from '../../src/network/layered.js';
+import { applyActivation, withActivations, type AffineLayer, type LayeredNet } from '../../src/network/layered.js';
+import type { Activation } from '../../src/network/activations/activation.js';
 import { crown } from '../../src/bounds/crown.js';
 import { concat } from '../../src/tensor/arrays.js';
 
@@ -10,6 +11,7 @@ export type Rng = () => number;
 import { mulberry32 as makeRng } from '../../src/attack/rng.js';
 
 export { makeRng };
+import { identity as identityAct } from '../../src/network/activations/identity.js';
 
 /** Standard normal (Box-Muller). */
 export function normal(rng: Rng): number {
@@ -22,6 +24,10 @@ export interface RandomNetOptions {
   readonly identityFraction?: number;
   /** Bias standard deviation. Default 0.3. */
   readonly biasScale?: number;
+  /** Hidden neurons draw their activation from this list (uniformly); identityFraction still applies. Default: ReLU. */
+  readonly activations?: readonly Activation[];
+  /** Weight standard deviation times sqrt(fan_in). Default 1. */
+  readonly weightScale?: number;
 }
 
 /**
@@ -35,7 +41,7 @@ export function randomNet(rng: Rng, dims: readonly number[], opts: RandomNetOpti
     const inDim = dims[k - 1];
     const outDim = dims[k];
     const W = new Float64Array(outDim * inDim);
-    const sd = 1 / Math.sqrt(inDim);
+    const sd = (opts.weightScale ?? 1) / Math.sqrt(inDim);
     for (let i = 0; i < W.length; i++) W[i] = normal(rng) * sd;
     const b = new Float64Array(outDim);
     for (let i = 0; i < outDim; i++) b[i] = normal(rng) * bs;
@@ -43,6 +49,12 @@ export function randomNet(rng: Rng, dims: readonly number[], opts: RandomNetOpti
     if (opts.identityFraction && k < dims.length - 1) {
       identity = new Uint8Array(outDim);
       for (let i = 0; i < outDim; i++) identity[i] = rng() < opts.identityFraction ? 1 : 0;
+    }
+    if (opts.activations && k < dims.length - 1) {
+      const acts = opts.activations;
+      const per = Array.from({ length: outDim }, (_, i) => (identity && identity[i] ? identityAct : acts[Math.floor(rng() * acts.length)]));
+      layers.push({ inDim, outDim, W, b, ...withActivations(per) });
+      continue;
     }
     layers.push(identity ? { inDim, outDim, W, b, identity } : { inDim, outDim, W, b });
   }
@@ -86,8 +98,7 @@ export function forwardPre(net: LayeredNet, x: Float64Array): Float64Array[] {
     pre.push(z);
     if (k < last) {
       const a = new Float64Array(z);
-      const id = layer.identity;
-      for (let i = 0; i < a.length; i++) if (!(id && id[i]) && a[i] < 0) a[i] = 0;
+      applyActivation(layer, a, 1);
       cur = a;
     }
   });

@@ -21,6 +21,9 @@ export interface FcOptions {
   readonly elemType?: ElemType;
   /** Weight scale; the default keeps activations of order 1. */
   readonly scale?: number;
+  /** Activation op of the hidden layers (default 'Relu'), with its attributes. */
+  readonly activation?: string;
+  readonly activationAttrs?: Record<string, number>;
 }
 
 export function randomFcOnnx(o: FcOptions): Uint8Array {
@@ -44,7 +47,7 @@ export function randomFcOnnx(o: FcOptions): Uint8Array {
     }
     cur = y;
     if (l < o.sizes.length - 1) {
-      b.node('Relu', [cur], [`relu${l}`]);
+      b.node(o.activation ?? 'Relu', [cur], [`relu${l}`], o.activationAttrs);
       cur = `relu${l}`;
     }
   }

@@ -1,3 +1,4 @@
+import type { RelaxLines } from '../../network/activations/activation.js';
 import type { LayeredNet } from '../../network/layered.js';
 import { matmul } from '../../tensor/matmul.js';
 
@@ -12,9 +13,15 @@ export interface ReluChoice {
  * neuron were fixed, using one KW-slope backward pass per domain (batched:
  * one product per layer for all domains).
  *
+ * Neurons of other activations (sigmoid, sign, ...) that can still be split
+ * are scored by |lambda| times the vertical gap of their relaxation at the
+ * split point, and crossed backward with the slope of the line lambda picks.
+ *
  * preLower/preUpper: per hidden layer, B x n_k bounds (splits already applied).
  * rows: per domain, the output row to improve.
  */
+const lines: RelaxLines = { lowSlope: 0, lowIntercept: 0, upSlope: 0, upIntercept: 0 };
+
 export async function babsrChoose(
   net: LayeredNet,
   B: number,
@@ -40,12 +47,29 @@ export async function babsrChoose(
     const lo = preLower[h];
     const up = preUpper[h];
     const omega = new Float64Array(B * n);
+    const act = layer.act;
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < n; j++) {
         const k = b * n + j;
         const l = lo[k];
         const u = up[k];
         const lam = lambda[k];
+        const general = act && !act.kinds[act.kindOf[j]].piecewiseLinear ? act.kinds[act.kindOf[j]] : undefined;
+        if (general) {
+          general.relax(l, u, lines);
+          omega[k] = lam * (lam >= 0 ? lines.lowSlope : lines.upSlope);
+          const sp = general.splitPoint(l, u);
+          if (Number.isNaN(sp)) continue;
+          const gap = lines.upSlope * sp + lines.upIntercept - (lines.lowSlope * sp + lines.lowIntercept);
+          const score = Math.abs(lam) * gap;
+          const choice = { layer: h, neuron: j };
+          if (score > bestScore[b]) {
+            bestScore[b] = score;
+            bestChoice[b] = choice;
+          }
+          anyChoice[b] ??= choice;
+          continue;
+        }
         if (layer.identity && layer.identity[j]) {
           omega[k] = lam;
           continue;

@@ -158,7 +158,7 @@ export class PlanetDecomposition {
   async initFromCrown(): Promise<void> {
     const { net, setup, R, H } = this;
     if (H === 0 || R === 0) return;
-    const relax = this.hidden.map((h) => relaxLayer(h.lhat, h.uhat, setup.B, h.n, h.layer.identity, 'adaptive'));
+    const relax = this.hidden.map((h) => relaxLayer(h.lhat, h.uhat, setup.B, h.n, h.layer, 'adaptive'));
     const bw = await backwardPass(net, relax, H - 1, this.objRows, this.objBias, setup.rowDomain, this.batch.lower, this.batch.upper, {
       keepLambdas: true,
       needA: false,

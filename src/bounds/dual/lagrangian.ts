@@ -167,7 +167,7 @@ export class AndersonDual {
     const { net, setup, R, H } = this;
     if (H === 0 || R === 0) return;
     const B = setup.B;
-    const relax = this.hidden.map((h) => relaxLayer(h.lhat, h.uhat, B, h.n, h.layer.identity, 'adaptive'));
+    const relax = this.hidden.map((h) => relaxLayer(h.lhat, h.uhat, B, h.n, h.layer, 'adaptive'));
     const last = net.layers[H];
     const nIn = last.inDim;
     const Lam = new Float64Array(R * nIn);

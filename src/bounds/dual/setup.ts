@@ -82,7 +82,7 @@ export async function dualSetup(net: LayeredNet, batch: DomainBatch, source: Int
   const postLower: Float64Array[] = [];
   const postUpper: Float64Array[] = [];
   for (let k = 0; k < H; k++) {
-    const post = postActivation(preLower[k], preUpper[k], net.layers[k].outDim, net.layers[k].identity);
+    const post = postActivation(preLower[k], preUpper[k], net.layers[k]);
     postLower.push(post.lower);
     postUpper.push(post.upper);
   }

@@ -22,6 +22,18 @@ const BY_ONNX_OP: ReadonlyMap<string, (attr: AttrReader) => Activation> = new Ma
   ['LeakyRelu', (attr: AttrReader) => leakyRelu(attr('alpha', 0.01))],
 ]);
 
+/** Parameterless activations by key; parameterised ones are parsed in `activationByKey`. */
+const BY_KEY: ReadonlyMap<string, Activation> = new Map([relu, identity, sigmoid, tanh, sign].map((a) => [a.key, a]));
+
+/** The activation whose `key` this is (keys cross thread boundaries, functions do not). */
+export function activationByKey(key: string): Activation {
+  const plain = BY_KEY.get(key);
+  if (plain) return plain;
+  const m = /^leaky_relu\((.+)\)$/.exec(key);
+  if (m) return leakyRelu(Number(m[1]));
+  throw new Error(`unknown activation key '${key}'`);
+}
+
 export const ACTIVATION_OPS: ReadonlySet<string> = new Set(BY_ONNX_OP.keys());
 
 /** The activation an ONNX op computes elementwise, or undefined when the op is not one. */

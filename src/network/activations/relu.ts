@@ -21,6 +21,11 @@ export const relu: Activation = {
       out.lowSlope = 0;
       out.upSlope = 0;
       out.upIntercept = 0;
+    } else if (!Number.isFinite(l) || !Number.isFinite(u)) {
+      // Unbounded: the chord degenerates; the constant max(u, 0) and 0 remain valid.
+      out.lowSlope = 0;
+      out.upSlope = 0;
+      out.upIntercept = u;
     } else {
       const s = u / (u - l);
       out.upSlope = s;
