@@ -154,8 +154,11 @@ for (const op of ['Sigmoid', 'Tanh']) {
       const vnnlib = join(tmp, `${op}-${expected}.vnnlib`);
       // Unsafe: Y_0 - Y_1 <= t.
       writeFileSync(vnnlib, `${decl}${box}\n(assert (<= (- Y_0 Y_1) ${t}))\n`);
-      const out = await runInstance(onnx, vnnlib, options(30), log);
-      assert.equal(out.verdict, expected, `${op}: sampled min ${min}, threshold ${t}`);
+      // Input splitting (automatic for 4 inputs) and neuron splitting (splits at 0, then input bisection).
+      for (const branching of ['auto', 'relu'] as const) {
+        const out = await runInstance(onnx, vnnlib, options(30, { branching }), log);
+        assert.equal(out.verdict, expected, `${op} (${branching}): sampled min ${min}, threshold ${t}`);
+      }
     }
   });
 }

@@ -5,6 +5,7 @@ import type { CheckedCounterexample } from '../attack/validate.js';
 import { Witness } from '../attack/witness.js';
 import type { BoundResult, Bounder, DomainBatch } from '../bounds/types.js';
 import type { CanonicalBox } from '../problem/types.js';
+import { isReluNet } from '../network/layered.js';
 import { babsrChoose } from './branching/babsr.js';
 import { candidateDimensions, trialDims } from './branching/input-split.js';
 import { type Domain, openDisjuncts, targetRow } from './domain.js';
@@ -68,6 +69,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   const n0 = net.inputDim;
   const rows = net.outputDim;
   const reluMode = options.branching === 'relu';
+  const reluNet = isReluNet(net);
   const hiddenSizes = net.layers.slice(0, -1).map((l) => l.outDim);
   const rootWidth = new Float64Array(n0);
   for (let i = 0; i < n0; i++) rootWidth[i] = box.upper[i] - box.lower[i];
@@ -228,6 +230,21 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
       for (let i = 0; i < parents.length; i++) {
         const p = parents[i];
         const choice = choices[i];
+        if (!choice && !reluNet) {
+          // Sigmoid, sign, ... neurons already split at 0 can split no further:
+          // bisect the input dimension the target row's linear bound pays most for.
+          const r = targetRow(p.rowLower, 0, box.rowGroup, p.open);
+          const [best] = candidateDimensions(p.lower, p.upper, rootWidth, p.linearA, r, 1);
+          if (!best) return { kind: 'unknown', reason: 'no neuron left to split and the input box shrank to float precision', stats: stats() };
+          const mid = p.lower[best.dim] + 0.5 * (p.upper[best.dim] - p.lower[best.dim]);
+          const leftUpper = p.upper.slice();
+          leftUpper[best.dim] = mid;
+          const rightLower = p.lower.slice();
+          rightLower[best.dim] = mid;
+          children.push({ ...inherit(p), upper: leftUpper, splits: p.splits, preLower: p.preLower, preUpper: p.preUpper });
+          children.push({ ...inherit(p), lower: rightLower, splits: p.splits, preLower: p.preLower, preUpper: p.preUpper });
+          continue;
+        }
         if (!choice) {
           // No ambiguous ReLU left: the network is linear here and an LP decides.
           const secondsLeft = Math.max(0.1, (options.deadline - performance.now()) / 1000);
