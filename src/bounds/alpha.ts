@@ -17,7 +17,7 @@
  */
 import type { LayeredNet } from '../network/layered.js';
 import { matmul } from '../tensor/matmul.js';
-import { layerWT } from './ibp.js';
+import { forwardProduct } from '../network/linear.js';
 import { backwardPass, batchRowSlots, crownPass, restrictRows, slotIndex, type BackwardResult, type CrownOptions, type CrownState, type LayerRelax } from './crown.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
@@ -56,7 +56,7 @@ export async function relaxedForwardGrad(
   for (let k = 0; k < H; k++) {
     const layer = net.layers[k];
     const n = layer.outDim;
-    const pre = await matmul(cur, layerWT(layer), R, layer.inDim, n);
+    const pre = await forwardProduct(layer, cur, R);
     const rx = relax[k];
     const { upSlope, upIntercept, lowIntercept, ambiguous } = rx;
     const al = alpha[k];

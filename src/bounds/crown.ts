@@ -21,7 +21,7 @@
  */
 import { activationsOf, type AffineLayer, type LayerActivation, type LayeredNet } from '../network/layered.js';
 import type { RelaxLines } from '../network/activations/activation.js';
-import { matmul } from '../tensor/matmul.js';
+import { backwardProduct, weightRow } from '../network/linear.js';
 import { applyDomainConstraints, emptinessContext, ibpAffine, inputInfeasible, postActivation } from './ibp.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
@@ -282,7 +282,7 @@ export async function backwardPass(
       const Om = scratch.subarray(0, rc * n);
       const shift = options.omegaShift?.[k]?.subarray(r0 * n, r1 * n);
       relaxRows(L, Om, cc, rc, n, rd, alpha ?? rx.lowSlope, alpha ? 1 : 0, rx.upSlope, rx.upIntercept, rx.lowIntercept, layer.b, shift);
-      L = await matmul(Om, layer.W, rc, n, layer.inDim);
+      L = await backwardProduct(layer, Om, rc);
     }
     concretize(L, cc, rc, n0, rd, inLower, inUpper, lb.subarray(r0, r1));
     if (needA) A.set(L, r0 * n0);
@@ -451,7 +451,6 @@ export async function intermediateBounds(
         let maxW = net.inputDim;
         for (let k = 0; k < i; k++) maxW = Math.max(maxW, net.layers[k].outDim);
         const pairs = Math.max(32, Math.floor(CHUNK_ELEMS / (2 * maxW)));
-        const W = layer.W;
         const LamBuf = new Float64Array(Math.min(targets.length, pairs) * 2 * nIn);
         for (let q0 = 0; q0 < targets.length; q0 += pairs) {
           const q1 = Math.min(targets.length, q0 + pairs);
@@ -463,14 +462,9 @@ export async function intermediateBounds(
             const t = targets[q];
             const b = (t / n) | 0;
             const j = t - b * n;
-            const src = j * nIn;
             const d0 = r * nIn;
-            const d1 = d0 + nIn;
-            for (let p = 0; p < nIn; p++) {
-              const w = W[src + p];
-              Lam[d0 + p] = w;
-              Lam[d1 + p] = -w;
-            }
+            weightRow(layer, j, Lam.subarray(d0, d0 + nIn));
+            weightRow(layer, j, Lam.subarray(d0 + nIn, d0 + 2 * nIn), -1);
             c0[r] = layer.b[j];
             c0[r + 1] = -layer.b[j];
             rowDomain[r] = b;

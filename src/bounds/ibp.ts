@@ -11,26 +11,12 @@
  * `postActivation`, `ibpPass`) are shared with the linear bounders.
  */
 import type { AffineLayer, LayeredNet } from '../network/layered.js';
-import { weightT } from '../network/batch.js';
-import { matmul } from '../tensor/matmul.js';
+import { absForwardProduct, forwardProduct, weightT } from '../network/linear.js';
 import { batchErrorScale } from '../problem/rounding.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
-const absWTCache = new WeakMap<AffineLayer, Float64Array>();
-
-/** W^T (inDim x outDim), computed once per (immutable) layer and shared with the attacks' forward pass. */
+/** W^T (inDim x outDim) of a dense layer, computed once per (immutable) layer and shared with the attacks' forward pass. */
 export const layerWT = weightT;
-
-/** |W|^T (inDim x outDim), computed once per layer. */
-export function layerAbsWT(layer: AffineLayer): Float64Array {
-  let t = absWTCache.get(layer);
-  if (!t) {
-    t = layerWT(layer).slice();
-    for (let i = 0; i < t.length; i++) t[i] = Math.abs(t[i]);
-    absWTCache.set(layer, t);
-  }
-  return t;
-}
 
 /**
  * Pre-activation interval of `layer` for B stacked input intervals
@@ -53,10 +39,7 @@ export async function ibpAffine(
     // max(.,0) guards against l > u by rounding noise on swapped intervals.
     rad[i] = Math.max(0.5 * u - 0.5 * l, 0);
   }
-  const [C, Rd] = await Promise.all([
-    matmul(mid, layerWT(layer), B, nIn, nOut),
-    matmul(rad, layerAbsWT(layer), B, nIn, nOut),
-  ]);
+  const [C, Rd] = await Promise.all([forwardProduct(layer, mid, B), absForwardProduct(layer, rad, B)]);
   const lower = new Float64Array(B * nOut);
   const upper = new Float64Array(B * nOut);
   const bias = layer.b;

@@ -1,7 +1,7 @@
 /** The incomplete bounders over LayeredNet, behind the `Bounder` interface. */
 
 export type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
-export { ibp, ibpPass, ibpAffine, applyDomainConstraints, postActivation, inputInfeasible, layerWT, layerAbsWT, emptinessContext } from './ibp.js';
+export { ibp, ibpPass, ibpAffine, applyDomainConstraints, postActivation, inputInfeasible, layerWT, emptinessContext } from './ibp.js';
 export type { IbpPassResult } from './ibp.js';
 export { crown, crownPass, intermediateBounds, backwardPass, relaxLayer, concretize, CHUNK_ELEMS } from './crown.js';
 export type { SlopeRule, LayerRelax, BackwardOptions, BackwardResult, CrownOptions, CrownState } from './crown.js';

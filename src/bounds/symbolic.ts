@@ -16,12 +16,22 @@
  */
 import type { AffineLayer, LayeredNet } from '../network/layered.js';
 import type { RelaxLines } from '../network/activations/activation.js';
-import { matmul } from '../tensor/matmul.js';
+import { matmul, type Csr } from '../tensor/matmul.js';
+import { csrTimesDense, weightRow } from '../network/linear.js';
 import { crown, type CrownOptions } from './crown.js';
 import { applyDomainConstraints, emptinessContext, ibpAffine, inputInfeasible, postActivation } from './ibp.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
 const lines: RelaxLines = { lowSlope: 0, lowIntercept: 0, upSlope: 0, upIntercept: 0 };
+const absCsrCache = new WeakMap<Csr, Csr>();
+function absCsr(c: Csr): Csr {
+  let a = absCsrCache.get(c);
+  if (!a) {
+    a = { rowPtr: c.rowPtr, col: c.col, val: Float64Array.from(c.val, Math.abs) };
+    absCsrCache.set(c, a);
+  }
+  return a;
+}
 const absCache = new WeakMap<AffineLayer, Float64Array>();
 function absW(layer: AffineLayer): Float64Array {
   let a = absCache.get(layer);
@@ -66,7 +76,7 @@ export async function symbolicIntermediate(net: LayeredNet, batch: DomainBatch):
         const row = j * cols;
         for (let b = 0; b < B; b++) {
           const o = row + b * w;
-          for (let c = 0; c < n0; c++) mid[o + c] = layer.W[j * n0 + c];
+          weightRow(layer, j, mid.subarray(o, o + n0));
           mid[o + n0] = layer.b[j];
         }
       }
@@ -78,10 +88,12 @@ export async function symbolicIntermediate(net: LayeredNet, batch: DomainBatch):
         half[i] = 0.5 * (L[i] + U[i]);
         diff[i] = 0.5 * (U[i] - L[i]);
       }
-      [mid, rad] = await Promise.all([
-        matmul(layer.W, half, n, layer.inDim, cols),
-        matmul(absW(layer), diff, n, layer.inDim, cols),
-      ]);
+      if (layer.csr) {
+        mid = csrTimesDense(layer.csr, half, n, cols);
+        rad = csrTimesDense(absCsr(layer.csr), diff, n, cols);
+      } else {
+        [mid, rad] = await Promise.all([matmul(layer.W, half, n, layer.inDim, cols), matmul(absW(layer), diff, n, layer.inDim, cols)]);
+      }
       for (let j = 0; j < n; j++) {
         const bj = layer.b[j];
         const row = j * cols;

@@ -1,16 +1,7 @@
-import { matmul, transpose } from '../tensor/matmul.js';
-import { applyActivation, applyActivationDerivative, type AffineLayer, type LayeredNet } from './layered.js';
+import { backwardProduct, forwardProduct } from './linear.js';
+import { applyActivation, applyActivationDerivative, type LayeredNet } from './layered.js';
 
-/** W^T of a layer, computed once and kept with the (immutable) layer. */
-const transposed = new WeakMap<AffineLayer, Float64Array>();
-export function weightT(layer: AffineLayer): Float64Array {
-  let t = transposed.get(layer);
-  if (!t) {
-    t = transpose(layer.W, layer.outDim, layer.inDim);
-    transposed.set(layer, t);
-  }
-  return t;
-}
+export { weightT } from './linear.js';
 
 export interface BatchForward {
   /** R x outputDim */
@@ -26,7 +17,7 @@ export async function forwardBatch(net: LayeredNet, X: Float64Array, R: number):
   const last = net.layers.length - 1;
   for (let k = 0; k <= last; k++) {
     const layer = net.layers[k];
-    const Z = await matmul(cur, weightT(layer), R, layer.inDim, layer.outDim);
+    const Z = await forwardProduct(layer, cur, R);
     const n = layer.outDim;
     for (let r = 0; r < R; r++) for (let j = 0; j < n; j++) Z[r * n + j] += layer.b[j];
     pre.push(Z);
@@ -47,7 +38,7 @@ export async function backwardBatch(net: LayeredNet, fwd: BatchForward, G: Float
   for (let k = net.layers.length - 1; k >= 0; k--) {
     const layer = net.layers[k];
     if (k < net.layers.length - 1) applyActivationDerivative(layer, fwd.pre[k], g, R);
-    g = await matmul(g, layer.W, R, layer.outDim, layer.inDim);
+    g = await backwardProduct(layer, g, R);
   }
   return g;
 }

@@ -4,18 +4,18 @@
  * batched IBP bounder lives in src/bounds/ibp.ts.
  */
 import { activationsOf, type LayeredNet } from './layered.js';
+import { forEachWeight } from './linear.js';
 
 /** Interval image of layer k's affine map on [l, u]. */
 export function affineInterval(net: LayeredNet, k: number, l: Float64Array, u: Float64Array): { lo: Float64Array; hi: Float64Array } {
-  const { W, b, inDim, outDim } = net.layers[k];
+  const layer = net.layers[k];
+  const { b, outDim } = layer;
   const lo = new Float64Array(outDim);
   const hi = new Float64Array(outDim);
   for (let j = 0; j < outDim; j++) {
     let a = b[j];
     let c = b[j];
-    const off = j * inDim;
-    for (let i = 0; i < inDim; i++) {
-      const w = W[off + i];
+    forEachWeight(layer, j, (i, w) => {
       if (w > 0) {
         a += w * l[i];
         c += w * u[i];
@@ -23,7 +23,7 @@ export function affineInterval(net: LayeredNet, k: number, l: Float64Array, u: F
         a += w * u[i];
         c += w * l[i];
       }
-    }
+    });
     lo[j] = a;
     hi[j] = c;
   }

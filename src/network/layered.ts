@@ -18,6 +18,7 @@
  * products go to onnxruntime's float64 MatMul.
  */
 import { denseMatrix } from './affine-map.js';
+import type { Csr } from '../tensor/matmul.js';
 import type { Activation } from './activations/activation.js';
 import { identity as identityAct } from './activations/identity.js';
 import { relu } from './activations/relu.js';
@@ -34,8 +35,14 @@ export interface LayerActivation {
 export interface AffineLayer {
   readonly inDim: number;
   readonly outDim: number;
-  /** outDim x inDim, row-major. */
+  /**
+   * outDim x inDim, row-major. On a sparse layer (`csr` set) it is
+   * materialised on first read, and reading it may throw TooLargeError: the
+   * hot paths use src/network/linear.ts instead.
+   */
   readonly W: Float64Array;
+  /** The same matrix in compressed sparse rows (rows = outputs), for layers mostly of zeros (materialised convolutions). */
+  readonly csr?: Csr;
   readonly b: Float64Array;
   /**
    * identity[j] = 1 means neuron j passes its value through unchanged. Ignored
@@ -45,6 +52,49 @@ export interface AffineLayer {
   readonly identity?: Uint8Array;
   /** Per-neuron activations; absent: ReLU, or identity where `identity` says so. */
   readonly act?: LayerActivation;
+}
+
+/**
+ * A layer held in CSR. `W` is a getter that materialises the dense matrix on
+ * first use (for the encodings that need it: LP, MIP, dual solvers), which
+ * fails with TooLargeError beyond the dense size limit.
+ */
+export function sparseLayer(fields: { inDim: number; outDim: number; csr: Csr; b: Float64Array; identity?: Uint8Array; act?: LayerActivation }): AffineLayer {
+  let dense: Float64Array | undefined;
+  const { inDim, outDim, csr } = fields;
+  const layer = { ...fields } as AffineLayer;
+  Object.defineProperty(layer, 'W', {
+    enumerable: false,
+    get(): Float64Array {
+      if (!dense) {
+        const W = denseMatrix(outDim, inDim);
+        for (let i = 0; i < outDim; i++) for (let q = csr.rowPtr[i]; q < csr.rowPtr[i + 1]; q++) W[i * inDim + csr.col[q]] += csr.val[q];
+        dense = W;
+      }
+      return dense;
+    },
+  });
+  return layer;
+}
+
+/** CSR of a dense row-major matrix. */
+export function csrFromDense(W: Float64Array, rows: number, cols: number): Csr {
+  let nnz = 0;
+  for (let i = 0; i < W.length; i++) if (W[i] !== 0) nnz++;
+  const rowPtr = new Int32Array(rows + 1);
+  const col = new Int32Array(nnz);
+  const val = new Float64Array(nnz);
+  for (let i = 0, q = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      const v = W[i * cols + j];
+      if (v !== 0) {
+        col[q] = j;
+        val[q++] = v;
+      }
+    }
+    rowPtr[i + 1] = q;
+  }
+  return { rowPtr, col, val };
 }
 
 /** A LayerActivation from one activation per neuron. */
@@ -124,12 +174,21 @@ export function forward(net: LayeredNet, x: Float64Array): Float64Array {
   let cur = x;
   net.layers.forEach((layer, k) => {
     const out = new Float64Array(layer.outDim);
-    const { W, b, inDim } = layer;
-    for (let i = 0; i < layer.outDim; i++) {
-      let s = b[i];
-      const off = i * inDim;
-      for (let j = 0; j < inDim; j++) s += W[off + j] * cur[j];
-      out[i] = s;
+    const { b, inDim, csr } = layer;
+    if (csr) {
+      for (let i = 0; i < layer.outDim; i++) {
+        let s = b[i];
+        for (let q = csr.rowPtr[i]; q < csr.rowPtr[i + 1]; q++) s += csr.val[q] * cur[csr.col[q]];
+        out[i] = s;
+      }
+    } else {
+      const W = layer.W;
+      for (let i = 0; i < layer.outDim; i++) {
+        let s = b[i];
+        const off = i * inDim;
+        for (let j = 0; j < inDim; j++) s += W[off + j] * cur[j];
+        out[i] = s;
+      }
     }
     if (k < net.layers.length - 1) applyActivation(layer, out, 1);
     cur = out;
@@ -145,15 +204,21 @@ export function foldOutputRows(net: LayeredNet, C: Float64Array, d: Float64Array
   // One row per atom of the spec: a huge disjunction times a wide last layer can be too large.
   const W = denseMatrix(rows, last.inDim);
   const b = new Float64Array(rows);
+  const csr = last.csr;
   for (let r = 0; r < rows; r++) {
     let bias = -d[r];
+    const dst = r * last.inDim;
     for (let o = 0; o < last.outDim; o++) {
       const c = C[r * last.outDim + o];
       if (c === 0) continue;
       bias += c * last.b[o];
-      const src = o * last.inDim;
-      const dst = r * last.inDim;
-      for (let j = 0; j < last.inDim; j++) W[dst + j] += c * last.W[src + j];
+      if (csr) {
+        for (let q = csr.rowPtr[o]; q < csr.rowPtr[o + 1]; q++) W[dst + csr.col[q]] += c * csr.val[q];
+      } else {
+        const src = o * last.inDim;
+        const LW = last.W;
+        for (let j = 0; j < last.inDim; j++) W[dst + j] += c * LW[src + j];
+      }
     }
     b[r] = bias;
   }

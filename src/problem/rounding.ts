@@ -56,13 +56,22 @@ export function errorScale(net: LayeredNet, lower: ArrayLike<number>, upper: Arr
   for (let k = 0; k < net.layers.length; k++) {
     const layer = net.layers[k];
     const nIn = layer.inDim;
-    const W = layer.W;
     const mag = new Float64Array(layer.outDim);
-    for (let j = 0; j < layer.outDim; j++) {
-      let s = Math.abs(layer.b[j]);
-      const off = j * nIn;
-      for (let i = 0; i < nIn; i++) s += Math.abs(W[off + i]) * a[i];
-      mag[j] = s;
+    const csr = layer.csr;
+    if (csr) {
+      for (let j = 0; j < layer.outDim; j++) {
+        let s = Math.abs(layer.b[j]);
+        for (let q = csr.rowPtr[j]; q < csr.rowPtr[j + 1]; q++) s += Math.abs(csr.val[q]) * a[csr.col[q]];
+        mag[j] = s;
+      }
+    } else {
+      const W = layer.W;
+      for (let j = 0; j < layer.outDim; j++) {
+        let s = Math.abs(layer.b[j]);
+        const off = j * nIn;
+        for (let i = 0; i < nIn; i++) s += Math.abs(W[off + i]) * a[i];
+        mag[j] = s;
+      }
     }
     len += nIn + 2;
     const err = new Float64Array(layer.outDim);

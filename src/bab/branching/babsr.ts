@@ -1,6 +1,6 @@
 import type { RelaxLines } from '../../network/activations/activation.js';
 import type { LayeredNet } from '../../network/layered.js';
-import { matmul } from '../../tensor/matmul.js';
+import { backwardProduct } from '../../network/linear.js';
 
 export interface ReluChoice {
   readonly layer: number;
@@ -97,7 +97,7 @@ export async function babsrChoose(
         anyChoice[b] ??= choice; // later layers are visited first
       }
     }
-    if (h > 0) lambda = await matmul(omega, layer.W, B, n, layer.inDim);
+    if (h > 0) lambda = await backwardProduct(layer, omega, B);
     n = layer.inDim;
   }
   return bestChoice.map((c, b) => {
