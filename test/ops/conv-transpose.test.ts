@@ -32,3 +32,18 @@ test('ConvTranspose with output_shape picks the pads', async () => {
   const c = await checkOp(net([1, 1, 3, 3], [1, 2, 3, 3], { strides: [2, 2], output_shape: [6, 6] }, true, 9).build(), 'convT-output-shape');
   assert.deepEqual(c.graph.shapes.get('c'), [1, 2, 6, 6]);
 });
+
+test('a ConvTranspose too large for a dense layer fails lowering with a named reason, before allocating', async () => {
+  const { loadOnnx, OnnxError } = await import('../../src/onnx/index.js');
+  const { lowerToLayered } = await import('../../src/network/lower.js');
+  const b = new OnnxBuilder({ opset: 13 })
+    .input('x', [1, 1, 64, 64])
+    .init('W', rnd(3, 32 * 4), [1, 32, 2, 2])
+    .node('ConvTranspose', ['x', 'W'], ['y'], { strides: [2, 2] }, 'up')
+    .output('y');
+  const g = loadOnnx(b.build(), 'big.onnx');
+  assert.throws(() => lowerToLayered(g), (e: unknown) => e instanceof OnnxError
+    && /node 'up' \(op ConvTranspose\)/.test(e.message)
+    && /a 524288 x 4096 dense matrix \(2147483648 entries, 16\.0 GiB\) is too large/.test(e.message)
+    && /hidden layer 0/.test(e.message));
+});

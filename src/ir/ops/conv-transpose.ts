@@ -41,7 +41,9 @@ function geometry(node: IRNode, x: Shape, w: Shape): Geom {
     const total = full.map((f, a) => f - target[a]);
     const upper = autoPad === 'SAME_UPPER';
     pads = [...total.map((t) => (upper ? Math.floor(t / 2) : t - Math.floor(t / 2))), ...total.map((t) => (upper ? t - Math.floor(t / 2) : Math.floor(t / 2)))];
-  } else if (autoPad !== 'NOTSET' && autoPad !== 'VALID') {
+  } else if (autoPad === 'VALID') {
+    pads = new Array(2 * sp).fill(0);
+  } else if (autoPad !== 'NOTSET') {
     throw new Error(`ConvTranspose auto_pad '${autoPad}' is not supported`);
   }
   const out = full.map((f, a) => f - pads[a] - pads[sp + a]);

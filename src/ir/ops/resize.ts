@@ -8,7 +8,7 @@
  * coordinates and floor rounding. Separable taps: nearest is an index map.
  */
 import type { IRNode, Tensor } from '../graph.js';
-import { attrInts, attrString } from '../attrs.js';
+import { attrInt, attrInts, attrString } from '../attrs.js';
 import type { ConstOf } from '../params.js';
 import { asFloat, floatT, NotLinear, type OpModule, type Shape } from './op.js';
 import { applySeparable, lowerSeparable, type AxisTap } from './util.js';
@@ -40,6 +40,7 @@ function plan(node: IRNode, x: Shape, constOf: ConstOf): Plan {
     : constFloats(constOf, node, opset10 ? 1 : 2);
   const sizes = upsample || opset10 ? undefined : constFloats(constOf, node, 3);
   if (attrInts(node, 'axes')) throw new Error(`${node.op} with the axes attribute is not supported`);
+  if (attrInt(node, 'antialias', 0) !== 0) throw new Error(`${node.op} with antialias is not supported`);
   const keep = attrString(node, 'keep_aspect_ratio_policy', 'stretch');
   if (keep !== 'stretch') throw new Error(`${node.op} keep_aspect_ratio_policy '${keep}' is not supported`);
   let out: number[];
