@@ -17,3 +17,10 @@ test('Softmax evaluates like onnxruntime (default and explicit axis); lowering g
   const ax = new OnnxBuilder({ opset: 13 }).input('x', [2, 3, 4]).node('Softmax', ['x'], ['y'], { axis: 1 }).output('y');
   await checkOp(ax.build(), 'softmax-axis1', { lower: false, lo: -5, hi: 5 });
 });
+
+test('Softmax before opset 13: the input as a matrix from axis on (default axis 1)', async () => {
+  for (const attrs of [{}, { axis: 2 }, { axis: 0 }] as Record<string, number>[]) {
+    const b = new OnnxBuilder({ opset: 11 }).input('x', [2, 3, 4]).node('Softmax', ['x'], ['y'], attrs).output('y');
+    await checkOp(b.build(), `softmax-11 ${JSON.stringify(attrs)}`, { lower: false, lo: -5, hi: 5 });
+  }
+});

@@ -1,6 +1,7 @@
 /**
- * Softmax along `axis` (default -1, as in opset 13+; for 2-D inputs, the
- * common case, older opsets agree). Evaluated only: not piecewise linear.
+ * Softmax. Opset 13+: along `axis` (default -1). Before opset 13 the input is
+ * read as a matrix [prod(shape[:axis]), prod(shape[axis:])] (default axis 1)
+ * and each row is normalised. Evaluated only: not piecewise linear.
  */
 import { numel } from '../graph.js';
 import { attrInt, normAxis } from '../attrs.js';
@@ -12,9 +13,11 @@ export const softmax: OpModule = {
   evaluate(node, ins) {
     const X = ins[0]!;
     const x = asFloat(X);
-    const axis = normAxis(attrInt(node, 'axis', -1), X.shape.length);
-    const d = X.shape[axis];
-    const inner = numel(X.shape.slice(axis + 1));
+    const old = node.opset !== undefined && node.opset < 13;
+    const axis = normAxis(attrInt(node, 'axis', old ? 1 : -1), X.shape.length);
+    // Old opsets: one softmax over the whole trailing block from `axis` on.
+    const d = old ? numel(X.shape.slice(axis)) : X.shape[axis];
+    const inner = old ? 1 : numel(X.shape.slice(axis + 1));
     const outer = numel(X.shape.slice(0, axis));
     const r = new Float64Array(x.length);
     for (let o = 0; o < outer; o++)
