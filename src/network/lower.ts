@@ -63,6 +63,7 @@ function nodeContext(graph: Graph, node: IRNode, i: number, st: State, lastUse: 
  * depend on. The state moves to the new base; returns `u`'s outputs in it.
  */
 function activate(st: State, u: AffineMap, act: Activation | readonly Activation[], i: number, lastUse: ReadonlyMap<string, number>, layers: AffineLayer[]): AffineMap {
+  if (Array.isArray(act) && act.length !== u.rows) throw new Error(`internal: ${act.length} activations for ${u.rows} neurons`);
   const live = [...st.maps.entries()].filter(([name]) => (lastUse.get(name) ?? -1) > i);
   const carriedRows = live.reduce((s, [, m]) => s + m.rows, 0);
   const carryValues = carriedRows <= st.cols;
