@@ -27,6 +27,8 @@ export interface IRNode {
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
   readonly attrs: ReadonlyMap<string, AttrValue>;
+  /** The model's opset of the default ONNX domain, where an op's semantics changed between opsets (Softmax); absent: the newest. */
+  readonly opset?: number;
 }
 
 export interface ValueInfo {

@@ -54,9 +54,6 @@ export function gatherIndices(inShape: readonly number[], axis: number, t: Tenso
 /** Ops whose output is their input 0's data in the same flat order. */
 export const RESHAPE_LIKE: ReadonlySet<string> = new Set(['Identity', 'Dropout', 'Flatten', 'Reshape', 'Squeeze', 'Unsqueeze']);
 
-/** Ops that are a pure index map of their inputs' data. */
-export const DATA_MOVEMENT: ReadonlySet<string> = new Set([...RESHAPE_LIKE, 'Transpose', 'Gather', 'Slice', 'Concat', 'Expand']);
-
 /**
  * For a data-movement op: null when the output is input 0 reshaped, else the
  * index map into input 0 (or, for Concat, into the concatenation of all inputs).

@@ -32,7 +32,7 @@ export class TooLargeError extends Error {
 
 export function denseMatrix(rows: number, cols: number): Float64Array {
   if (!(rows * cols <= MAX_DENSE_ENTRIES)) {
-    throw new TooLargeError(`a ${rows} x ${cols} dense matrix is too large for this verifier (more than ${MAX_DENSE_ENTRIES} entries)`);
+    throw new TooLargeError(`a ${rows} x ${cols} dense matrix (${rows * cols} entries, ${((rows * cols * 8) / 2 ** 30).toFixed(1)} GiB) is too large for this verifier (limit ${MAX_DENSE_ENTRIES} entries)`);
   }
   return new Float64Array(rows * cols);
 }

@@ -148,7 +148,7 @@ function valueInfo(v: ValueInfoProto): ValueInfo {
   return { name: v.name, shape, elemType: ELEM_NAMES[tt?.elemType ?? 1] ?? `type${tt?.elemType}` };
 }
 
-function nodeFromProto(n: NodeProto, index: number, source: string): IRNode {
+function nodeFromProto(n: NodeProto, index: number, source: string, opset: number | undefined): IRNode {
   const std = !n.domain || n.domain === 'ai.onnx';
   // A custom-domain op keeps its domain in the name, so shape inference rejects it as unknown.
   const op = std ? n.opType : `${n.domain}.${n.opType}`;
@@ -162,7 +162,7 @@ function nodeFromProto(n: NodeProto, index: number, source: string): IRNode {
       throw new OnnxError(source, { name, op }, `attribute '${echo(a.name ?? '')}' ${(e as Error).message}`);
     }
   }
-  return { name, op, inputs: [...n.input], outputs: [...n.output], attrs };
+  return { name, op, inputs: [...n.input], outputs: [...n.output], attrs, ...(std && opset !== undefined ? { opset } : {}) };
 }
 
 /** Kahn's algorithm, keeping file order among ready nodes. */
@@ -195,12 +195,16 @@ function topoSort(nodes: readonly IRNode[], available: ReadonlySet<string>, sour
  */
 export const MAX_OPSET = 26;
 
-function checkOpset(model: InstanceType<typeof P.ModelProto>, source: string): void {
+/** Checks the default domain's opset and returns it (undefined when the model does not import it). */
+function checkOpset(model: InstanceType<typeof P.ModelProto>, source: string): number | undefined {
+  let opset: number | undefined;
   for (const o of model.opsetImport) {
     if (o.domain && o.domain !== 'ai.onnx') continue;
     const v = toNumber(o.version ?? 0);
     if (!(v >= 1 && v <= MAX_OPSET)) throw new OnnxError(source, undefined, `opset ${v} of the default ONNX domain is not supported (1 to ${MAX_OPSET})`);
+    opset = v;
   }
+  return opset;
 }
 
 export function loadOnnx(bytes: Uint8Array, source: string): Graph {
@@ -210,7 +214,7 @@ export function loadOnnx(bytes: Uint8Array, source: string): Graph {
   } catch (e) {
     throw new OnnxError(source, undefined, `not a valid ONNX model (${(e as Error).message})`);
   }
-  checkOpset(model, source);
+  const opset = checkOpset(model, source);
   const g = model.graph as InstanceType<typeof P.GraphProto> | null;
   if (!g || (g.node.length === 0 && g.output.length === 0)) throw new OnnxError(source, undefined, 'not a valid ONNX model (no graph)');
   if (g.output.length === 0) throw new OnnxError(source, undefined, 'the graph has no outputs');
@@ -226,7 +230,7 @@ export function loadOnnx(bytes: Uint8Array, source: string): Graph {
   // Old exporters list initializers among the graph inputs too; those are not real inputs.
   const inputs = g.input.filter((v) => !initializers.has(v.name ?? '')).map((v) => valueInfo(v as ValueInfoProto));
   for (const v of inputs) checkTensorSize(v.shape, `input '${v.name}'`, source);
-  const nodes = g.node.map((n, i) => nodeFromProto(n as NodeProto, i, source));
+  const nodes = g.node.map((n, i) => nodeFromProto(n as NodeProto, i, source, opset));
   const available = new Set([...initializers.keys(), ...inputs.map((v) => v.name)]);
   const sorted = topoSort(nodes, available, source);
   for (const n of sorted) checkFiniteAttributes(n, source);

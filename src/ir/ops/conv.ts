@@ -1,0 +1,43 @@
+/** Conv (1-D and 2-D, any group): geometry and taps in src/ir/conv.ts, shared by evaluation and lowering. */
+import { numel } from '../graph.js';
+import { convGeometry, forEachConvTap } from '../conv.js';
+import { combineRows } from '../../network/affine-map.js';
+import { asFloat, floatT, NotLinear, type OpModule, type Shape } from './op.js';
+
+export const conv: OpModule = {
+  ops: ['Conv'],
+  shape: (node, s) => [[...convGeometry(node, s[0] as Shape, s[1] as Shape).outShape]],
+  evaluate(node, ins) {
+    const [X, W, Bias] = ins;
+    const g = convGeometry(node, X!.shape, W!.shape);
+    const x = asFloat(X!);
+    const w = asFloat(W!);
+    const bias = Bias ? asFloat(Bias) : undefined;
+    const r = new Float64Array(numel(g.outShape));
+    forEachConvTap(g, (o, co) => {
+      r[o] = bias ? bias[co] : 0;
+    }, (o, i, k) => {
+      r[o] += w[k] * x[i];
+    });
+    return [floatT(g.outShape, r)];
+  },
+  lower(ctx) {
+    const x = ctx.need(0);
+    const w = ctx.need(1);
+    const bias = ctx.input(2);
+    if (!x.map || !w.c || (bias && !bias.c)) throw new NotLinear('Conv is linear only with constant weights and bias');
+    const g = convGeometry(ctx.node, x.shape, w.shape);
+    const W = asFloat(w.c);
+    const rows = numel(g.outShape);
+    const b0 = new Float64Array(rows);
+    if (bias?.c) {
+      const B = asFloat(bias.c);
+      const plane = rows / (g.batch * g.cout);
+      for (let o = 0; o < rows; o++) b0[o] = B[Math.floor(o / plane) % g.cout];
+    }
+    // The dense conv matrix is filled tap by tap straight from the kernel.
+    return [combineRows(x.map, rows, b0, (add) => {
+      forEachConvTap(g, () => {}, (o, i, k) => add(o, i, W[k]));
+    })];
+  },
+};
