@@ -393,6 +393,30 @@ export function restrictRows(st: CrownState, batch: DomainBatch, m: number): Cro
 }
 
 /**
+ * Seconds of backward passes one layer's intermediate bounds may take. Far
+ * above what ACAS Xu, MNIST or OVAL networks need per batch; on networks of
+ * tens of thousands of neurons (materialised transposed convolutions) a full
+ * pass would take hours, and the widest neurons come first.
+ */
+export const INTERMEDIATE_BUDGET_S = 8;
+/** Multiply-adds per second of the two product kinds (src/tensor/matmul.ts's estimates, rounded down). */
+const DENSE_MACS_PER_S = 2e10;
+const CSR_MACS_PER_S = 4e8;
+
+/** The targets whose two backward rows fit the budget, widest intervals first when not all fit. */
+function withinBudget(net: LayeredNet, i: number, targets: Int32Array, lower: Float64Array, upper: Float64Array): Int32Array {
+  let perRow = 0;
+  for (let k = 0; k < i; k++) {
+    const l = net.layers[k];
+    perRow += l.csr ? l.csr.val.length / CSR_MACS_PER_S : (l.inDim * l.outDim) / DENSE_MACS_PER_S;
+  }
+  const fit = Math.floor(INTERMEDIATE_BUDGET_S / Math.max(2 * perRow, 1e-12));
+  if (targets.length <= fit) return targets;
+  const order = Array.from(targets).sort((a, b) => upper[b] - lower[b] - (upper[a] - lower[a]));
+  return Int32Array.from(order.slice(0, fit)).sort();
+}
+
+/**
  * Tightest intermediate bounds and relaxations for every hidden layer
  * (IBP ∩ inherited ∩ splits ∩ linear bounds), layer by layer.
  */
@@ -442,12 +466,13 @@ export async function intermediateBounds(
       }
       if (R > 0) {
         // Targets (b*n + j), built and propagated in chunks of row pairs.
-        const targets = new Int32Array(R >> 1);
+        let targets: Int32Array = new Int32Array(R >> 1);
         for (let b = 0, q = 0; b < B; b++) {
           if (infeasible[b] || (fresh && i < fresh[b])) continue;
           const off = b * n;
           for (let j = 0; j < n; j++) if (unstable(lower[off + j], upper[off + j], j)) targets[q++] = off + j;
         }
+        targets = withinBudget(net, i, targets, lower, upper);
         let maxW = net.inputDim;
         for (let k = 0; k < i; k++) maxW = Math.max(maxW, net.layers[k].outDim);
         const pairs = Math.max(32, Math.floor(CHUNK_ELEMS / (2 * maxW)));
