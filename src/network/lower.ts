@@ -10,7 +10,7 @@
  */
 import { numel, type Graph, type IRNode, type Tensor } from '../ir/graph.js';
 import { opModule } from '../ir/ops/registry.js';
-import { asFloat, NotLinear, type LowerCtx, type Operand } from '../ir/ops/op.js';
+import { asFloat, floatT, NotLinear, type LowerCtx, type Operand } from '../ir/ops/op.js';
 import { OnnxError } from '../onnx/errors.js';
 import { withActivations, type AffineLayer, type LayeredNet } from './layered.js';
 import { identity as identityAct, type Activation } from './activations/registry.js';
@@ -20,6 +20,27 @@ import { constantMap, identityMap, shiftColumns, stackMaps, toDense, TooLargeErr
 interface State {
   maps: Map<string, AffineMap>;
   cols: number;
+  /** Values found constant during lowering (from inputs the property fixes), beside the graph's folded constants. */
+  readonly consts: Map<string, Tensor>;
+  readonly shapeOf: (name: string) => readonly number[];
+}
+
+/** Options of the lowering. */
+export interface LowerOptions {
+  /**
+   * Input elements (flat index -> value) that the property fixes: they enter
+   * as constants, so products and quotients of network values that only
+   * involve them (masks, normalisations by fixed counts) become linear.
+   * The lowered net keeps all inputs; fixed ones get zero weights.
+   */
+  readonly fixedInputs?: ReadonlyMap<number, number>;
+}
+
+/** True when the map does not depend on the base variables (every row a constant). */
+function isConstantMap(m: AffineMap): boolean {
+  if (m.sel) return m.sel.every((j, r) => j < 0 || m.scale![r] === 0);
+  if (m.W) return m.W.every((w) => w === 0);
+  return false;
 }
 
 function nodeContext(graph: Graph, node: IRNode, i: number, st: State, lastUse: ReadonlyMap<string, number>, layers: AffineLayer[]): LowerCtx {
@@ -27,10 +48,12 @@ function nodeContext(graph: Graph, node: IRNode, i: number, st: State, lastUse: 
     const name = node.inputs[k];
     if (name === undefined || name === '') return undefined;
     const shape = graph.shapes.get(name) ?? [];
-    const c = graph.constants.get(name);
+    const c = graph.constants.get(name) ?? st.consts.get(name);
     if (c) return { c, shape };
     const map = st.maps.get(name);
     if (!map) throw new NotLinear(`value '${name}' is not available in the current layer`);
+    // A value that depends only on fixed inputs is a constant to the op.
+    if (isConstantMap(map)) return { c: floatT(shape, Float64Array.from(map.b)), shape };
     return { map, shape };
   };
   const need = (k: number): Operand => {
@@ -64,6 +87,13 @@ function nodeContext(graph: Graph, node: IRNode, i: number, st: State, lastUse: 
  */
 function activate(st: State, u: AffineMap, act: Activation | readonly Activation[], i: number, lastUse: ReadonlyMap<string, number>, layers: AffineLayer[]): AffineMap {
   if (Array.isArray(act) && act.length !== u.rows) throw new Error(`internal: ${act.length} activations for ${u.rows} neurons`);
+  // Constant values are not carried through the layer: they stay constants.
+  for (const [name, m] of st.maps) {
+    if (isConstantMap(m)) {
+      st.consts.set(name, floatT(st.shapeOf(name), Float64Array.from(m.b)));
+      st.maps.delete(name);
+    }
+  }
   const live = [...st.maps.entries()].filter(([name]) => (lastUse.get(name) ?? -1) > i);
   const carriedRows = live.reduce((s, [, m]) => s + m.rows, 0);
   const carryValues = carriedRows <= st.cols;
@@ -87,7 +117,7 @@ function activate(st: State, u: AffineMap, act: Activation | readonly Activation
   return identityMap(u.rows, 0, outDim);
 }
 
-export function lowerToLayered(graph: Graph): LayeredNet {
+export function lowerToLayered(graph: Graph, options: LowerOptions = {}): LayeredNet {
   if (graph.inputs.length !== 1) {
     throw new OnnxError(graph.source, undefined, `a LayeredNet needs exactly one real input, the model has ${graph.inputs.length}`);
   }
@@ -99,13 +129,15 @@ export function lowerToLayered(graph: Graph): LayeredNet {
   lastUse.set(outName, Infinity);
 
   const layers: AffineLayer[] = [];
-  const st: State = { maps: new Map([[input.name, identityMap(inputDim)]]), cols: inputDim };
+  const st: State = { maps: new Map([[input.name, inputMap(inputDim, options.fixedInputs)]]), cols: inputDim, consts: new Map(), shapeOf: (name) => graph.shapes.get(name) ?? [] };
   graph.nodes.forEach((node, i) => {
     try {
       const mod = opModule(node.op);
       if (!mod) throw new NotLinear(`op ${node.op} is unknown`);
       if (!mod.lower) throw new NotLinear(mod.notLinear ?? `op ${node.op} is not piecewise linear`);
-      const outs = mod.lower(nodeContext(graph, node, i, st, lastUse, layers));
+      const ctx = nodeContext(graph, node, i, st, lastUse, layers);
+      if (options.fixedInputs && foldConstantNode(graph, node, ctx, st, mod)) return;
+      const outs = mod.lower(ctx);
       outs.forEach((m, k) => {
         const o = node.outputs[k];
         if (o === undefined || o === '') return;
@@ -120,7 +152,7 @@ export function lowerToLayered(graph: Graph): LayeredNet {
     for (const x of node.inputs) if (lastUse.get(x) === i) st.maps.delete(x);
   });
 
-  const c = graph.constants.get(outName);
+  const c = graph.constants.get(outName) ?? st.consts.get(outName);
   const outMap = c ? constantMap(st.cols, asFloat(c as Tensor)) : st.maps.get(outName);
   if (!outMap) throw new OnnxError(graph.source, undefined, `output '${outName}' was not computed`);
   let W: Float64Array;
@@ -133,6 +165,40 @@ export function lowerToLayered(graph: Graph): LayeredNet {
   layers.push({ inDim: st.cols, outDim: outMap.rows, W, b: Float64Array.from(outMap.b) });
   checkFiniteLayers(layers, graph.source);
   return { inputShape: [...input.shape], inputDim, outputDim: outMap.rows, layers };
+}
+
+/** The input's map: the identity, with fixed elements as constants. */
+function inputMap(n: number, fixed: ReadonlyMap<number, number> | undefined): AffineMap {
+  const m = identityMap(n);
+  if (!fixed || fixed.size === 0) return m;
+  const sel = Int32Array.from(m.sel!);
+  const scale = Float64Array.from(m.scale!);
+  const b = new Float64Array(n);
+  for (const [i, v] of fixed) {
+    sel[i] = -1;
+    scale[i] = 0;
+    b[i] = v;
+  }
+  return { rows: n, cols: n, sel, scale, b };
+}
+
+/**
+ * A node all of whose inputs are constants (folded ones, or values of fixed
+ * inputs): evaluated here in float64, its outputs become constants. Returns
+ * false when some input is a network value.
+ */
+function foldConstantNode(graph: Graph, node: IRNode, ctx: LowerCtx, st: State, mod: { evaluate: (node: IRNode, ins: (Tensor | undefined)[], outShapes: (readonly number[])[]) => Tensor[] }): boolean {
+  const ins: (Tensor | undefined)[] = [];
+  for (let k = 0; k < node.inputs.length; k++) {
+    const o = ctx.input(k);
+    if (o && !o.c) return false;
+    ins.push(o?.c);
+  }
+  const outs = mod.evaluate(node, ins, node.outputs.map((o) => graph.shapes.get(o) ?? []));
+  node.outputs.forEach((o, k) => {
+    if (o !== '' && outs[k]) st.consts.set(o, outs[k]);
+  });
+  return true;
 }
 
 /**
