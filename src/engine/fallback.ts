@@ -10,6 +10,7 @@ import { toFloat32Point } from '../attack/float32.js';
 import type { CounterexampleChecker } from '../attack/validate.js';
 import { batchedModel } from '../onnx/batched.js';
 import type { ReferenceModel } from '../onnx/reference.js';
+import { comparesOutputsOnly } from '../problem/output-comparisons.js';
 import type { Outcome } from '../report/verdict.js';
 import type { Spec } from '../vnnlib/types.js';
 import type { EngineOptions } from './options.js';
@@ -30,7 +31,7 @@ export async function solveUnlowerable(
     .slice(0, 2)
     .map((r) => toFloat32Point(r.lower.map((l, i) => 0.5 * (l + r.upper[i])), r.lower, r.upper, false)?.x)
     .filter((x): x is Float64Array => x !== undefined);
-  const model = await batchedModel(bytes, reference, probes);
+  const model = await batchedModel(bytes, reference, probes, { logitsSuffice: comparesOutputsOnly(spec) });
   try {
     const r = await blackBoxSearch(spec.regions, model, (region, x) => checker.check(region, x), {
       deadline: options.deadline,
@@ -38,7 +39,7 @@ export async function solveUnlowerable(
       strictBox: options.strictBox,
     });
     const ms = Math.round(performance.now() - t0);
-    log.info({ evaluations: r.evaluations, pointsPerCall: model.maxBatch, best: r.best, rejected: r.rejected, ms, found: r.counterexample !== null }, 'black-box search');
+    log.info({ evaluations: r.evaluations, pointsPerCall: model.maxBatch, logits: model.logits, best: r.best, rejected: r.rejected, ms, found: r.counterexample !== null }, 'black-box search');
     if (r.counterexample) return { verdict: 'sat', counterexample: r.counterexample };
     const what = r.emptyRegions === spec.regions.length ? 'no region holds a float32 point' : `black-box search found no counterexample in ${r.evaluations} evaluations (lowest objective ${r.best.toPrecision(4)})`;
     return { verdict: 'unknown', reason: `network not lowerable: ${reason}; ${what}` };
