@@ -5,7 +5,7 @@
  * does not read yet. Prints one line per instance (found or not, seconds,
  * evaluations, points per onnxruntime call) and the expected answer.
  *
- *   node dist/scripts/black-box-bench.js <benchmarks>/<name> [--seconds S] [--limit N] [--filter RE]
+ *   node dist/scripts/black-box-bench.js <benchmarks>/<name> [--seconds S | --evals N] [--limit N] [--filter RE]
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +25,8 @@ const flag = (name: string): string | undefined => {
 };
 const seconds = Number(flag('--seconds') ?? 30);
 const limit = Number(flag('--limit') ?? Infinity);
+/** An evaluation budget instead of a time limit: comparable runs on a loaded machine. */
+const evals = flag('--evals') === undefined ? undefined : Number(flag('--evals'));
 const filter = new RegExp(flag('--filter') ?? '');
 if (!dir) {
   process.stderr.write('usage: black-box-bench <benchmark folder> [--seconds S] [--limit N] [--filter RE]\n');
@@ -53,7 +55,7 @@ for (const [onnx, vnnlib] of rows) {
   const probes = spec.regions.slice(0, 2).map((r) => toFloat32Point(r.lower.map((l, i) => 0.5 * (l + r.upper[i])), r.lower, r.upper, false)!.x);
   const model = await batchedModel(bytes, ref, probes, { logitsSuffice: comparesOutputsOnly(spec) });
   const tSearch = performance.now();
-  const r = await blackBoxSearch(spec.regions, model, (k, x) => checker.check(k, x), { deadline: tSearch + seconds * 1000, seed: 0, strictBox: false });
+  const r = await blackBoxSearch(spec.regions, model, (k, x) => checker.check(k, x), { deadline: evals === undefined ? tSearch + seconds * 1000 : Infinity, maxEvaluations: evals, seed: 0, strictBox: false });
   const total = (performance.now() - t0) / 1000;
   if (r.counterexample) found++;
   const e = expected.get(`${onnx},${vnnlib}`) ?? '?';

@@ -158,3 +158,33 @@ test('verify batch: the fallback answers appear in the results CSV', () => {
   assert.match(rows[1], /,sat,/);
   assert.match(rows[2], /,unknown,/);
 });
+
+test('a layer too large to materialise (a 64x64 conv to 32 channels: 2^29 entries) goes to the fallback; sat found on the model', async () => {
+  // y_0 = mean of relu(conv(x)) with a positive 3x3 kernel, y_1 = 0.25: unsafe iff y_0 >= y_1 (random corners give about 0.13).
+  const C = 32;
+  const size = 64;
+  const n = C * size * size;
+  const bytes = new OnnxBuilder()
+    .input('x', [1, 1, size, size])
+    .init('k', new Array(C * 9).fill(1 / 9), [C, 1, 3, 3])
+    .node('Conv', ['x', 'k'], ['c'], { pads: [1, 1, 1, 1] })
+    .node('Relu', ['c'], ['r'])
+    .node('Flatten', ['r'], ['f'])
+    .init('w', Array.from({ length: 2 * n }, (_, i) => (i % 2 === 0 ? 1 / n : 0)), [n, 2])
+    .init('b', [0, 0.25], [2])
+    .node('MatMul', ['f', 'w'], ['m'])
+    .node('Add', ['m', 'b'], ['y'])
+    .output('y', [1, 2])
+    .build();
+  const onnx = write('wide-conv.onnx', bytes);
+  const nIn = size * size;
+  const decl = [...Array.from({ length: nIn }, (_, i) => `(declare-const X_${i} Real)`), '(declare-const Y_0 Real)', '(declare-const Y_1 Real)'].join('\n');
+  const box = Array.from({ length: nIn }, (_, i) => `(assert (>= X_${i} -1))\n(assert (<= X_${i} 1))`).join('\n');
+  const vnnlib = write('wide-conv.vnnlib', `${decl}\n${box}\n(assert (>= Y_0 Y_1))\n`);
+  const loaded = loadProblem(onnx, vnnlib);
+  assert.equal(loaded.kind, 'unlowerable');
+  assert.ok(loaded.kind === 'unlowerable' && /too large/.test(loaded.reason), loaded.kind === 'unlowerable' ? loaded.reason : '');
+  const outcome = await runInstance(onnx, vnnlib, options(30), log);
+  assert.equal(outcome.verdict, 'sat', JSON.stringify(outcome.verdict === 'unknown' ? outcome.reason : outcome.verdict));
+  assert.ok(outcome.verdict === 'sat' && outcome.counterexample.y[0] >= outcome.counterexample.y[1]);
+});

@@ -7,14 +7,17 @@
  *
  * Per input region, within the deadline:
  *  1. sampling: the centre, random corners and uniform points;
- *  2. local search from the best point, alternating
- *     - SPSA: the objective at x ± c·w⊙d for random sign vectors d gives a
- *       gradient estimate; its signs are tried at a ladder of step sizes
- *       (an L∞ sign step, as PGD takes with true gradients);
- *     - random search: mutations that move a random fraction of the
- *       coordinates to a random end of their interval (Square-Attack style),
- *       the fraction shrinking while nothing improves;
- *     and restarting from fresh samples when it stalls.
+ *  2. local search from the best point; each round is one of
+ *     - an SPSA probe: the objective at x ± c·w⊙d for random sign vectors d
+ *       gives a gradient estimate, whose signs the next round tries at a
+ *       ladder of step sizes (an L∞ sign step, as PGD takes with gradients);
+ *     - random search: moves of a random fraction of the coordinates to an
+ *       end of their interval (the other end where they sit at one), a
+ *       spread of fractions per round, shrinking while nothing improves;
+ *     SPSA's share of the rounds follows how often its steps win (they do on
+ *     smooth networks, rarely on binarized ones, where the objective is
+ *     piecewise constant); after RESTART_AFTER rounds without progress the
+ *     search restarts from fresh samples.
  * Every point is a float32 vector in the box (the nearest float32 outside a
  * float32-free interval, as src/attack/float32.ts allows); every point with
  * objective <= 0 goes to `check`, the only source of a counterexample.
@@ -50,6 +53,15 @@ export interface BlackBoxResult {
   readonly emptyRegions: number;
 }
 
+/** Sizes of random-search moves relative to the current fraction, one per candidate in turn. */
+const SPREAD = [4, 2, 1, 1, 0.5, 0.5, 0.25, 0.125];
+const INITIAL_FRACTION = 0.1;
+/** SPSA probes at x ± SPSA_C · width. */
+const SPSA_C = 0.05;
+/** Sign steps tried along an SPSA estimate, in widths of the interval. */
+const SIGN_STEPS = [1, 0.5, 0.25, 0.1, 0.05, 0.02, 0.01];
+/** Rounds without improvement before a restart from fresh samples. */
+const RESTART_AFTER = 12;
 /** Candidates per round handed to the checker at most (lowest objective first). */
 const MAX_CHECKS_PER_ROUND = 4;
 
@@ -67,9 +79,11 @@ class RegionSearch {
   x: Float64Array;
   value = Infinity;
   /** Fraction of coordinates a random-search mutation moves. */
-  fraction = 0.1;
+  fraction = INITIAL_FRACTION;
   stall = 0;
-  phase: 'sample' | 'spsa' | 'mutate' = 'sample';
+  phase: 'sample' | 'probe' | 'move' = 'sample';
+  /** Probability that the next round is an SPSA probe (adapted to how often its steps win). */
+  spsaShare = 0.5;
   /** SPSA's gradient estimate from the previous round (sign vector), if any. */
   gradSign: Float64Array | null = null;
 
@@ -128,7 +142,7 @@ export async function blackBoxSearch(
 ): Promise<BlackBoxResult> {
   const rand = mulberry32(options.seed);
   const m = model.outputDim;
-  const B = Math.max(8, options.batch ?? Math.max(64, model.maxBatch));
+  let B = Math.max(16, options.batch ?? Math.max(64, model.maxBatch));
   const maxEval = options.maxEvaluations ?? Infinity;
   let evaluations = 0;
   let rejected = 0;
@@ -191,6 +205,11 @@ export async function blackBoxSearch(
   while (searches.length > 0 && timeLeft()) {
     const s = searches[round++ % searches.length];
     const n = s.n;
+    // Rounds stay short against the time left (a big network near the deadline gets smaller ones).
+    while (B > 16 && 8 * lastRoundMs > options.deadline - performance.now()) {
+      B >>= 1;
+      lastRoundMs /= 2;
+    }
     const X = new Float64Array(B * n);
     if (s.phase === 'sample') {
       sample(s, X, B, s.value === Infinity);
@@ -199,23 +218,22 @@ export async function blackBoxSearch(
       // A restart replaces the incumbent by the best fresh sample.
       s.value = Infinity;
       accept(s, X, v, B);
-      s.fraction = 0.1;
+      s.fraction = INITIAL_FRACTION;
       s.stall = 0;
-      s.phase = 'spsa';
+      s.phase = rand() < s.spsaShare ? 'probe' : 'move';
       continue;
     }
-    if (s.phase === 'spsa') {
-      // Pairs x ± c·w⊙d; the estimate's signs are used in the next round.
+    if (s.phase === 'probe') {
+      // SPSA: pairs x ± c·w⊙d; the estimate's signs are tried in the next round.
       const pairs = Math.floor(B / 2);
-      const c = 0.05;
       const D = new Int8Array(pairs * n);
       for (let q = 0; q < pairs; q++) {
         for (let i = 0; i < n; i++) {
           const sgn = rand() < 0.5 ? -1 : 1;
           D[q * n + i] = sgn;
           const w = s.hi[i] - s.lo[i];
-          s.put(X, 2 * q, i, s.x[i] + c * w * sgn);
-          s.put(X, 2 * q + 1, i, s.x[i] - c * w * sgn);
+          s.put(X, 2 * q, i, s.x[i] + SPSA_C * w * sgn);
+          s.put(X, 2 * q + 1, i, s.x[i] - SPSA_C * w * sgn);
         }
       }
       const { v, cex } = await evaluate(s, X, 2 * pairs);
@@ -226,38 +244,52 @@ export async function blackBoxSearch(
         if (!Number.isFinite(diff) || diff === 0) continue;
         for (let i = 0; i < n; i++) g[i] += diff * D[q * n + i];
       }
-      const improved = accept(s, X, v, 2 * pairs);
+      s.stall = accept(s, X, v, 2 * pairs) ? 0 : s.stall + 1;
       s.gradSign = g.some((gi) => gi !== 0) ? g.map(Math.sign) : null;
-      s.stall = improved ? 0 : s.stall + 1;
-      s.phase = 'mutate';
+      s.phase = 'move';
       continue;
     }
-    // Mutation round: sign steps along the SPSA estimate (a ladder of sizes), the rest random-search mutations.
+    // Move round: sign steps along the SPSA estimate if there is one (a ladder of sizes), the rest random-search moves.
     let p = 0;
-    if (s.gradSign) {
-      for (const step of [1, 0.5, 0.25, 0.1, 0.05, 0.02, 0.01]) {
-        if (p >= B) break;
-        for (let i = 0; i < n; i++) s.put(X, p, i, s.x[i] - step * (s.hi[i] - s.lo[i]) * s.gradSign[i]);
+    const grad = s.gradSign;
+    s.gradSign = null;
+    if (grad) {
+      for (const step of SIGN_STEPS) {
+        for (let i = 0; i < n; i++) s.put(X, p, i, s.x[i] - step * (s.hi[i] - s.lo[i]) * grad[i]);
         p++;
       }
     }
+    const firstMove = p;
+    const fractions = new Float64Array(B);
     for (; p < B; p++) {
       X.set(s.x, p * n);
-      const moves = Math.max(1, Math.round(s.fraction * n));
+      // A spread of sizes around the current fraction; an improving move's size is kept.
+      const f = Math.min(0.5, Math.max(1 / n, s.fraction * SPREAD[p % SPREAD.length]));
+      fractions[p] = f;
+      const moves = Math.max(1, Math.round(f * n));
       for (let k = 0; k < moves; k++) {
         const i = Math.floor(rand() * n);
-        s.put(X, p, i, rand() < 0.5 ? s.lo[i] : s.hi[i]);
+        const cur = s.x[i];
+        // At an end: to the other one; inside: to a random end.
+        s.put(X, p, i, cur === s.lo[i] ? s.hi[i] : cur === s.hi[i] ? s.lo[i] : rand() < 0.5 ? s.lo[i] : s.hi[i]);
       }
     }
     const { v, cex } = await evaluate(s, X, B);
     if (cex) return result(cex);
-    if (accept(s, X, v, B)) s.stall = 0;
-    else {
+    if (accept(s, X, v, B)) {
+      s.stall = 0;
+      let k = 0;
+      while (v[k] !== s.value) k++;
+      if (k >= firstMove) s.fraction = fractions[k];
+      // SPSA earns a larger share of the rounds where its steps win, a smaller one where they lose.
+      if (grad) s.spsaShare = k < firstMove ? Math.min(0.75, s.spsaShare * 1.5) : Math.max(0.05, s.spsaShare * 0.8);
+    } else {
       s.stall++;
       s.fraction = Math.max(1 / n, s.fraction / 2);
+      if (grad) s.spsaShare = Math.max(0.05, s.spsaShare * 0.8);
     }
-    // Long without progress: restart from fresh samples; else alternate.
-    s.phase = s.stall >= 12 ? 'sample' : 'spsa';
+    // Long without progress: restart from fresh samples.
+    s.phase = s.stall >= RESTART_AFTER ? 'sample' : rand() < s.spsaShare ? 'probe' : 'move';
   }
   return result(null);
 }

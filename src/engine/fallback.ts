@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { blackBoxSearch } from '../attack/black-box.js';
 import { toFloat32Point } from '../attack/float32.js';
 import type { CounterexampleChecker } from '../attack/validate.js';
+import { numel, type Graph } from '../ir/graph.js';
 import { batchedModel } from '../onnx/batched.js';
 import type { ReferenceModel } from '../onnx/reference.js';
 import { comparesOutputsOnly } from '../problem/output-comparisons.js';
@@ -17,6 +18,7 @@ import type { EngineOptions } from './options.js';
 
 export async function solveUnlowerable(
   bytes: Uint8Array,
+  graph: Graph,
   spec: Spec,
   reason: string,
   reference: ReferenceModel,
@@ -31,7 +33,9 @@ export async function solveUnlowerable(
     .slice(0, 2)
     .map((r) => toFloat32Point(r.lower.map((l, i) => 0.5 * (l + r.upper[i])), r.lower, r.upper, false)?.x)
     .filter((x): x is Float64Array => x !== undefined);
-  const model = await batchedModel(bytes, reference, probes, { logitsSuffice: comparesOutputsOnly(spec) });
+  let valuesPerPoint = 0;
+  for (const [name, shape] of graph.shapes) if (!graph.constants.has(name)) valuesPerPoint += numel(shape);
+  const model = await batchedModel(bytes, reference, probes, { logitsSuffice: comparesOutputsOnly(spec), valuesPerPoint });
   try {
     const r = await blackBoxSearch(spec.regions, model, (region, x) => checker.check(region, x), {
       deadline: options.deadline,

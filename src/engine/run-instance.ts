@@ -20,7 +20,7 @@ export async function runInstance(onnxPath: string, vnnlibPath: string, options:
   const reference = await ReferenceModel.create(loaded.bytes, onnxPath);
   const checker = new CounterexampleChecker(reference, loaded.spec, options.strictBox);
   if (loaded.kind === 'unlowerable') {
-    return solveUnlowerable(loaded.bytes, loaded.spec, loaded.reason, reference, checker, options, log);
+    return solveUnlowerable(loaded.bytes, loaded.graph, loaded.spec, loaded.reason, reference, checker, options, log);
   }
   const { net, problem } = loaded;
   log.info(

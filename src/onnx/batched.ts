@@ -31,6 +31,8 @@ export interface BatchedModel {
 
 /** Input elements per batch at most (float32: 16 MiB of input per call). */
 const MAX_BATCH_ELEMENTS = 2 ** 22;
+/** Elements of all values of a batch at most (float32: 256 MiB per call, whatever the network). */
+const MAX_BATCH_VALUES = 2 ** 26;
 const MAX_BATCH = 256;
 
 /** One point per call through the model that checks counterexamples. */
@@ -168,6 +170,12 @@ export interface BatchedModelOptions {
    * out, so that saturated probabilities do not flatten the objective.
    */
   readonly logitsSuffice?: boolean;
+  /**
+   * Elements of all the values of one evaluation (inputs, intermediates,
+   * outputs), when known: the batch is cut so that a call holds at most
+   * MAX_BATCH_VALUES of them.
+   */
+  readonly valuesPerPoint?: number;
 }
 
 /**
@@ -200,7 +208,8 @@ export async function batchedModel(bytes: Uint8Array, ref: ReferenceModel, probe
     try {
       // Fatal only: a graph that fixes the batch size fails the check below, which is no news.
       session = await nativeCall(() => ort.InferenceSession.create(patched, { logSeverityLevel: 4 }));
-      const maxBatch = r.batch ? Math.max(1, Math.min(MAX_BATCH, Math.floor(MAX_BATCH_ELEMENTS / Math.max(1, inputDim)))) : 1;
+      const perPoint = Math.max(inputDim, options.valuesPerPoint ?? 0, 1);
+      const maxBatch = r.batch ? Math.max(1, Math.min(MAX_BATCH, Math.floor(MAX_BATCH_ELEMENTS / inputDim), Math.floor(MAX_BATCH_VALUES / perPoint))) : 1;
       const model = new SessionModel(session, firstRealInput(patched, ref.source), session.outputNames[0], maxBatch, inputDim, outputDim, r.logits, sequential);
       const Y = await model.runBatchedOnce(X, checks.length);
       if (close(r.logits ? softmaxRows(Y, checks.length, outputDim) : Y, expected)) return model;
