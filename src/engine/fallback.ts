@@ -45,7 +45,12 @@ export async function solveUnlowerable(
     const ms = Math.round(performance.now() - t0);
     log.info({ evaluations: r.evaluations, pointsPerCall: model.maxBatch, logits: model.logits, best: r.best, rejected: r.rejected, ms, found: r.counterexample !== null }, 'black-box search');
     if (r.counterexample) return { verdict: 'sat', counterexample: r.counterexample };
-    const what = r.emptyRegions === spec.regions.length ? 'no region holds a float32 point' : `black-box search found no counterexample in ${r.evaluations} evaluations (lowest objective ${r.best.toPrecision(4)})`;
+    const what =
+      spec.regions.length === 0
+        ? 'the property has no input region to search'
+        : r.emptyRegions === spec.regions.length
+          ? 'no input region holds a float32 point the counterexample policy accepts'
+          : `black-box search found no counterexample in ${r.evaluations} evaluations (lowest objective ${r.best.toPrecision(4)})`;
     return { verdict: 'unknown', reason: `network not lowerable: ${reason}; ${what}` };
   } finally {
     await model.release();
