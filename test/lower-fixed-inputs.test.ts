@@ -65,3 +65,38 @@ test('everything fixed: the whole network folds to constants', () => {
   const e = evaluateGraph(graph, Float64Array.from(x));
   for (let j = 0; j < 3; j++) assert.ok(Math.abs(y[j] - e[j]) < 1e-12);
 });
+
+test('verify: a masked model whose property fixes the mask is lowered per region and decided (sat and unsat)', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const pino = (await import('pino')).default;
+  const { loadProblem } = await import('../src/engine/load-problem.js');
+  const { runInstance } = await import('../src/engine/run-instance.js');
+  const { DEFAULT_ENGINE_OPTIONS } = await import('../src/engine/options.js');
+  const dir = mkdtempSync(join(tmpdir(), 'verify-fixed-'));
+  const onnx = join(dir, 'masked.onnx');
+  writeFileSync(onnx, maskedModel());
+  const graph = loadOnnx(maskedModel(), onnx);
+  const mask = [1, 1, 0, 1];
+  const lower = [-1, -0.5, 0, 0.2];
+  const upper = [0.5, 1, 0.3, 1];
+  let min = Infinity;
+  const rng = makeRng(2);
+  for (let s = 0; s < 4000; s++) {
+    const x = Float64Array.from({ length: 8 }, (_, i) => (i < 4 ? (s % 4 === 0 ? (rng() < 0.5 ? lower[i] : upper[i]) : lower[i] + (upper[i] - lower[i]) * rng()) : mask[i - 4]));
+    min = Math.min(min, evaluateGraph(graph, x)[0]);
+  }
+  const decl = [...Array.from({ length: 8 }, (_, i) => `(declare-const X_${i} Real)`), ...[0, 1, 2].map((j) => `(declare-const Y_${j} Real)`)].join('\n');
+  const box = Array.from({ length: 8 }, (_, i) => (i < 4 ? [lower[i], upper[i]] : [mask[i - 4], mask[i - 4]])).map(([l, u], i) => `(assert (>= X_${i} ${l}))\n(assert (<= X_${i} ${u}))`).join('\n');
+  const log = pino({ level: 'silent' });
+  for (const [t, expected] of [[min - 0.01, 'unsat'], [min + 0.002, 'sat']] as const) {
+    const vnnlib = join(dir, `${expected}.vnnlib`);
+    writeFileSync(vnnlib, `${decl}\n${box}\n(assert (<= Y_0 ${t}))\n`);
+    const loaded = loadProblem(onnx, vnnlib);
+    assert.equal(loaded.kind, 'lowered');
+    assert.ok(loaded.transforms.some((l) => /fixes as constants \(4 fixed\)/.test(l)), loaded.transforms.join('; '));
+    const out = await runInstance(onnx, vnnlib, { ...DEFAULT_ENGINE_OPTIONS, deadline: performance.now() + 20_000 }, log);
+    assert.equal(out.verdict, expected, `sampled min ${min}, threshold ${t}`);
+  }
+});

@@ -2,17 +2,27 @@ import type { Logger } from 'pino';
 import { CounterexampleChecker } from '../attack/validate.js';
 import { ReferenceModel } from '../onnx/reference.js';
 import type { Outcome } from '../report/verdict.js';
+import { solveUnlowerable } from './fallback.js';
 import { loadProblem } from './load-problem.js';
 import type { EngineOptions } from './options.js';
 import { solveProblem } from './solve.js';
 
-/** One instance end to end: load both files, compile, solve. Input errors propagate as exceptions. */
+/**
+ * One instance end to end: load both files, compile, solve; a network the
+ * bounders cannot take goes to the black-box fallback. Input errors propagate
+ * as exceptions.
+ */
 export async function runInstance(onnxPath: string, vnnlibPath: string, options: EngineOptions, log: Logger): Promise<Outcome> {
   const t0 = performance.now();
-  const { bytes, net, spec, problem } = loadProblem(onnxPath, vnnlibPath);
+  const loaded = loadProblem(onnxPath, vnnlibPath);
+  for (const t of loaded.transforms) log.info(t);
   // Named after the file: onnxruntime's rejections of the model name it (src/onnx/reference.ts).
-  const reference = await ReferenceModel.create(bytes, onnxPath);
-  const checker = new CounterexampleChecker(reference, spec, options.strictBox);
+  const reference = await ReferenceModel.create(loaded.bytes, onnxPath);
+  const checker = new CounterexampleChecker(reference, loaded.spec, options.strictBox);
+  if (loaded.kind === 'unlowerable') {
+    return solveUnlowerable(loaded.bytes, loaded.graph, loaded.spec, loaded.reason, reference, checker, options, log);
+  }
+  const { net, problem } = loaded;
   log.info(
     {
       layers: net.layers.map((l) => `${l.inDim}->${l.outDim}`).join(' '),

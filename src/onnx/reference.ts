@@ -13,20 +13,20 @@ import { readOnnxBytes } from './load.js';
 
 const P = onnxProto.onnx;
 
-interface InputDecl {
+export interface InputDecl {
   readonly name: string;
   readonly elemType: number;
   readonly shape: number[];
 }
 
-function dimNumber(v: unknown): number {
+export function dimNumber(v: unknown): number {
   if (typeof v === 'number') return v;
   if (v && typeof v === 'object' && 'low' in v) return (v as { low: number }).low;
   return 0;
 }
 
 /** First graph input that is not an initializer; symbolic/zero dims become 1. */
-function firstRealInput(bytes: Uint8Array, source: string): InputDecl {
+export function firstRealInput(bytes: Uint8Array, source: string): InputDecl {
   let model;
   try {
     model = P.ModelProto.decode(bytes);
@@ -46,12 +46,12 @@ function firstRealInput(bytes: Uint8Array, source: string): InputDecl {
  * onnxruntime's message without the C++ location and signature it starts
  * with ("/onnxruntime_src/...h:46 void onnxruntime::...(...) ").
  */
-function ortMessage(e: unknown): string {
+export function ortMessage(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
   return m.replace(/^\/\S+:\d+ [^()]*\([^()]*\) /, '');
 }
 
-function toOrtTensor(decl: InputDecl, x: Float64Array): ort.Tensor {
+export function toOrtTensor(decl: InputDecl, x: Float64Array): ort.Tensor {
   const DT = P.TensorProto.DataType;
   switch (decl.elemType) {
     case DT.FLOAT: return new ort.Tensor('float32', Float32Array.from(x), decl.shape);
