@@ -106,10 +106,11 @@ class RowAccumulator {
   private val: Float64Array;
   private nnz = 0;
   private row = 0;
-  private readonly acc: Float64Array;
-  private readonly mark: Int32Array;
-  private readonly touched: Int32Array;
-  private nt = 0;
+  /** The scratch row, which columns it holds for which row, and the touched columns (the hot loop of combineRows uses them directly). */
+  readonly acc: Float64Array;
+  readonly mark: Int32Array;
+  readonly touched: Int32Array;
+  nt = 0;
 
   constructor(readonly rows: number, readonly cols: number, capacity: number) {
     this.rowPtr = new Int32Array(rows + 1);
@@ -506,13 +507,25 @@ export function combineRows(
       acc.endRow();
     }
   } else {
+    // Gustavson's row-by-row product, acc.add inlined: the hot loop of composing convolutions.
     const { rowPtr, col, val } = s.csr as Csr;
+    const { acc: a, mark, touched } = acc;
     for (let o = 0; o < rows; o++) {
+      let nt = 0;
       for (let p = count[o]; p < count[o + 1]; p++) {
         const j = tj[p];
         const coef = tc[p];
-        for (let q = rowPtr[j]; q < rowPtr[j + 1]; q++) acc.add(col[q], coef * val[q]);
+        for (let q = rowPtr[j], e = rowPtr[j + 1]; q < e; q++) {
+          const c = col[q];
+          if (mark[c] !== o) {
+            mark[c] = o;
+            a[c] = 0;
+            touched[nt++] = c;
+          }
+          a[c] += coef * val[q];
+        }
       }
+      acc.nt = nt;
       acc.endRow();
     }
   }
