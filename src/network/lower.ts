@@ -17,7 +17,7 @@ import { identity as identityAct, type Activation } from './activations/registry
 import { constantMap, identityMap, mapEntries, MAX_DENSE_ENTRIES, shiftColumns, stackMaps, toCsr, toDense, TooLargeError, type AffineMap } from './affine-map.js';
 
 /**
- * Layers of at least this many entries (dense: 128 MiB, and the bounders
+ * Layers of more than this many entries (dense: 128 MiB, and the bounders
  * cache W^T and |W|^T beside it) with at most SPARSE_LAYER_FRACTION of them
  * nonzero are held in CSR; every layer beyond MAX_DENSE_ENTRIES is. Smaller
  * or denser layers stay dense, where src/tensor/matmul.ts still multiplies
