@@ -57,8 +57,11 @@ interface Row {
   lowered: boolean;
   lowerErr: number;
   lowerMs: number;
-  /** Dense weight entries of all layers, and of the largest one. */
+  /** Weight entries of the dense layers, nonzeros of the sparse (CSR) ones, their count, and the largest layer's stored entries. */
   entries: number;
+  nnz: number;
+  csrBytes: number;
+  sparseLayers: number;
   maxEntries: number;
   status: string;
 }
@@ -72,7 +75,7 @@ function reason(e: unknown, path: string): string {
 async function checkOne(path: string, root: string): Promise<Row> {
   const row: Row = {
     net: relative(root, path), input: '', loadMs: NaN, evalErr: NaN, lowering: '', lowered: false, lowerErr: NaN, lowerMs: NaN,
-    entries: 0, maxEntries: 0, status: 'FAIL',
+    entries: 0, nnz: 0, csrBytes: 0, sparseLayers: 0, maxEntries: 0, status: 'FAIL',
   };
   try {
     const t0 = performance.now();
@@ -86,9 +89,17 @@ async function checkOne(path: string, root: string): Promise<Row> {
       net = lowerToLayered(graph);
       row.lowered = true;
       row.lowering = [net.inputDim, ...net.layers.map((l) => l.outDim)].join('-');
+      // Never l.W on a sparse layer: that would materialise it.
       for (const l of net.layers) {
-        row.entries += l.W.length;
-        row.maxEntries = Math.max(row.maxEntries, l.W.length);
+        const stored = l.csr ? l.csr.val.length : l.W.length;
+        if (l.csr) {
+          row.nnz += stored;
+          row.csrBytes += l.csr.val.byteLength + l.csr.col.byteLength + l.csr.rowPtr.byteLength;
+          row.sparseLayers++;
+        } else {
+          row.entries += stored;
+        }
+        row.maxEntries = Math.max(row.maxEntries, stored);
       }
     } catch (e) {
       if (!(e instanceof OnnxError)) throw e;
@@ -117,6 +128,8 @@ async function checkOne(path: string, root: string): Promise<Row> {
 }
 
 const mib = (entries: number) => (entries * 8) / 2 ** 20;
+/** Dense MiB, and for sparse layers their nonzeros and CSR MiB. */
+const weights = (r: Row) => `${mib(r.entries).toFixed(1)} MiB${r.sparseLayers ? ` + CSR ${(r.csrBytes / 2 ** 20).toFixed(1)} MiB (${r.nnz} nnz, ${r.sparseLayers} sparse layers)` : ''}`;
 
 async function main(): Promise<void> {
   const root = process.argv[2];
@@ -135,7 +148,7 @@ async function main(): Promise<void> {
   for (const f of files) {
     const row = await checkOne(f, root);
     rows.push(row);
-    console.log(`${row.status.startsWith('FAIL') ? 'FAIL' : 'ok  '} ${row.net}  eval ${row.evalErr.toExponential(2)}  lowered ${row.lowered ? row.lowerErr.toExponential(2) : '-'}  ${row.lowering}  ${mib(row.entries).toFixed(1)} MiB  load ${row.loadMs.toFixed(0)} ms lower ${row.lowerMs.toFixed(0)} ms${row.status.startsWith('FAIL:') ? '  ' + row.status : ''}`);
+    console.log(`${row.status.startsWith('FAIL') ? 'FAIL' : 'ok  '} ${row.net}  eval ${row.evalErr.toExponential(2)}  lowered ${row.lowered ? row.lowerErr.toExponential(2) : '-'}  ${row.lowering}  ${weights(row)}  load ${row.loadMs.toFixed(0)} ms lower ${row.lowerMs.toFixed(0)} ms${row.status.startsWith('FAIL:') ? '  ' + row.status : ''}`);
   }
   const failed = rows.filter((r) => r.status.startsWith('FAIL'));
   const notLowered = rows.filter((r) => !r.status.startsWith('FAIL') && !r.lowered);
@@ -149,6 +162,7 @@ async function main(): Promise<void> {
     const why = [...new Set(rs.filter((r) => !r.lowered && r.input !== '').map((r) => r.lowering
       .replace(/^not lowered: node '[^']*' \(op (\w+)\): cannot lower to a layered network: /, '$1: ')
       .replace(/a \d+ x \d+ dense matrix \((\d+) entries.*/, 'dense matrix too large')
+      .replace(/a \d+ x \d+ sparse matrix with \d+ nonzeros.*/, 'sparse matrix too large')
       .replace(/\('[^']*' x '[^']*'\) /, '')))];
     return `| ${f} | ${rs.length} | ${loaded.length} | ${maxEval.toExponential(2)} | ${lowered.length} | ${maxLow} | ${why.join('; ') || '-'} |`;
   });
@@ -158,16 +172,16 @@ async function main(): Promise<void> {
     '',
     `Root: \`${root}\`; ${SAMPLES} inputs per network, uniform in [0,1]; error = max |a-b|/max(1,|b|); tolerance ${TOL}.`,
     'lowering: the lowered net\'s layer sizes (input dim, then each layer\'s output dim), or why it cannot be lowered.',
-    'dense MiB: float64 weight matrices of all lowered layers (largest layer in entries).',
+    'weights: float64 matrices of the dense layers in MiB, plus for layers held in compressed sparse rows (large and mostly zeros) their CSR MiB, nonzeros and count; in brackets the largest layer\'s stored entries.',
     `${rows.length} networks, ${failed.length} failed; ${notLowered.length} load and evaluate correctly but are not lowered (reason given).`,
     '',
     '| folder | networks | load | evaluator max rel err | lowered | lowered max rel err | not lowered because |',
     '|---|---|---|---|---|---|---|',
     ...perFolder,
     '',
-    '| network | input | evaluator max rel err | lowering | lowered max rel err | dense MiB (largest layer entries) | load ms | lower ms | status |',
+    '| network | input | evaluator max rel err | lowering | lowered max rel err | weights (largest layer entries) | load ms | lower ms | status |',
     '|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.net} | ${r.input} | ${r.evalErr.toExponential(2)} | ${cell(r.lowering)} | ${r.lowered ? r.lowerErr.toExponential(2) : '-'} | ${r.lowered ? `${mib(r.entries).toFixed(1)} (${r.maxEntries})` : '-'} | ${r.loadMs.toFixed(0)} | ${r.lowerMs.toFixed(0)} | ${cell(r.status)} |`),
+    ...rows.map((r) => `| ${r.net} | ${r.input} | ${r.evalErr.toExponential(2)} | ${cell(r.lowering)} | ${r.lowered ? r.lowerErr.toExponential(2) : '-'} | ${r.lowered ? `${weights(r)} (${r.maxEntries})` : '-'} | ${r.loadMs.toFixed(0)} | ${r.lowerMs.toFixed(0)} | ${cell(r.status)} |`),
     '',
   ];
   mkdirSync(dirname(outPath), { recursive: true });

@@ -12,9 +12,34 @@ import { numel, type Graph, type IRNode, type Tensor } from '../ir/graph.js';
 import { opModule } from '../ir/ops/registry.js';
 import { asFloat, floatT, NotLinear, type LowerCtx, type Operand } from '../ir/ops/op.js';
 import { OnnxError } from '../onnx/errors.js';
-import { withActivations, type AffineLayer, type LayeredNet } from './layered.js';
+import { sparseLayer, withActivations, type AffineLayer, type LayerActivation, type LayeredNet } from './layered.js';
 import { identity as identityAct, type Activation } from './activations/registry.js';
-import { constantMap, identityMap, shiftColumns, stackMaps, toDense, TooLargeError, type AffineMap } from './affine-map.js';
+import { constantMap, identityMap, mapEntries, MAX_DENSE_ENTRIES, shiftColumns, stackMaps, toCsr, toDense, TooLargeError, type AffineMap } from './affine-map.js';
+
+/**
+ * Layers of more than this many entries (dense: 128 MiB, and the bounders
+ * cache W^T and |W|^T beside it) with at most SPARSE_LAYER_FRACTION of them
+ * nonzero are held in CSR; every layer beyond MAX_DENSE_ENTRIES is. Smaller
+ * or denser layers stay dense, where src/tensor/matmul.ts still multiplies
+ * in CSR per product when that pays. Measured (linear.ts products, 2 cores):
+ * at 1-1.6% density dense and CSR layers take the same time for 1-128 rows
+ * (matmul picks CSR itself); at 5-10% a dense layer is 2-14x faster for
+ * 16-128 rows (onnxruntime ~60 GMAC/s against ~0.5 for the CSR loops), the
+ * same for one row. So CSR layers buy memory (the dense W, W^T and |W|^T
+ * caches of a 2^24-entry layer are 384 MiB), not speed.
+ */
+export const SPARSE_LAYER_MIN_ENTRIES = 2 ** 24;
+export const SPARSE_LAYER_FRACTION = 0.1;
+
+/** The layer x -> act(map x): sparse when large and mostly zeros (see SPARSE_LAYER_MIN_ENTRIES), dense otherwise. */
+function layerOf(map: AffineMap, acts: { identity?: Uint8Array; act?: LayerActivation }): AffineLayer {
+  const entries = map.rows * map.cols;
+  const b = Float64Array.from(map.b);
+  if (!map.W && (entries > MAX_DENSE_ENTRIES || (entries > SPARSE_LAYER_MIN_ENTRIES && mapEntries(map) <= SPARSE_LAYER_FRACTION * entries))) {
+    return sparseLayer({ inDim: map.cols, outDim: map.rows, csr: toCsr(map), b, ...acts });
+  }
+  return { inDim: map.cols, outDim: map.rows, W: toDense(map), b, ...acts };
+}
 
 /** The lowering's running state: the current base and every live value's map in it. */
 interface State {
@@ -101,7 +126,7 @@ function activate(st: State, u: AffineMap, act: Activation | readonly Activation
   const stacked = stackMaps(parts);
   const outDim = stacked.rows;
   const perNeuron = Array.from({ length: outDim }, (_, j) => (j < u.rows ? (Array.isArray(act) ? (act as readonly Activation[])[j] : (act as Activation)) : identityAct));
-  layers.push({ inDim: st.cols, outDim, W: toDense(stacked), b: Float64Array.from(stacked.b), ...withActivations(perNeuron) });
+  layers.push(layerOf(stacked, withActivations(perNeuron)));
   const maps = new Map<string, AffineMap>();
   let off = u.rows;
   for (const [name, m] of live) {
@@ -155,14 +180,12 @@ export function lowerToLayered(graph: Graph, options: LowerOptions = {}): Layere
   const c = graph.constants.get(outName) ?? st.consts.get(outName);
   const outMap = c ? constantMap(st.cols, asFloat(c as Tensor)) : st.maps.get(outName);
   if (!outMap) throw new OnnxError(graph.source, undefined, `output '${outName}' was not computed`);
-  let W: Float64Array;
   try {
-    W = toDense(outMap);
+    layers.push(layerOf(outMap, {}));
   } catch (e) {
     if (e instanceof TooLargeError) throw new OnnxError(graph.source, undefined, `cannot lower to a layered network: ${e.message} (the output layer, ${layers.length})`);
     throw e;
   }
-  layers.push({ inDim: st.cols, outDim: outMap.rows, W, b: Float64Array.from(outMap.b) });
   checkFiniteLayers(layers, graph.source);
   return { inputShape: [...input.shape], inputDim, outputDim: outMap.rows, layers };
 }
@@ -208,7 +231,7 @@ function foldConstantNode(graph: Graph, node: IRNode, ctx: LowerCtx, st: State, 
  */
 function checkFiniteLayers(layers: readonly AffineLayer[], source: string): void {
   layers.forEach((l, k) => {
-    for (const a of [l.W, l.b]) {
+    for (const a of [l.csr ? l.csr.val : l.W, l.b]) {
       for (let i = 0; i < a.length; i++) {
         if (!Number.isFinite(a[i])) {
           throw new OnnxError(source, undefined, `layer ${k} of the lowered network has a non-finite weight (${a[i]}): the model's weights overflow float64 when its linear ops are composed`);

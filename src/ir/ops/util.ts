@@ -5,7 +5,7 @@
  */
 import { numel, type Tensor } from '../graph.js';
 import { broadcastIndex, stridesOf } from '../indexing.js';
-import { combineRows, constantMap, denseMatrix, gatherRows, type AffineMap } from '../../network/affine-map.js';
+import { combineRows, constantMap, gatherRows, type AffineMap } from '../../network/affine-map.js';
 import { asFloat, sameShape, type LowerCtx, type Operand, type Shape } from './op.js';
 
 /** An operand's map broadcast to `out` (constants become constant maps). */
@@ -21,25 +21,11 @@ export function broadcastConst(c: Tensor, out: Shape): Float64Array {
   return Float64Array.from(idx, (i) => d[i]);
 }
 
-/** Rows idx[i] of m; idx[i] < 0 gives the constant `fill`. Selection maps stay selections. */
+/** Rows idx[i] of m; idx[i] < 0 gives the constant `fill`. Selection maps stay selections, sparse ones sparse. */
 export function indexRows(m: AffineMap, idx: Int32Array, fill: number): AffineMap {
-  if (idx.every((i) => i >= 0)) return gatherRows(m, idx);
-  const n = idx.length;
-  const b = new Float64Array(n);
-  for (let i = 0; i < n; i++) b[i] = idx[i] >= 0 ? m.b[idx[i]] : fill;
-  if (m.sel && m.scale) {
-    const sel = new Int32Array(n);
-    const scale = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      sel[i] = idx[i] >= 0 ? m.sel[idx[i]] : -1;
-      scale[i] = idx[i] >= 0 ? m.scale[idx[i]] : 0;
-    }
-    return { rows: n, cols: m.cols, sel, scale, b };
-  }
-  const src = m.W as Float64Array;
-  const W = denseMatrix(n, m.cols);
-  for (let i = 0; i < n; i++) if (idx[i] >= 0) W.set(src.subarray(idx[i] * m.cols, (idx[i] + 1) * m.cols), i * m.cols);
-  return { rows: n, cols: m.cols, W, b };
+  const r = gatherRows(m, idx);
+  if (fill !== 0) for (let i = 0; i < idx.length; i++) if (idx[i] < 0) r.b[i] = fill;
+  return r;
 }
 
 /** Data indexed like indexRows: out[i] = x[idx[i]], or `fill` where idx[i] < 0. */
