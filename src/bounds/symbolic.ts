@@ -27,7 +27,9 @@ const absCsrCache = new WeakMap<Csr, Csr>();
 function absCsr(c: Csr): Csr {
   let a = absCsrCache.get(c);
   if (!a) {
-    a = { rowPtr: c.rowPtr, col: c.col, val: Float64Array.from(c.val, Math.abs) };
+    const val = new Float64Array(c.val.length);
+    for (let q = 0; q < val.length; q++) val[q] = Math.abs(c.val[q]);
+    a = { rowPtr: c.rowPtr, col: c.col, val };
     absCsrCache.set(c, a);
   }
   return a;

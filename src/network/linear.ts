@@ -69,7 +69,10 @@ function sparseAbsT(layer: AffineLayer & { csr: Csr }): Csr {
   let t = csrAbsT.get(layer);
   if (!t) {
     const s = sparseT(layer);
-    t = { rowPtr: s.rowPtr, col: s.col, val: Float64Array.from(s.val, Math.abs) };
+    // A plain loop: Float64Array.from with a mapping function took 11.6 s on TinyYOLO's 67 M nonzeros.
+    const val = new Float64Array(s.val.length);
+    for (let q = 0; q < val.length; q++) val[q] = Math.abs(s.val[q]);
+    t = { rowPtr: s.rowPtr, col: s.col, val };
     csrAbsT.set(layer, t);
   }
   return t;
