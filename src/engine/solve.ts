@@ -6,7 +6,7 @@ import { branchAndBound, type BabOutcome, type Branching } from '../bab/search.j
 import { bounderByName, type BounderName } from '../bounds/index.js';
 import { pooledBounder } from '../bounds/pool.js';
 import type { Bounder } from '../bounds/types.js';
-import { hiddenSizes } from '../network/layered.js';
+import { hiddenSizes, type LayeredNet } from '../network/layered.js';
 import { disjunctLowerBounds, type CanonicalBox, type CanonicalProblem } from '../problem/types.js';
 import type { Outcome } from '../report/verdict.js';
 import { exactMipBox } from './exact-mip.js';
@@ -78,12 +78,17 @@ async function solveBoxes(
   if (boxes.length === 0) return { verdict: 'unsat' };
 
   for (const box of boxes) {
+    // Restarts are targeted (one disjunct each): give every disjunct a few;
+    // on networks where one forward-backward row is expensive (tens of
+    // millions of weights), as many as fit about a second per step.
+    const restarts = Math.min(box.net.inputDim <= INPUT_SPLIT_MAX_DIM ? 64 : Math.max(16, 4 * box.numDisjuncts), Math.max(4, Math.floor(0.5 / rowSeconds(box.net))));
+    const now = performance.now();
     const attack = await pgdAttack(box, {
       seed: options.seed + box.index,
-      // Restarts are targeted (one disjunct each): give every disjunct a few.
-      restarts: box.net.inputDim <= INPUT_SPLIT_MAX_DIM ? 64 : Math.max(16, 4 * box.numDisjuncts),
+      restarts,
       steps: box.net.inputDim <= INPUT_SPLIT_MAX_DIM ? 40 : 100,
-      deadline: options.deadline,
+      // The attack gets at most a fifth of the time left (it stops between steps).
+      deadline: Math.min(options.deadline, now + Math.max(1000, 0.2 * (options.deadline - now))),
       stopBelow: -1e-3,
     });
     log.debug({ box: box.index, objective: attack.value }, 'attack');
@@ -138,7 +143,9 @@ async function searchBox(
   // bounds, and in ReLU mode the split signs and the float32 dual parameters.
   const perDomain = 8 * (2 * n0 + rows * n0 + rows) + neurons * 16 + (branching === 'relu' ? neurons * (1 + 4 * rows) : 0) + 200;
   const maxDomains = Math.max(1000, Math.floor((options.memoryMb * 2 ** 20) / perDomain));
-  const batchSize = options.batchSize || (branching === 'input' ? 256 : Math.max(8, Math.min(128, Math.floor(20000 / Math.max(1, neurons)) * 8)));
+  // About a second of bounding per batch on networks where one domain is expensive.
+  const affordable = Math.max(4, Math.floor(1 / (4 * rowSeconds(box.net))));
+  const batchSize = options.batchSize || Math.min(affordable, branching === 'input' ? 256 : Math.max(8, Math.min(128, Math.floor(20000 / Math.max(1, neurons)) * 8)));
   const { bounder, tight } = resolveBounders(options, branching, box.net);
   if (options.bounder === 'mip' && options.mode === 'complete') {
     log.info({ box: box.index, method: 'exact MIP' }, 'exact MIP per disjunct');
@@ -174,6 +181,11 @@ async function searchBox(
   } finally {
     await Promise.all(pools.map((p) => p.close()));
   }
+}
+
+/** Estimated seconds of one vector through every layer (dense products in onnxruntime, CSR ones in loops). */
+function rowSeconds(net: LayeredNet): number {
+  return net.layers.reduce((t, l) => t + (l.csr ? l.csr.val.length / 4e8 : (l.inDim * l.outDim) / 2e10), 0);
 }
 
 /** True when every disjunct of the box has a row whose lower bound clears that row's margin. */
