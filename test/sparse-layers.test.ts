@@ -63,3 +63,15 @@ test('a sparse layer materialises W only on demand (the LP asks for it), and the
   close((await planetLpBounder().bound(sparse, batch)).rowLower, (await planetLpBounder().bound(dense, batch)).rowLower, 'lp');
   close(sparse.layers[0].W, dense.layers[0].W, 'materialised W');
 });
+
+test('automatic bounders for input splitting: symbolic without a tight bounder beyond 20,000 hidden neurons, crown + alpha below', async () => {
+  const { resolveBounders, HUGE_NET_NEURONS } = await import('../src/engine/options.js');
+  const rng = makeRng(3);
+  const small = randomNet(rng, [5, 50, 50, 2]);
+  const huge = randomNet(rng, [5, HUGE_NET_NEURONS + 1, 2]);
+  const auto = { bounder: 'auto', tightBounder: 'auto' } as const;
+  assert.deepEqual(resolveBounders(auto, 'input', small), { bounder: 'crown', tight: 'alpha' });
+  assert.deepEqual(resolveBounders(auto, 'input', huge), { bounder: 'symbolic', tight: undefined });
+  assert.deepEqual(resolveBounders(auto, 'relu', huge), { bounder: 'beta', tight: undefined });
+  assert.deepEqual(resolveBounders({ bounder: 'crown', tightBounder: 'alpha' }, 'input', huge), { bounder: 'crown', tight: 'alpha' });
+});
