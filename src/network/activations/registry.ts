@@ -22,8 +22,10 @@ const BY_ONNX_OP: ReadonlyMap<string, (attr: AttrReader) => Activation> = new Ma
   ['LeakyRelu', (attr: AttrReader) => leakyRelu(attr('alpha', 0.01))],
 ]);
 
-/** Parameterless activations by key; parameterised ones are parsed in `activationByKey`. */
-const BY_KEY: ReadonlyMap<string, Activation> = new Map([relu, identity, sigmoid, tanh, sign].map((a) => [a.key, a]));
+/** Activations by key: each op's with its default attributes, and identity; other parameters are parsed in `activationByKey`. */
+const BY_KEY: ReadonlyMap<string, Activation> = new Map(
+  [identity, ...[...BY_ONNX_OP.values()].map((make) => make((_name, fallback) => fallback))].map((a) => [a.key, a]),
+);
 
 /** The activation whose `key` this is (keys cross thread boundaries, functions do not). */
 export function activationByKey(key: string): Activation {
