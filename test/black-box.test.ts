@@ -189,3 +189,32 @@ test('a layer too large to hold densely (a 64x64 conv to 32 channels: 2^29 entri
   assert.equal(outcome.verdict, 'sat', JSON.stringify(outcome.verdict === 'unknown' ? outcome.reason : outcome.verdict));
   assert.ok(outcome.verdict === 'sat' && outcome.counterexample.y[0] >= outcome.counterexample.y[1]);
 });
+
+test('networks with surrogate gradients (Sign) get the black-box search before PGD and bounds', async () => {
+  const { hasSurrogateGradients } = await import('../src/network/layered.js');
+  const { lowerToLayered } = await import('../src/network/lower.js');
+  const { loadOnnx } = await import('../src/onnx/load.js');
+  // y = W2 · sign(W1 x + b1): a binarised layer; the search must find the corner where y_0 >= 1.5.
+  const bytes = new OnnxBuilder()
+    .input('x', [1, 4])
+    .init('W1', [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, -1, 0, 0, 0, 0, -1], [4, 4])
+    .init('b1', [-0.5, -0.5, -0.5, -0.5], [4])
+    .node('Gemm', ['x', 'W1', 'b1'], ['h'], { transB: 1 })
+    .node('Sign', ['h'], ['s'])
+    .init('W2', [0.5, 0.5, 0.5, 0.5, 0, 0, 0, 0], [2, 4])
+    .node('Gemm', ['s', 'W2'], ['y'], { transB: 1 })
+    .output('y', [1, 2])
+    .build();
+  const onnx = write('sign.onnx', bytes);
+  assert.ok(hasSurrogateGradients(lowerToLayered(loadOnnx(bytes, onnx))));
+  const decl = [...[0, 1, 2, 3].map((i) => `(declare-const X_${i} Real)`), '(declare-const Y_0 Real)', '(declare-const Y_1 Real)'].join('\n');
+  const box = [0, 1, 2, 3].map((i) => `(assert (>= X_${i} -1))\n(assert (<= X_${i} 1))`).join('\n');
+  // y_0 = 0.5 (s_0 + s_1 + s_2 + s_3) reaches 2 only at x_0, x_1 > 0.5 and x_2, x_3 < -0.5.
+  const vnnlib = write('sign.vnnlib', `${decl}\n${box}\n(assert (>= Y_0 1.5))\n`);
+  const lines: string[] = [];
+  const captured = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+  const outcome = await runInstance(onnx, vnnlib, options(20), captured);
+  assert.equal(outcome.verdict, 'sat');
+  assert.ok(outcome.verdict === 'sat' && outcome.counterexample.y[0] >= 1.5);
+  assert.ok(lines.some((l) => JSON.parse(l).msg === 'black-box search' && JSON.parse(l).found === true), 'the black-box search ran first and found it');
+});

@@ -150,6 +150,11 @@ export function isReluNet(net: LayeredNet): boolean {
   return net.layers.slice(0, -1).every((l) => !l.act || l.act.kinds.every((a) => a.piecewiseLinear !== undefined));
 }
 
+/** True when some hidden neuron's activation has only a surrogate gradient (Sign): attacks need more than gradients. */
+export function hasSurrogateGradients(net: LayeredNet): boolean {
+  return net.layers.slice(0, -1).some((l) => l.act?.kinds.some((a) => a.surrogateGradient) ?? false);
+}
+
 /** Names of the activations of a network that are not ReLU/identity, for messages. */
 export function nonReluActivations(net: LayeredNet): string[] {
   const keys = new Set<string>();

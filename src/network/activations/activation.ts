@@ -30,6 +30,8 @@ export interface Activation {
   evaluate(x: number): number;
   /** A (sub)gradient at x for attacks; functions with zero gradient almost everywhere give a surrogate (e.g. Sign: straight-through). */
   derivative(x: number): number;
+  /** Set when `derivative` is a surrogate: gradient attacks are unreliable, and a black-box search runs too. */
+  readonly surrogateGradient?: boolean;
   /** Sound lower/upper bounds of f over [l, u] (outward-safe). */
   lowerOf(l: number, u: number): number;
   upperOf(l: number, u: number): number;

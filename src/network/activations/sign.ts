@@ -9,6 +9,7 @@ import type { Activation, RelaxLines } from './activation.js';
  */
 export const sign: Activation = {
   key: 'sign',
+  surrogateGradient: true,
   evaluate: (x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN),
   derivative: (x) => (Math.abs(x) <= 1 ? 1 : 0),
   lowerOf: (l) => (l > 0 ? 1 : l < 0 ? -1 : 0),
