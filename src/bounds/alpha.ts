@@ -59,6 +59,7 @@ export async function relaxedForwardGrad(
     const pre = await forwardProduct(layer, cur, R);
     const rx = relax[k];
     const { upSlope, upIntercept, lowIntercept, ambiguous } = rx;
+    const hasLow = rx.hasLowIntercept;
     const al = alpha[k];
     const lam = lambdas[k];
     const g = grad[k];
@@ -77,7 +78,7 @@ export async function relaxedForwardGrad(
         // on non-ambiguous neurons), f = 0 the upper line.
         const f = +(L >= 0);
         g[i] = f * ambiguous[bj] * L * z;
-        pre[i] = f * (al[i] * z + lowIntercept[bj]) + (1 - f) * (upSlope[bj] * z + upIntercept[bj]);
+        pre[i] = f * (al[i] * z + (hasLow ? lowIntercept[bj] : 0)) + (1 - f) * (upSlope[bj] * z + upIntercept[bj]);
       }
     }
     cur = pre;

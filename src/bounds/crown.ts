@@ -38,6 +38,8 @@ export interface LayerRelax {
   readonly lowSlope: Float64Array;
   /** Zero on ReLU and identity neurons. */
   readonly lowIntercept: Float64Array;
+  /** False when every lowIntercept is zero (ReLU/identity layers): the backward pass skips the term. */
+  readonly hasLowIntercept: boolean;
   /** x <= upSlope * xhat + upIntercept (used when the coefficient is < 0). */
   readonly upSlope: Float64Array;
   readonly upIntercept: Float64Array;
@@ -104,7 +106,7 @@ export function relaxLayer(
       }
     }
   }
-  return { n, lower, upper, lowSlope, lowIntercept, upSlope, upIntercept, ambiguous };
+  return { n, lower, upper, lowSlope, lowIntercept, hasLowIntercept: general !== undefined, upSlope, upIntercept, ambiguous };
 }
 
 /** 1 for the neurons of a hidden layer whose relaxation loses something on [lower, upper] (B x n). */
@@ -203,10 +205,23 @@ function relaxRows(
   lowPerRow: number,
   upSlope: Float64Array,
   upIntercept: Float64Array,
-  lowIntercept: Float64Array,
+  lowIntercept: Float64Array | null,
   bias: Float64Array,
   shift?: Float64Array,
 ): void {
+  if (lowIntercept) {
+    // Lower lines with intercepts (sigmoid, tanh, sign, ...): their term, then the plain pass below adds the rest.
+    for (let r = 0; r < R; r++) {
+      const off = r * n;
+      const boff = rowDomain[r] * n;
+      let acc = 0;
+      for (let j = 0; j < n; j++) {
+        const lam = L[off + j];
+        acc += +(lam >= 0) * lam * lowIntercept[boff + j];
+      }
+      c[r] += acc;
+    }
+  }
   for (let r = 0; r < R; r++) {
     const off = r * n;
     const boff = rowDomain[r] * n;
@@ -219,7 +234,7 @@ function relaxRows(
       const neg = lam - pos;
       let om = pos * low[loff + j] + neg * upSlope[bj];
       if (shift) om -= shift[off + j];
-      acc += neg * upIntercept[bj] + pos * lowIntercept[bj] + om * bias[j];
+      acc += neg * upIntercept[bj] + om * bias[j];
       Om[off + j] = om;
     }
     c[r] += acc;
@@ -281,7 +296,7 @@ export async function backwardPass(
       const alpha = options.rowAlpha?.[k]?.subarray(r0 * n, r1 * n);
       const Om = scratch.subarray(0, rc * n);
       const shift = options.omegaShift?.[k]?.subarray(r0 * n, r1 * n);
-      relaxRows(L, Om, cc, rc, n, rd, alpha ?? rx.lowSlope, alpha ? 1 : 0, rx.upSlope, rx.upIntercept, rx.lowIntercept, layer.b, shift);
+      relaxRows(L, Om, cc, rc, n, rd, alpha ?? rx.lowSlope, alpha ? 1 : 0, rx.upSlope, rx.upIntercept, rx.hasLowIntercept ? rx.lowIntercept : null, layer.b, shift);
       L = await backwardProduct(layer, Om, rc);
     }
     concretize(L, cc, rc, n0, rd, inLower, inUpper, lb.subarray(r0, r1));
@@ -440,8 +455,11 @@ export async function intermediateBounds(
     const n = layer.outDim;
     const nIn = layer.inDim;
     const id = layer.identity;
-    const linearOn = activationsOf(layer);
-    const unstable = (l: number, u: number, j: number) => !linearOn.kinds[linearOn.kindOf[j]].isLinearOn(l, u);
+    const linearOn = layer.act ? activationsOf(layer) : undefined;
+    // ReLU layers inline (the hot path of ACAS Xu and MNIST); others ask each neuron's activation.
+    const unstable = linearOn
+      ? (l: number, u: number, j: number) => !linearOn.kinds[linearOn.kindOf[j]].isLinearOn(l, u)
+      : (l: number, u: number, j: number) => l < 0 && u > 0 && !(id && id[j]);
     const { lower, upper } = await ibpAffine(layer, lo, hi, B);
     if (!useIbp && linear && i >= 1) {
       // Reference mode: forget IBP on ReLU neurons, keep only the linear bounds.
