@@ -22,7 +22,7 @@ export interface Activation {
   readonly key: string;
   /**
    * Set only where the function is exactly max(x, 0) or x: the encodings that
-   * know only ReLU networks (LP, MIP, the dual solvers, BaBSR) accept a network
+   * know only ReLU networks (LP, MIP, the dual solvers, the LP leaves of branch and bound) accept a network
    * whose every activation says which one it is.
    */
   readonly piecewiseLinear?: 'relu' | 'identity';
