@@ -21,7 +21,7 @@
  */
 import { activationsOf, type AffineLayer, type LayerActivation, type LayeredNet } from '../network/layered.js';
 import type { RelaxLines } from '../network/activations/activation.js';
-import { backwardProduct, weightRow } from '../network/linear.js';
+import { backwardProduct, layerSeconds, weightRow } from '../network/linear.js';
 import { applyDomainConstraints, emptinessContext, ibpAffine, inputInfeasible, postActivation } from './ibp.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
@@ -414,17 +414,11 @@ export function restrictRows(st: CrownState, batch: DomainBatch, m: number): Cro
  * pass would take hours, and the widest neurons come first.
  */
 export const INTERMEDIATE_BUDGET_S = 8;
-/** Multiply-adds per second of the two product kinds (src/tensor/matmul.ts's estimates, rounded down). */
-const DENSE_MACS_PER_S = 2e10;
-const CSR_MACS_PER_S = 4e8;
 
 /** The targets whose two backward rows fit the budget, widest intervals first when not all fit. */
 function withinBudget(net: LayeredNet, i: number, targets: Int32Array, lower: Float64Array, upper: Float64Array): Int32Array {
   let perRow = 0;
-  for (let k = 0; k < i; k++) {
-    const l = net.layers[k];
-    perRow += l.csr ? l.csr.val.length / CSR_MACS_PER_S : (l.inDim * l.outDim) / DENSE_MACS_PER_S;
-  }
+  for (let k = 0; k < i; k++) perRow += layerSeconds(net.layers[k]);
   const fit = Math.floor(INTERMEDIATE_BUDGET_S / Math.max(2 * perRow, 1e-12));
   if (targets.length <= fit) return targets;
   const order = Array.from(targets).sort((a, b) => upper[b] - lower[b] - (upper[a] - lower[a]));

@@ -16,24 +16,13 @@
  */
 import type { AffineLayer, LayeredNet } from '../network/layered.js';
 import type { RelaxLines } from '../network/activations/activation.js';
-import { matmul, type Csr } from '../tensor/matmul.js';
-import { csrTimesDense, weightRow } from '../network/linear.js';
+import { matmul } from '../tensor/matmul.js';
+import { absCsr, csrTimesDense, weightRow } from '../network/linear.js';
 import { crown, type CrownOptions } from './crown.js';
 import { applyDomainConstraints, emptinessContext, ibpAffine, inputInfeasible, postActivation } from './ibp.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
 const lines: RelaxLines = { lowSlope: 0, lowIntercept: 0, upSlope: 0, upIntercept: 0 };
-const absCsrCache = new WeakMap<Csr, Csr>();
-function absCsr(c: Csr): Csr {
-  let a = absCsrCache.get(c);
-  if (!a) {
-    const val = new Float64Array(c.val.length);
-    for (let q = 0; q < val.length; q++) val[q] = Math.abs(c.val[q]);
-    a = { rowPtr: c.rowPtr, col: c.col, val };
-    absCsrCache.set(c, a);
-  }
-  return a;
-}
 const absCache = new WeakMap<AffineLayer, Float64Array>();
 function absW(layer: AffineLayer): Float64Array {
   let a = absCache.get(layer);

@@ -7,6 +7,7 @@ import { bounderByName, type BounderName } from '../bounds/index.js';
 import { pooledBounder } from '../bounds/pool.js';
 import type { Bounder } from '../bounds/types.js';
 import { hiddenSizes, type LayeredNet } from '../network/layered.js';
+import { layerSeconds } from '../network/linear.js';
 import { disjunctLowerBounds, type CanonicalBox, type CanonicalProblem } from '../problem/types.js';
 import type { Outcome } from '../report/verdict.js';
 import { exactMipBox } from './exact-mip.js';
@@ -194,7 +195,7 @@ function freeInputs(box: CanonicalBox): number {
 
 /** Estimated seconds of one vector through every layer (dense products in onnxruntime, CSR ones in loops). */
 function rowSeconds(net: LayeredNet): number {
-  return net.layers.reduce((t, l) => t + (l.csr ? l.csr.val.length / 4e8 : (l.inDim * l.outDim) / 2e10), 0);
+  return net.layers.reduce((t, l) => t + layerSeconds(l), 0);
 }
 
 /** True when every disjunct of the box has a row whose lower bound clears that row's margin. */

@@ -3,7 +3,7 @@
  * taps. The evaluator and the lowering both walk the same taps, so the dense
  * matrix the lowering materialises is by construction the evaluator's conv.
  */
-import type { IRNode } from './graph.js';
+import { numel, type IRNode } from './graph.js';
 import { attrInt, attrInts, attrString } from './attrs.js';
 
 export interface ConvGeom {
@@ -122,4 +122,14 @@ export function forEachConvTap(
       }
     }
   }
+}
+
+/** A per-channel bias broadcast over an output of shape [N, C, ...spatial] (zeros without one). */
+export function channelBiasRows(outShape: readonly number[], bias: Float64Array | undefined): Float64Array {
+  const b = new Float64Array(numel(outShape));
+  if (!bias) return b;
+  const plane = numel(outShape.slice(2));
+  const C = outShape[1];
+  for (let o = 0; o < b.length; o++) b[o] = bias[Math.floor(o / plane) % C];
+  return b;
 }

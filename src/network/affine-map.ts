@@ -12,7 +12,7 @@
  * order whatever the forms of its operands, so the forms give identical
  * numbers; the form of a result is chosen by its density (`DENSE_FRACTION`).
  */
-import type { Csr } from '../tensor/matmul.js';
+import { countNonzeros, csrFromDense, type Csr } from '../tensor/matmul.js';
 
 export type { Csr };
 
@@ -184,26 +184,9 @@ export function toCsr(m: AffineMap): Csr {
   if (m.csr) return m.csr;
   const { rows, cols } = m;
   if (m.W) {
-    const W = m.W;
-    let nnz = 0;
-    for (let k = 0; k < W.length; k++) if (W[k] !== 0) nnz++;
+    const nnz = countNonzeros(m.W);
     checkNnz(nnz, rows, cols);
-    const rowPtr = new Int32Array(rows + 1);
-    const col = new Int32Array(nnz);
-    const val = new Float64Array(nnz);
-    let q = 0;
-    for (let i = 0; i < rows; i++) {
-      const off = i * cols;
-      for (let j = 0; j < cols; j++) {
-        const v = W[off + j];
-        if (v !== 0) {
-          col[q] = j;
-          val[q++] = v;
-        }
-      }
-      rowPtr[i + 1] = q;
-    }
-    return { rowPtr, col, val };
+    return csrFromDense(m.W, rows, cols, nnz);
   }
   const { sel, scale } = m as Required<AffineMap>;
   let nnz = 0;

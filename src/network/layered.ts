@@ -19,6 +19,7 @@
  */
 import { denseMatrix } from './affine-map.js';
 import type { Csr } from '../tensor/matmul.js';
+export { csrFromDense } from '../tensor/matmul.js';
 import type { Activation } from './activations/activation.js';
 import { identity as identityAct } from './activations/identity.js';
 import { relu } from './activations/relu.js';
@@ -75,26 +76,6 @@ export function sparseLayer(fields: { inDim: number; outDim: number; csr: Csr; b
     },
   });
   return layer;
-}
-
-/** CSR of a dense row-major matrix. */
-export function csrFromDense(W: Float64Array, rows: number, cols: number): Csr {
-  let nnz = 0;
-  for (let i = 0; i < W.length; i++) if (W[i] !== 0) nnz++;
-  const rowPtr = new Int32Array(rows + 1);
-  const col = new Int32Array(nnz);
-  const val = new Float64Array(nnz);
-  for (let i = 0, q = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) {
-      const v = W[i * cols + j];
-      if (v !== 0) {
-        col[q] = j;
-        val[q++] = v;
-      }
-    }
-    rowPtr[i + 1] = q;
-  }
-  return { rowPtr, col, val };
 }
 
 /** A LayerActivation from one activation per neuron. */
@@ -234,40 +215,42 @@ export function foldOutputRows(net: LayeredNet, C: Float64Array, d: Float64Array
   };
 }
 
-/** In place: the activations of `layer` applied to R stacked pre-activation vectors. */
-export function applyActivation(layer: AffineLayer, Z: Float64Array, R: number): void {
+/** Calls f(a, i) for every neuron i (flat, over R stacked vectors) of `layer` whose activation `a` is not the identity. */
+function forEachActivated(layer: AffineLayer & { act: LayerActivation }, R: number, f: (a: Activation, i: number) => void): void {
   const n = layer.outDim;
-  if (!layer.act) {
-    const id = layer.identity;
-    for (let i = 0; i < Z.length; i++) if (Z[i] < 0 && !(id && id[i % n])) Z[i] = 0;
-    return;
-  }
   const { kinds, groups } = layer.act;
   kinds.forEach((a, t) => {
     if (a.piecewiseLinear === 'identity') return;
     const idx = groups[t];
     for (let r = 0; r < R; r++) {
       const off = r * n;
-      for (let q = 0; q < idx.length; q++) Z[off + idx[q]] = a.evaluate(Z[off + idx[q]]);
+      for (let q = 0; q < idx.length; q++) f(a, off + idx[q]);
     }
+  });
+}
+
+/** In place: the activations of `layer` applied to R stacked pre-activation vectors. */
+export function applyActivation(layer: AffineLayer, Z: Float64Array, R: number): void {
+  if (!layer.act) {
+    const n = layer.outDim;
+    const id = layer.identity;
+    for (let i = 0; i < Z.length; i++) if (Z[i] < 0 && !(id && id[i % n])) Z[i] = 0;
+    return;
+  }
+  forEachActivated(layer as AffineLayer & { act: LayerActivation }, R, (a, i) => {
+    Z[i] = a.evaluate(Z[i]);
   });
 }
 
 /** In place: G (R x n, gradients w.r.t. post-activations) times each activation's derivative at Z. */
 export function applyActivationDerivative(layer: AffineLayer, Z: Float64Array, G: Float64Array, R: number): void {
-  const n = layer.outDim;
   if (!layer.act) {
+    const n = layer.outDim;
     const id = layer.identity;
     for (let i = 0; i < G.length; i++) if (Z[i] <= 0 && !(id && id[i % n])) G[i] = 0;
     return;
   }
-  const { kinds, groups } = layer.act;
-  kinds.forEach((a, t) => {
-    if (a.piecewiseLinear === 'identity') return;
-    const idx = groups[t];
-    for (let r = 0; r < R; r++) {
-      const off = r * n;
-      for (let q = 0; q < idx.length; q++) G[off + idx[q]] *= a.derivative(Z[off + idx[q]]);
-    }
+  forEachActivated(layer as AffineLayer & { act: LayerActivation }, R, (a, i) => {
+    G[i] *= a.derivative(Z[i]);
   });
 }

@@ -7,7 +7,7 @@
  * through these instead of touching `layer.W`, which on a sparse layer is
  * materialised on first use and may be too large.
  */
-import { matmul, transpose, type Csr } from '../tensor/matmul.js';
+import { denseTimesCsr, matmul, transpose, type Csr } from '../tensor/matmul.js';
 import type { AffineLayer } from './layered.js';
 
 export type { Csr };
@@ -15,7 +15,7 @@ export type { Csr };
 const denseT = new WeakMap<AffineLayer, Float64Array>();
 const denseAbsT = new WeakMap<AffineLayer, Float64Array>();
 const csrT = new WeakMap<AffineLayer, Csr>();
-const csrAbsT = new WeakMap<AffineLayer, Csr>();
+const csrAbs = new WeakMap<Csr, Csr>();
 
 /** W^T (inDim x outDim) of a dense layer, computed once per (immutable) layer. */
 export function weightT(layer: AffineLayer): Float64Array {
@@ -65,33 +65,17 @@ function sparseT(layer: AffineLayer & { csr: Csr }): Csr {
   return t;
 }
 
-function sparseAbsT(layer: AffineLayer & { csr: Csr }): Csr {
-  let t = csrAbsT.get(layer);
+/** The same CSR matrix with absolute values, computed once per matrix. */
+export function absCsr(c: Csr): Csr {
+  let t = csrAbs.get(c);
   if (!t) {
-    const s = sparseT(layer);
     // A plain loop: Float64Array.from with a mapping function took 11.6 s on TinyYOLO's 67 M nonzeros.
-    const val = new Float64Array(s.val.length);
-    for (let q = 0; q < val.length; q++) val[q] = Math.abs(s.val[q]);
-    t = { rowPtr: s.rowPtr, col: s.col, val };
-    csrAbsT.set(layer, t);
+    const val = new Float64Array(c.val.length);
+    for (let q = 0; q < val.length; q++) val[q] = Math.abs(c.val[q]);
+    t = { rowPtr: c.rowPtr, col: c.col, val };
+    csrAbs.set(c, t);
   }
   return t;
-}
-
-/** C (m x n) = A (m x k) · B (k x n) with B in CSR; zero entries of A are skipped. */
-export function denseTimesCsr(A: Float64Array, B: Csr, m: number, k: number, n: number): Float64Array {
-  const C = new Float64Array(m * n);
-  const { rowPtr, col, val } = B;
-  for (let i = 0; i < m; i++) {
-    const ci = i * n;
-    const ai = i * k;
-    for (let p = 0; p < k; p++) {
-      const a = A[ai + p];
-      if (a === 0) continue;
-      for (let q = rowPtr[p], e = rowPtr[p + 1]; q < e; q++) C[ci + col[q]] += a * val[q];
-    }
-  }
-  return C;
 }
 
 /** C (rows x n) = A (rows x k, CSR) · B (k x n dense). */
@@ -116,7 +100,7 @@ export function forwardProduct(layer: AffineLayer, X: Float64Array, R: number): 
 
 /** R x outDim: X (R x inDim) · |W|^T. */
 export function absForwardProduct(layer: AffineLayer, X: Float64Array, R: number): Promise<Float64Array> | Float64Array {
-  if (layer.csr) return denseTimesCsr(X, sparseAbsT(layer as AffineLayer & { csr: Csr }), R, layer.inDim, layer.outDim);
+  if (layer.csr) return denseTimesCsr(X, absCsr(sparseT(layer as AffineLayer & { csr: Csr })), R, layer.inDim, layer.outDim);
   return matmul(X, absWeightT(layer), R, layer.inDim, layer.outDim);
 }
 
@@ -151,7 +135,11 @@ export function forEachWeight(layer: AffineLayer, j: number, f: (i: number, w: n
   for (let i = 0; i < layer.inDim; i++) f(i, W[off + i]);
 }
 
-/** Multiply-adds of one product row through the layer (nonzeros on sparse layers). */
-export function layerCost(layer: AffineLayer): number {
-  return layer.csr ? layer.csr.val.length : layer.inDim * layer.outDim;
+/**
+ * Estimated seconds of one vector through the layer's matrix: dense products
+ * in onnxruntime, CSR ones in TypeScript loops (src/tensor/matmul.ts's rates,
+ * rounded down). For sizing work to a time budget.
+ */
+export function layerSeconds(layer: AffineLayer): number {
+  return layer.csr ? layer.csr.val.length / 4e8 : (layer.inDim * layer.outDim) / 2e10;
 }

@@ -10,7 +10,7 @@
  */
 import { numel, type Graph, type IRNode, type Tensor } from '../ir/graph.js';
 import { opModule } from '../ir/ops/registry.js';
-import { asFloat, floatT, NotLinear, type LowerCtx, type Operand } from '../ir/ops/op.js';
+import { asFloat, floatT, NotLinear, type LowerCtx, type OpModule, type Operand } from '../ir/ops/op.js';
 import { OnnxError } from '../onnx/errors.js';
 import { sparseLayer, withActivations, type AffineLayer, type LayerActivation, type LayeredNet } from './layered.js';
 import { identity as identityAct, type Activation } from './activations/registry.js';
@@ -210,7 +210,7 @@ function inputMap(n: number, fixed: ReadonlyMap<number, number> | undefined): Af
  * inputs): evaluated here in float64, its outputs become constants. Returns
  * false when some input is a network value.
  */
-function foldConstantNode(graph: Graph, node: IRNode, ctx: LowerCtx, st: State, mod: { evaluate: (node: IRNode, ins: (Tensor | undefined)[], outShapes: (readonly number[])[]) => Tensor[] }): boolean {
+function foldConstantNode(graph: Graph, node: IRNode, ctx: LowerCtx, st: State, mod: OpModule): boolean {
   const ins: (Tensor | undefined)[] = [];
   for (let k = 0; k < node.inputs.length; k++) {
     const o = ctx.input(k);

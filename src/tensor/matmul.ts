@@ -84,34 +84,42 @@ export interface Csr {
 }
 const csrCache = new WeakMap<Float64Array, Csr | null>();
 
+/** Nonzero entries of a matrix. */
+export function countNonzeros(W: Float64Array): number {
+  let nnz = 0;
+  for (let i = 0; i < W.length; i++) if (W[i] !== 0) nnz++;
+  return nnz;
+}
+
+/** CSR of a dense row-major rows x cols matrix (`nnz`: its nonzeros, when already counted). */
+export function csrFromDense(W: Float64Array, rows: number, cols: number, nnz = countNonzeros(W)): Csr {
+  const rowPtr = new Int32Array(rows + 1);
+  const col = new Int32Array(nnz);
+  const val = new Float64Array(nnz);
+  for (let p = 0, q = 0; p < rows; p++) {
+    for (let j = 0, o = p * cols; j < cols; j++) {
+      const v = W[o + j];
+      if (v !== 0) {
+        col[q] = j;
+        val[q++] = v;
+      }
+    }
+    rowPtr[p + 1] = q;
+  }
+  return { rowPtr, col, val };
+}
+
 export function csrOf(B: Float64Array, k: number, n: number): Csr | null {
   let c = csrCache.get(B);
   if (c !== undefined) return c;
-  let nnz = 0;
-  for (let i = 0; i < B.length; i++) if (B[i] !== 0) nnz++;
-  c = null;
-  if (nnz < 0.1 * k * n) {
-    const rowPtr = new Int32Array(k + 1);
-    const col = new Int32Array(nnz);
-    const val = new Float64Array(nnz);
-    for (let p = 0, q = 0; p < k; p++) {
-      for (let j = 0, o = p * n; j < n; j++) {
-        const v = B[o + j];
-        if (v !== 0) {
-          col[q] = j;
-          val[q++] = v;
-        }
-      }
-      rowPtr[p + 1] = q;
-    }
-    c = { rowPtr, col, val };
-  }
+  const nnz = countNonzeros(B);
+  c = nnz < 0.1 * k * n ? csrFromDense(B, k, n, nnz) : null;
   csrCache.set(B, c);
   return c;
 }
 
 /** C (m x n) = A (m x k) · B (k x n) with B in CSR: m x nnz multiply-adds (fewer where A has zeros). */
-function matmulCsr(A: Float64Array, B: Csr, m: number, k: number, n: number): Float64Array {
+export function denseTimesCsr(A: Float64Array, B: Csr, m: number, k: number, n: number): Float64Array {
   const C = new Float64Array(m * n);
   const { rowPtr, col, val } = B;
   for (let i = 0; i < m; i++) {
@@ -137,7 +145,7 @@ export async function matmul(A: Float64Array, B: Float64Array, m: number, k: num
     if (csr) {
       const sparseS = (m * csr.val.length) / SPARSE_MAC_PER_S;
       const denseS = Math.max((m * k * n) / DENSE_MAC_PER_S, (8 * k * n) / DENSE_BYTES_PER_S);
-      if (sparseS < denseS) return matmulCsr(A, csr, m, k, n);
+      if (sparseS < denseS) return denseTimesCsr(A, csr, m, k, n);
     }
   }
   const s = await session();

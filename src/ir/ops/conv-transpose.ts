@@ -7,6 +7,7 @@
 import { numel, type IRNode } from '../graph.js';
 import { attrInt, attrInts, attrString } from '../attrs.js';
 import { combineRows } from '../../network/affine-map.js';
+import { channelBiasRows } from '../conv.js';
 import { asFloat, floatT, NotLinear, type OpModule, type Shape } from './op.js';
 
 interface Geom {
@@ -88,15 +89,6 @@ function forEachTap(g: Geom, fn: (out: number, inp: number, w: number) => void):
     }
 }
 
-function biasRows(g: Geom, bias: Float64Array | undefined): Float64Array {
-  const rows = numel(g.outShape);
-  const b = new Float64Array(rows);
-  if (!bias) return b;
-  const plane = g.outH * g.outW;
-  for (let o = 0; o < rows; o++) b[o] = bias[Math.floor(o / plane) % g.cout];
-  return b;
-}
-
 export const convTranspose: OpModule = {
   ops: ['ConvTranspose'],
   shape: (node, s) => [[...geometry(node, s[0] as Shape, s[1] as Shape).outShape]],
@@ -105,7 +97,7 @@ export const convTranspose: OpModule = {
     const g = geometry(node, X!.shape, W!.shape);
     const x = asFloat(X!);
     const w = asFloat(W!);
-    const r = biasRows(g, B ? asFloat(B) : undefined);
+    const r = channelBiasRows(g.outShape, B ? asFloat(B) : undefined);
     forEachTap(g, (o, i, k) => {
       r[o] += w[k] * x[i];
     });
@@ -118,7 +110,7 @@ export const convTranspose: OpModule = {
     if (!x.map || !w.c || (bias && !bias.c)) throw new NotLinear('ConvTranspose is linear only with constant weights and bias');
     const g = geometry(ctx.node, x.shape, w.shape);
     const W = asFloat(w.c);
-    return [combineRows(x.map, numel(g.outShape), biasRows(g, bias?.c ? asFloat(bias.c) : undefined), (add) => {
+    return [combineRows(x.map, numel(g.outShape), channelBiasRows(g.outShape, bias?.c ? asFloat(bias.c) : undefined), (add) => {
       forEachTap(g, (o, i, k) => add(o, i, W[k]));
     })];
   },

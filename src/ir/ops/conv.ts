@@ -1,6 +1,6 @@
 /** Conv (1-D and 2-D, any group): geometry and taps in src/ir/conv.ts, shared by evaluation and lowering. */
 import { numel } from '../graph.js';
-import { convGeometry, forEachConvTap } from '../conv.js';
+import { channelBiasRows, convGeometry, forEachConvTap } from '../conv.js';
 import { combineRows } from '../../network/affine-map.js';
 import { asFloat, floatT, NotLinear, type OpModule, type Shape } from './op.js';
 
@@ -28,15 +28,8 @@ export const conv: OpModule = {
     if (!x.map || !w.c || (bias && !bias.c)) throw new NotLinear('Conv is linear only with constant weights and bias');
     const g = convGeometry(ctx.node, x.shape, w.shape);
     const W = asFloat(w.c);
-    const rows = numel(g.outShape);
-    const b0 = new Float64Array(rows);
-    if (bias?.c) {
-      const B = asFloat(bias.c);
-      const plane = rows / (g.batch * g.cout);
-      for (let o = 0; o < rows; o++) b0[o] = B[Math.floor(o / plane) % g.cout];
-    }
-    // The dense conv matrix is filled tap by tap straight from the kernel.
-    return [combineRows(x.map, rows, b0, (add) => {
+    // The conv matrix is filled tap by tap straight from the kernel.
+    return [combineRows(x.map, numel(g.outShape), channelBiasRows(g.outShape, bias?.c ? asFloat(bias.c) : undefined), (add) => {
       forEachConvTap(g, () => {}, (o, i, k) => add(o, i, W[k]));
     })];
   },
