@@ -29,6 +29,8 @@ export interface Domain {
   readonly improvement: number;
   /** Set once a domain (and so all its offspring) is handed to the tight bounder. */
   readonly hard: boolean;
+  /** Its node in the proof tree being recorded (-1 when none is). */
+  readonly node: number;
 }
 
 /**

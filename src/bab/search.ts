@@ -12,6 +12,8 @@ import { type Domain, openDisjuncts, targetRow } from './domain.js';
 import { DomainQueue } from './queue.js';
 import { solveLeaf } from './leaf.js';
 import { StratifiedPolicy, type StratifiedSettings } from './stratified.js';
+import type { NodeConstraint } from '../proof/format.js';
+import { dualEntries, type ProofTree } from '../proof/recorder.js';
 
 export type Branching = 'input' | 'relu';
 
@@ -34,6 +36,8 @@ export interface BabOptions {
    */
   readonly witness?: Witness;
   readonly onProgress?: (p: BabProgress) => void;
+  /** Records the tree of kept domains and what closed each disjunct, for an unsat certificate. */
+  readonly proof?: ProofTree;
 }
 
 export interface BabProgress {
@@ -111,6 +115,27 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     return { res, status };
   };
 
+  /** The child's proof node: its constraint under its parent, and the disjuncts its bound closed. */
+  const recordNode = (proof: ProofTree, child: ChildSpec, c: number, res: BoundResult, open: Uint8Array): number => {
+    const id = proof.add(child.parentNode ?? null, child.constraint);
+    let empty = true;
+    for (let r = 0; r < rows; r++) if (res.rowLower[c * rows + r] !== Infinity) empty = false;
+    if (empty) {
+      proof.markEmpty(id);
+      return id;
+    }
+    for (let g = 0; g < open.length; g++) {
+      if (!child.open[g] || open[g]) continue;
+      let best = -1;
+      for (let r = 0; r < rows; r++) {
+        if (box.rowGroup[r] === g && (best < 0 || res.rowLower[c * rows + r] > res.rowLower[c * rows + best])) best = r;
+      }
+      const duals = res.dual ? dualEntries(res.dual, c, best, rows, hiddenSizes, child.splits, res.preLower, res.preUpper) : undefined;
+      proof.close(id, { disjunct: g, rows: [[best, 1]], ...duals });
+    }
+    return id;
+  };
+
   /** Queue the children at `keep` that are still open, and try their candidate points. */
   const keepChildren = async (
     children: ChildSpec[],
@@ -122,6 +147,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     for (const c of keep) {
       const child = children[c];
       const st = status[c];
+      const node = options.proof ? recordNode(options.proof, child, c, res, st.open) : -1;
       if (st.numOpen === 0) continue;
       const rowLower = res.rowLower.slice(c * rows, (c + 1) * rows);
       const linearA = res.linear ? res.linear.A.slice(c * rows * n0, (c + 1) * rows * n0) : null;
@@ -141,6 +167,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
         rowLower,
         linearA,
         improvement,
+        node,
         hard: child.hard || policy.isDifficult(st.lb, improvement, child.depth, Math.min(bestObjective, 0)),
       });
       // Candidates: the minimiser of the target row's linear bound, and the box centre.
@@ -241,8 +268,8 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
           leftUpper[best.dim] = mid;
           const rightLower = p.lower.slice();
           rightLower[best.dim] = mid;
-          children.push({ ...inherit(p), upper: leftUpper, splits: p.splits, preLower: p.preLower, preUpper: p.preUpper });
-          children.push({ ...inherit(p), lower: rightLower, splits: p.splits, preLower: p.preLower, preUpper: p.preUpper });
+          children.push({ ...inherit(p), upper: leftUpper, splits: p.splits, preLower: p.preLower, preUpper: p.preUpper, constraint: inputHalf(p, best.dim, 0, mid) });
+          children.push({ ...inherit(p), lower: rightLower, splits: p.splits, preLower: p.preLower, preUpper: p.preUpper, constraint: inputHalf(p, best.dim, 1, mid) });
           continue;
         }
         if (!choice) {
@@ -251,13 +278,15 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
           const leaf = await solveLeaf(box, p, options.check, witness, secondsLeft);
           if (leaf.kind === 'sat') return { kind: 'sat', counterexample: leaf.counterexample, stats: stats() };
           if (leaf.kind === 'undecided') return { kind: 'unknown', reason: leaf.reason, stats: stats() };
+          options.proof?.markLpLeaf(p.node);
           continue;
         }
         const warmStart = p.dual ? splitWarmStart(p.dual, choice.layer, choice.neuron, hiddenSizes[choice.layer]) : undefined;
         for (const sign of [1, -1] as const) {
           const splits = p.splits!.map((s) => s.slice());
           splits[choice.layer][choice.neuron] = sign;
-          children.push({ ...inherit(p), splits, preLower: p.preLower, preUpper: p.preUpper, freshFrom: choice.layer + 1, warmStart });
+          const constraint: NodeConstraint = { kind: 'relu', layer: choice.layer, neuron: choice.neuron, sign };
+          children.push({ ...inherit(p), splits, preLower: p.preLower, preUpper: p.preUpper, freshFrom: choice.layer + 1, warmStart, constraint });
         }
       }
     } else {
@@ -282,8 +311,8 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
           leftUpper[dim] = mid;
           const rightLower = p.lower.slice();
           rightLower[dim] = mid;
-          children.push({ ...inherit(p), lower: p.lower, upper: leftUpper, splits: null, preLower: p.preLower, preUpper: p.preUpper });
-          children.push({ ...inherit(p), lower: rightLower, upper: p.upper, splits: null, preLower: p.preLower, preUpper: p.preUpper });
+          children.push({ ...inherit(p), lower: p.lower, upper: leftUpper, splits: null, preLower: p.preLower, preUpper: p.preUpper, constraint: inputHalf(p, dim, 0, mid) });
+          children.push({ ...inherit(p), lower: rightLower, upper: p.upper, splits: null, preLower: p.preLower, preUpper: p.preUpper, constraint: inputHalf(p, dim, 1, mid) });
           trials.push({ parent: pi, dim, score });
         }
       }
@@ -324,7 +353,15 @@ type ChildSpec = Pick<Domain, 'lower' | 'upper' | 'splits' | 'preLower' | 'preUp
   /** The parent's row lower bounds, valid on the child's smaller region. */
   readonly parentRowLower?: Float64Array;
   readonly parentImprovement: number;
+  /** Proof recording: the parent's node and what this child adds to its region (absent at the root). */
+  readonly parentNode?: number;
+  readonly constraint?: NodeConstraint;
 };
+
+/** The constraint of the lower (side 0) or upper (side 1) half of a bisection of input `dim` at `mid`. */
+function inputHalf(p: Domain, dim: number, side: 0 | 1, mid: number): NodeConstraint {
+  return side === 0 ? { kind: 'input', dim, lo: p.lower[dim], hi: mid } : { kind: 'input', dim, lo: mid, hi: p.upper[dim] };
+}
 
 function inherit(p: Domain): Omit<ChildSpec, 'splits' | 'preLower' | 'preUpper'> {
   return {
@@ -336,6 +373,7 @@ function inherit(p: Domain): Omit<ChildSpec, 'splits' | 'preLower' | 'preUpper'>
     parentLb: p.lb,
     parentRowLower: p.rowLower,
     parentImprovement: p.improvement,
+    parentNode: p.node,
   };
 }
 

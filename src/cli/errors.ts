@@ -1,5 +1,5 @@
 /** Errors caused by the user's input (bad file, bad flag): reported plainly, exit code 2. */
-const INPUT_ERROR_NAMES = new Set(['OnnxError', 'VnnlibError', 'ProblemError', 'UsageError', 'InputFileError', 'TooLargeError']);
+const INPUT_ERROR_NAMES = new Set(['OnnxError', 'VnnlibError', 'ProblemError', 'UsageError', 'InputFileError', 'TooLargeError', 'ProofFormatError']);
 const FS_CODES = new Set(['ENOENT', 'EISDIR', 'EACCES', 'ENOTDIR']);
 
 export class UsageError extends Error {

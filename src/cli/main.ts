@@ -3,12 +3,14 @@ import { readFileSync } from 'node:fs';
 import { EXIT, isInputError } from './errors.js';
 import { parseDecimal, parseInteger } from '../util/decimal.js';
 import { safeLines, safeMessage } from '../util/user-text.js';
-import { emit, runVerify, type VerifyFlags } from './verify-command.js';
+import { emit, runVerify, type ProofReply, type VerifyFlags } from './verify-command.js';
+import { safeSetTimeout } from '../util/timers.js';
 import { prepareResultFile } from '../report/result-file.js';
 import { BOUNDER_NAMES } from '../engine/options.js';
 import { BOUNDERS } from '../bounds/catalog.js';
 import { registerBatchCommand, type SubcommandContext } from './batch-command.js';
 import { registerGateCommand } from './gate-command.js';
+import { registerCheckProofCommand } from './check-proof-command.js';
 import { reportCommand } from './report-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -64,6 +66,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--strict-box', 'sat only with a float32 point inside the box, even where the box holds none (default: the nearest float32 point, at most one ulp and 1e-4 outside)', false)
     .addOption(new Option('--log-level <level>', 'log level (logs go to stderr)').default('warn').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .option('--log-file <file>', 'write logs to this file instead of stderr')
+    .option('--proof <file>', 'with unsat: write a certificate here (JSON Lines; check it with verify check-proof), after the verdict')
+    .option('--proof-timeout <seconds>', 'time for writing the certificate, after the verdict (default: --timeout)', num)
     .exitOverride()
     // Commander's own error line is not printed: main() reports every error once, escaped
     // and cut (its messages quote the user's arguments).
@@ -71,10 +75,11 @@ export async function main(argv: string[]): Promise<number> {
     // The options above belong to verify itself: after a subcommand name they are the subcommand's.
     .enablePositionalOptions()
     .action(async (flags: VerifyFlags) => {
-      const { outcome, exitCode: code, stopSolver } = await runVerify(flags, start);
+      const { outcome, exitCode: code, stopSolver, proof } = await runVerify(flags, start);
       try {
         emit(outcome, flags.results);
         exitCode = code;
+        if (flags.proof && outcome.verdict === 'unsat') reportProof(flags.proof, await proofWithin(proof, 1000 * (flags.proofTimeout ?? flags.timeout) + 10_000));
       } catch (e) {
         // The verdict is on stdout; only the result file failed (checked writable at start, so rare).
         process.stderr.write(`verify: error: cannot write the result file: ${safeMessage((e as Error).message)}\n`);
@@ -88,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
   const ctx: SubcommandContext = { setExitCode: (code) => void (exitCode = code) };
   registerBatchCommand(program, ctx);
   registerGateCommand(program, ctx);
+  registerCheckProofCommand(program, ctx);
   program.addCommand(reportCommand());
   const sub = program.commands.find((c) => c.name() === argv[0])?.name();
   try {
@@ -108,6 +114,26 @@ export async function main(argv: string[]): Promise<number> {
     if (!isInputError(err)) process.stderr.write(`${safeLines(err.stack ?? err.message)}\n`);
     emitError(err.message, resultsFromArgv(argv));
     return isInputError(err) ? EXIT.inputError : EXIT.internalError;
+  }
+}
+
+/** The certificate's report, or undefined when the solver thread does not send it in time. */
+async function proofWithin(proof: () => Promise<ProofReply | undefined>, ms: number): Promise<ProofReply | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const r = await Promise.race([proof(), new Promise<undefined>((res) => (timer = safeSetTimeout(() => res(undefined), ms)))]);
+  clearTimeout(timer);
+  return r;
+}
+
+/** One line on stderr about the certificate: it is a by-product, the verdict stands either way. */
+function reportProof(path: string, reply: ProofReply | undefined): void {
+  const r = reply?.report;
+  if (!r) {
+    process.stderr.write(`verify: warning: no proof written: ${safeMessage(reply?.error ?? 'the solver thread did not finish it in time')}\n`);
+  } else if (!r.complete) {
+    process.stderr.write(`verify: warning: proof in ${safeMessage(path)} is incomplete (${safeMessage(r.reason ?? '')}); check-proof will reject it\n`);
+  } else {
+    process.stderr.write(`verify: proof written to ${safeMessage(path)} (${r.nodes} nodes, ${r.leaves} leaves, ${r.bytes} bytes, ${r.seconds.toFixed(1)} s)\n`);
   }
 }
 

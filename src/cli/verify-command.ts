@@ -25,6 +25,8 @@ export interface VerifyFlags {
   strictBox?: boolean;
   logLevel: string;
   logFile?: string;
+  proof?: string;
+  proofTimeout?: number;
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
@@ -78,9 +80,13 @@ const STOP_WAIT_MS = 10_000;
 /** How long worker.terminate() may take before the process exits regardless. */
 const TERMINATE_GRACE_MS = 1500;
 
+export type ProofReply = Extract<WorkerReply, { kind: 'proof' }>;
+
 export interface VerifyRun {
   readonly outcome: Outcome;
   readonly exitCode: number;
+  /** With --proof and an unsat verdict: the certificate's report, once written (undefined if the solver thread ended first). */
+  readonly proof: () => Promise<ProofReply | undefined>;
   /** Stops the solver thread without aborting the process; call after the verdict is written. */
   readonly stopSolver: () => Promise<void>;
 }
@@ -105,6 +111,8 @@ export async function runVerify(flags: VerifyFlags, processStartEpochMs: number)
     deadlineEpochMs: limit - solverMarginMs(timeoutMs),
     logLevel: flags.logLevel,
     logFile: flags.logFile,
+    // The certificate comes after the verdict, with its own time (default: as much as the verdict had).
+    proof: flags.proof ? { path: flags.proof, deadlineEpochMs: Date.now() + 1000 * (flags.proofTimeout ?? flags.timeout) } : undefined,
   };
   // Before the worker starts: the gate reaches it (and its own workers) as environment data.
   const gate = new NativeGate();
@@ -117,13 +125,16 @@ export async function runVerify(flags: VerifyFlags, processStartEpochMs: number)
     await Promise.race([worker.terminate().catch(() => undefined), new Promise<void>((r) => (timer = safeSetTimeout(r, TERMINATE_GRACE_MS)))]);
     clearTimeout(timer);
   };
+  let proofReply: (r: ProofReply | undefined) => void = () => undefined;
+  const proofDone = new Promise<ProofReply | undefined>((r) => (proofReply = r));
+  const proof = () => proofDone;
   return new Promise((resolve) => {
     let settled = false;
     const finish = (outcome: Outcome, exitCode: number) => {
       if (settled) return;
       settled = true;
       clearTimeout(watchdog);
-      resolve({ outcome, exitCode, stopSolver });
+      resolve({ outcome, exitCode, stopSolver, proof });
     };
     const watchdog = safeSetTimeout(() => finish({ verdict: 'timeout' }, EXIT.ok), limit - verdictMarginMs(timeoutMs) - Date.now());
     // Never removed: a signal that comes while the solver is being stopped must
@@ -133,6 +144,7 @@ export async function runVerify(flags: VerifyFlags, processStartEpochMs: number)
       finish({ verdict: 'timeout' }, SIGNAL_EXIT[sig]);
     });
     worker.on('message', (reply: WorkerReply) => {
+      if (reply.kind === 'proof') return proofReply(reply);
       // After the verdict the solver is being stopped: what it says then (SolverStopped) is not news.
       if (settled) return;
       if (reply.kind === 'outcome') finish(reply.outcome, EXIT.ok);
@@ -142,7 +154,10 @@ export async function runVerify(flags: VerifyFlags, processStartEpochMs: number)
       }
     });
     worker.on('error', (e) => finish({ verdict: 'error', message: `solver crashed: ${e.message}` }, EXIT.internalError));
-    worker.on('exit', (code) => finish({ verdict: 'unknown', reason: `solver exited with code ${code}` }, EXIT.ok));
+    worker.on('exit', (code) => {
+      proofReply(undefined);
+      finish({ verdict: 'unknown', reason: `solver exited with code ${code}` }, EXIT.ok);
+    });
   });
 }
 

@@ -4,6 +4,7 @@ export type { BounderName } from '../bounds/catalog.js';
 export { BOUNDER_NAMES } from '../bounds/catalog.js';
 import { unsupportedReason, type BounderName } from '../bounds/catalog.js';
 import type { LayeredNet } from '../network/layered.js';
+import type { ProofLog } from '../proof/recorder.js';
 
 export interface EngineOptions {
   /** performance.now() by which a verdict must be returned. */
@@ -24,6 +25,8 @@ export interface EngineOptions {
   readonly threads: number;
   /** `sat` only with a float32 point inside the box (no nearest-float32 fallback for float32-free intervals). */
   readonly strictBox: boolean;
+  /** Where branch and bound records its trees for an unsat certificate (src/proof); absent: nothing recorded. */
+  readonly proofLog?: ProofLog;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'deadline'> = {

@@ -24,6 +24,7 @@ export async function runInstance(onnxPath: string, vnnlibPath: string, options:
     return solveUnlowerable(loaded.bytes, loaded.graph, loaded.spec, loaded.reason, reference, checker, options, log);
   }
   const { net, problem } = loaded;
+  if (options.proofLog) options.proofLog.solved = { problem, onnxBytes: loaded.bytes };
   log.info(
     {
       layers: net.layers.map((l) => `${l.inDim}->${l.outDim}`).join(' '),

@@ -173,6 +173,7 @@ async function searchBox(
       maxDomains,
       check,
       witness,
+      proof: options.proofLog?.tree(box.index),
       onProgress: (p) => {
         const now = performance.now();
         if (now - lastLog > 2000) {

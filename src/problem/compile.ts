@@ -50,6 +50,7 @@ export function compileProblem(net: LayeredNet, spec: Spec): CanonicalProblem {
       lower: region.lower,
       upper: region.upper,
       net: folded,
+      unfolded: { net, C, d },
       rowGroup,
       numDisjuncts: region.disjuncts.length,
       margin: rowMargins(batchErrorScale(folded, region.lower, region.upper, 1)),

@@ -14,6 +14,12 @@ export interface CanonicalBox {
   readonly upper: Float64Array;
   /** The network with all spec rows of this box folded into its last layer. */
   readonly net: LayeredNet;
+  /**
+   * The same network before folding (its last layer gives the model's
+   * outputs y) and the spec rows g_r = C_r·y - d_r, exactly as parsed: the
+   * proof checker starts from these, since folding rounds.
+   */
+  readonly unfolded: { readonly net: LayeredNet; readonly C: Float64Array; readonly d: Float64Array };
   /** For each output row of `net`, the disjunct it belongs to. */
   readonly rowGroup: Int32Array;
   readonly numDisjuncts: number;

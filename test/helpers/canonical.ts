@@ -17,10 +17,18 @@ export function canonicalBox(net: LayeredNet, lower: Float64Array, upper: Float6
     lower,
     upper,
     net,
+    // The net's outputs are the rows themselves: C = I, d = 0.
+    unfolded: { net, C: identity(net.outputDim), d: new Float64Array(net.outputDim) },
     rowGroup: Int32Array.from(rowGroup),
     numDisjuncts: Math.max(...rowGroup) + 1,
     margin: rowMargins(errorScale(net, lower, upper)),
   };
+}
+
+function identity(m: number): Float64Array {
+  const C = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) C[i * m + i] = 1;
+  return C;
 }
 
 /**

@@ -1,0 +1,368 @@
+/**
+ * The checker's own bound computation: interval bounds and backward linear
+ * bound propagation (CROWN) through a ReLU network on one node of a proof
+ * tree (an input sub-box and ReLU split signs), every result a rigorous
+ * bound on the exact real-arithmetic network despite float64 rounding.
+ *
+ * The coefficient vectors are plain floats; what rounding changes is
+ * accounted as a residual: a computed product mu = fl(lambda·W) differs from
+ * the exact one by at most gamma(n)·|lambda|·|W| per entry, and the residual
+ * term (lambda·W - mu)·x is bounded with the magnitude bound Z of x on the
+ * node. Constants are summed with their magnitudes, bounded by gamma at the
+ * end. Any slopes alpha in [0, 1] and split multipliers beta >= 0 give a
+ * valid bound (weak duality); the certificate supplies them, it is not
+ * trusted for anything else.
+ *
+ * Deliberately separate from src/bounds (no shared bounder code): it is the
+ * independent re-derivation that a proof is checked against.
+ */
+import { matmul } from '../../tensor/matmul.js';
+import type { CheckLayer, CheckNet } from './check-net.js';
+import { gamma, inflate, nextDown, nextUp, U } from './float.js';
+
+/** The state of one tree node: its input box, split signs and rigorous pre-activation bounds. */
+export interface NodeState {
+  readonly lower: Float64Array;
+  readonly upper: Float64Array;
+  /** Per hidden layer: +1 split active (xhat >= 0), -1 split inactive (xhat <= 0), 0 free. */
+  readonly splits: Int8Array[];
+  /** Per hidden layer, rigorous bounds of the pre-activations on the node (split clamps applied). */
+  readonly L: Float64Array[];
+  readonly Ub: Float64Array[];
+  /** True when some neuron's bounds crossed after the split clamps: the node's region is empty. */
+  readonly empty: boolean;
+}
+
+/** Optional dual values of one backward pass row: alpha per (layer, neuron), beta per split (layer, neuron). */
+export interface RowDuals {
+  readonly alpha?: ReadonlyMap<number, number>[];
+  readonly beta?: ReadonlyMap<number, number>[];
+}
+
+/** Magnitude bound of the input of affine layer t on the node. */
+function inputMagnitude(net: CheckNet, st: NodeState, t: number): Float64Array {
+  if (t === 0) return Float64Array.from(st.lower, (l, i) => Math.max(Math.abs(l), Math.abs(st.upper[i])));
+  const k = t - 1;
+  const id = net.layers[k].identity;
+  const L = st.L[k];
+  const Ub = st.Ub[k];
+  return Float64Array.from(Ub, (u, j) => (id && id[j] ? Math.max(Math.abs(L[j]), Math.abs(u)) : Math.max(0, u)));
+}
+
+/** Per output of the layer: an upper bound of sum_i |W_oi| Z_i. */
+function absTimes(layer: CheckLayer, Z: Float64Array): Float64Array {
+  const v = new Float64Array(layer.outDim);
+  for (let o = 0; o < layer.outDim; o++) {
+    let s = 0;
+    const off = o * layer.inDim;
+    for (let i = 0; i < layer.inDim; i++) s += layer.absW[off + i] * Z[i];
+    v[o] = inflate(s, layer.inDim);
+  }
+  return v;
+}
+
+/**
+ * Rigorous interval bounds of the outputs of affine layer t on the node,
+ * from the interval of its input (the box for t = 0, the post-activation
+ * bounds of hidden layer t-1 otherwise).
+ */
+export function intervalLayer(net: CheckNet, st: NodeState, t: number): { lo: Float64Array; hi: Float64Array } {
+  const layer = net.layers[t];
+  const n = layer.inDim;
+  const mid = new Float64Array(n);
+  const rad = new Float64Array(n);
+  const magMid = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let a: number;
+    let b: number;
+    if (t === 0) {
+      a = st.lower[i];
+      b = st.upper[i];
+    } else {
+      const k = t - 1;
+      const id = net.layers[k].identity;
+      a = id && id[i] ? st.L[k][i] : Math.max(0, st.L[k][i]);
+      b = id && id[i] ? st.Ub[k][i] : Math.max(0, st.Ub[k][i]);
+    }
+    const m = 0.5 * a + 0.5 * b;
+    mid[i] = m;
+    rad[i] = Math.max(nextUp(b - m), nextUp(m - a), 0);
+    magMid[i] = Math.abs(m);
+  }
+  const lo = new Float64Array(layer.outDim);
+  const hi = new Float64Array(layer.outDim);
+  for (let o = 0; o < layer.outDim; o++) {
+    const off = o * n;
+    let c = layer.b[o];
+    let cm = Math.abs(layer.b[o]);
+    let r = 0;
+    for (let i = 0; i < n; i++) {
+      const w = layer.W[off + i];
+      c += w * mid[i];
+      const aw = layer.absW[off + i];
+      cm += aw * magMid[i];
+      r += aw * rad[i];
+    }
+    // |computed centre - exact| <= gamma(n+1)·(|W||mid| + |b|); the radius is raised to an upper bound.
+    const err = nextUp(gamma(n + 1) * inflate(cm, n + 1));
+    const radius = nextUp(inflate(r, n) + err);
+    lo[o] = nextDown(c - radius);
+    hi[o] = nextUp(c + radius);
+    if (!(lo[o] <= hi[o])) {
+      lo[o] = -Infinity;
+      hi[o] = Infinity;
+    }
+  }
+  return { lo, hi };
+}
+
+/** A valid upper line x <= s·xhat + t of ReLU on [l, u] (l < 0 < u), with the intercept rounded up. */
+function upperLine(l: number, u: number): { s: number; t: number } {
+  let s = u / (u - l);
+  if (!(s >= 0)) s = 0;
+  if (s > 1) s = 1;
+  // The line must lie above ReLU at both ends: s·l + t >= 0 and s·u + t >= u.
+  const t = Math.max(nextUp(-(s * l)), nextUp(u * nextUp(1 - s)));
+  return { s, t };
+}
+
+/** The adaptive CROWN lower slope, the checker's default where a certificate gives none. */
+export function defaultAlpha(l: number, u: number): number {
+  return u >= -l ? 1 : 0;
+}
+
+/**
+ * Rigorous lower bounds of R linear functions lam_r · v + cst_r, where v is
+ * the output of affine layer `top` (the pre-activations of hidden layer
+ * `top`, or the model outputs y when top = H), over the node's region.
+ * `duals[r]` optionally gives the row's slopes and split multipliers.
+ */
+export async function boundRows(
+  net: CheckNet,
+  st: NodeState,
+  top: number,
+  lam0: Float64Array,
+  cst0: Float64Array,
+  R: number,
+  duals?: readonly (RowDuals | undefined)[],
+): Promise<Float64Array> {
+  const cst = Float64Array.from(cst0);
+  const cabs = Float64Array.from(cst0, Math.abs);
+  const err = new Float64Array(R);
+  let terms = 1;
+  let lam = lam0;
+  let mu = lam0;
+  for (let t = top; t >= 0; t--) {
+    const layer = net.layers[t];
+    const out = layer.outDim;
+    const n = layer.inDim;
+    // Bias: cst += lam·b.
+    for (let r = 0; r < R; r++) {
+      let s = cst[r];
+      let a = cabs[r];
+      const off = r * out;
+      for (let o = 0; o < out; o++) {
+        const v = lam[off + o] * layer.b[o];
+        s += v;
+        a += Math.abs(v);
+      }
+      cst[r] = s;
+      cabs[r] = a;
+    }
+    terms += out;
+    mu = await matmul(lam, layer.W, R, out, n);
+    // Residual of the product: sum_i |(lam W - mu)_i| Z_i <= gamma(out)·|lam|·(|W| Z).
+    const v = absTimes(layer, inputMagnitude(net, st, t));
+    const g = gamma(out);
+    for (let r = 0; r < R; r++) {
+      let s = 0;
+      const off = r * out;
+      for (let o = 0; o < out; o++) s += Math.abs(lam[off + o]) * v[o];
+      err[r] += g * inflate(s, out);
+    }
+    if (t === 0) break;
+    // Through hidden layer k = t-1's ReLUs: mu on x_k becomes lam on xhat_k.
+    const k = t - 1;
+    const L = st.L[k];
+    const Ub = st.Ub[k];
+    const id = net.layers[k].identity;
+    const sp = st.splits[k];
+    const next = new Float64Array(R * n);
+    const lines = new Array<{ s: number; t: number } | undefined>(n);
+    const mag = Float64Array.from(L, (l, j) => Math.max(Math.abs(l), Math.abs(Ub[j])));
+    for (let r = 0; r < R; r++) {
+      const off = r * n;
+      const alphas = duals?.[r]?.alpha?.[k];
+      const betas = duals?.[r]?.beta?.[k];
+      let s = cst[r];
+      let a = cabs[r];
+      let e = 0;
+      for (let j = 0; j < n; j++) {
+        const m = mu[off + j];
+        let c: number;
+        if ((id && id[j]) || L[j] >= 0) c = m;
+        else if (Ub[j] <= 0) c = 0;
+        else if (m >= 0) {
+          const al = alphas?.get(j) ?? defaultAlpha(L[j], Ub[j]);
+          c = m * al;
+          e += 2 * U * Math.abs(c) * mag[j];
+        } else {
+          const line = (lines[j] ??= upperLine(L[j], Ub[j]));
+          c = m * line.s;
+          e += 2 * U * Math.abs(c) * mag[j];
+          const v2 = m * line.t;
+          s += v2;
+          a += Math.abs(v2);
+        }
+        const beta = betas?.get(j);
+        if (beta !== undefined && beta > 0 && sp[j] !== 0 && !(id && id[j])) {
+          // objective >= objective - beta·sign·xhat, since sign·xhat >= 0 on the node.
+          c = c - beta * sp[j];
+          e += 2 * U * Math.abs(c) * mag[j];
+        }
+        next[off + j] = c;
+      }
+      cst[r] = s;
+      cabs[r] = a;
+      err[r] += inflate(e, n);
+    }
+    terms += n;
+    lam = next;
+  }
+  // Over the node's box: min of mu·x.
+  const n0 = net.n0;
+  const lb = new Float64Array(R);
+  for (let r = 0; r < R; r++) {
+    let s = cst[r];
+    let a = cabs[r];
+    const off = r * n0;
+    for (let i = 0; i < n0; i++) {
+      const c = mu[off + i];
+      const v = c >= 0 ? c * st.lower[i] : c * st.upper[i];
+      s += v;
+      a += Math.abs(v);
+    }
+    const total = nextUp(err[r] * (1 + 2 ** -30) + gamma(terms + n0 + 1) * inflate(a, terms + n0 + 1));
+    const b = nextDown(s - total);
+    lb[r] = Number.isFinite(b) ? b : -Infinity;
+  }
+  return lb;
+}
+
+/**
+ * Bounds of a node's pre-activations, layer by layer: layers below `fresh`
+ * are taken from `inherited` (the parent's, valid on the smaller region),
+ * the others are the intersection of interval bounds, the inherited ones
+ * and the backward bounds of every still-ambiguous neuron; split clamps
+ * applied throughout.
+ */
+export async function nodeBounds(
+  net: CheckNet,
+  lower: Float64Array,
+  upper: Float64Array,
+  splits: Int8Array[],
+  inherited: { L: Float64Array[]; Ub: Float64Array[] } | null,
+  fresh: number,
+): Promise<NodeState> {
+  const H = net.H;
+  const st = { lower, upper, splits, L: [] as Float64Array[], Ub: [] as Float64Array[], empty: false };
+  for (let k = 0; k < H; k++) {
+    let L: Float64Array;
+    let Ub: Float64Array;
+    if (inherited && k < fresh) {
+      L = inherited.L[k].slice();
+      Ub = inherited.Ub[k].slice();
+    } else {
+      const iv = intervalLayer(net, st, k);
+      L = iv.lo;
+      Ub = iv.hi;
+      if (inherited) intersect(L, Ub, inherited.L[k], inherited.Ub[k]);
+    }
+    const id = net.layers[k].identity;
+    clamp(L, Ub, splits[k], id);
+    st.L.push(L);
+    st.Ub.push(Ub);
+    if (k > 0 && !(inherited && k < fresh)) {
+      const amb: number[] = [];
+      for (let j = 0; j < L.length; j++) if (!(id && id[j]) && L[j] < 0 && Ub[j] > 0) amb.push(j);
+      if (amb.length > 0) {
+        const n = L.length;
+        const R = 2 * amb.length;
+        const lam = new Float64Array(R * n);
+        amb.forEach((j, q) => {
+          lam[2 * q * n + j] = 1;
+          lam[(2 * q + 1) * n + j] = -1;
+        });
+        const lb = await boundRows(net, st, k, lam, new Float64Array(R), R);
+        amb.forEach((j, q) => {
+          if (lb[2 * q] > L[j]) L[j] = lb[2 * q];
+          const hi = -lb[2 * q + 1];
+          if (hi < Ub[j]) Ub[j] = hi;
+        });
+        clamp(L, Ub, splits[k], id);
+      }
+    }
+    for (let j = 0; j < L.length; j++) if (L[j] > Ub[j]) st.empty = true;
+    if (st.empty) break;
+  }
+  return st;
+}
+
+function intersect(L: Float64Array, Ub: Float64Array, pL: Float64Array, pU: Float64Array): void {
+  for (let j = 0; j < L.length; j++) {
+    if (pL[j] > L[j]) L[j] = pL[j];
+    if (pU[j] < Ub[j]) Ub[j] = pU[j];
+  }
+}
+
+/** The split constraints: xhat >= 0 on active splits, xhat <= 0 on inactive ones (identity neurons ignore splits). */
+function clamp(L: Float64Array, Ub: Float64Array, sp: Int8Array, id: Uint8Array | null): void {
+  for (let j = 0; j < L.length; j++) {
+    if (sp[j] === 0 || (id && id[j])) continue;
+    if (sp[j] > 0 && L[j] < 0) L[j] = 0;
+    if (sp[j] < 0 && Ub[j] > 0) Ub[j] = 0;
+  }
+}
+
+/**
+ * Rigorous lower bound of sum_r w_r g_r over the node, for spec rows g_r =
+ * C_r·y - d_r and weights w_r >= 0: the better of interval arithmetic on
+ * the output layer and a backward pass with the given duals.
+ */
+export async function combinedRowBound(net: CheckNet, st: NodeState, rows: readonly (readonly [number, number])[], duals?: RowDuals): Promise<number> {
+  const m = net.layers[net.H].outDim;
+  // lam = sum_r w_r C_r and its rounding error per output (then bounded with |y|).
+  const lam = new Float64Array(m);
+  const lamAbs = new Float64Array(m);
+  let cst = 0;
+  let cabs = 0;
+  for (const [r, w] of rows) {
+    for (let o = 0; o < m; o++) {
+      const v = w * net.C[r * m + o];
+      lam[o] += v;
+      lamAbs[o] += Math.abs(v);
+    }
+    const v = -w * net.d[r];
+    cst += v;
+    cabs += Math.abs(v);
+  }
+  const y = intervalLayer(net, st, net.H);
+  const k = rows.length + 1;
+  // Residual of lam: sum_o |exact - lam_o|·|y_o|, and the constant's rounding.
+  let resid = 0;
+  let ibp = cst;
+  let iabs = cabs;
+  for (let o = 0; o < m; o++) {
+    const ymag = Math.max(Math.abs(y.lo[o]), Math.abs(y.hi[o]));
+    resid += gamma(k) * inflate(lamAbs[o], k) * ymag;
+    const v = lam[o] >= 0 ? lam[o] * y.lo[o] : lam[o] * y.hi[o];
+    ibp += v;
+    iabs += Math.abs(v);
+  }
+  const residUp = nextUp(inflate(resid, m) + gamma(k) * inflate(cabs, k));
+  const ibpLb = nextDown(ibp - nextUp(residUp + gamma(m + k) * inflate(iabs, m + k)));
+  const [crown] = await boundRows(net, st, net.H, lam, Float64Array.of(cst), 1, [duals]);
+  const crownLb = nextDown(crown - residUp);
+  const best = Math.max(Number.isFinite(ibpLb) ? ibpLb : -Infinity, Number.isFinite(crownLb) ? crownLb : -Infinity);
+  return best;
+}
