@@ -12,7 +12,7 @@
  * case through `node bin/verify.js` (2 s more for process start-up).
  * Case i (from 0) has seed `seed*100000 + i` and shape shapes[i mod #shapes];
  * `--case SHAPE:SEED` regenerates exactly one case. The last line is
- * `N passed, N failed` (runs, failed = wrong answers and errors, which
+ * `N passed, N failed` (runs, failed = wrong answers, errors and rejected unsat certificates, which
  * include witness-invariant violations: TSVERIFY_STRICT_WITNESS=1 is set so
  * that an unsound bound cannot hide behind the invariant's `unknown`); exit
  * code 1 when any run failed.
@@ -146,6 +146,9 @@ for (let i = 0; i < count && elapsed() < budget; i++) {
       if (r.judgement.status === 'wrong') {
         console.log(`WRONG ${inst.id} ${r.mode.name} (${r.via}): ${r.verdict}, ${r.judgement.category}: ${r.judgement.detail} [${describeBox(inst)}]`);
         save(r, 'wrong.jsonl');
+      } else if (r.proof && r.proof.complete && !r.proof.valid) {
+        console.log(`INVALID PROOF ${inst.id} ${r.mode.name}: ${r.proof.reason}`);
+        save(r, 'invalid-proofs.jsonl');
       } else if (r.judgement.status === 'error') {
         console.log(`ERROR ${inst.id} ${r.mode.name} (${r.via}): ${r.message?.split('\n')[0]}`);
         save(r, 'errors.jsonl');
@@ -169,6 +172,7 @@ if (tally.overruns.length) {
 }
 console.log(`total: ${countsLine(tally.total)}`);
 console.log(`decided: ${tally.decided}, ambiguous: ${tally.total.ambiguous}, errors: ${tally.errors.length}, oracle conflicts: ${tally.conflicts.length}`);
-const failed = tally.total.wrong + tally.errors.length;
+console.log(`proofs: ${tally.proofsChecked} unsat certificates checked, ${tally.invalidProofs.length} rejected, ${tally.incompleteProofs.length} incomplete${tally.incompleteProofs.length ? ` (${tally.incompleteProofs.slice(0, 3).map((r) => `${r.instance.id} ${r.mode.name}: ${r.proof?.reason}`).join('; ')})` : ''}`);
+const failed = tally.total.wrong + tally.errors.length + tally.invalidProofs.length;
 console.log(`${tally.total.runs - failed} passed, ${failed} failed`);
 process.exitCode = failed > 0 ? 1 : 0;

@@ -21,6 +21,7 @@ import { closureBound, Invalid, nodeStateOf, sha256 } from './check/checker.js';
 import type { NodeState } from './check/rigorous-bounds.js';
 import { footerLine, headerLine, nodeLine, PROOF_FORMAT, PROOF_VERSION, type Closure, type NodeConstraint, type ProofNode } from './format.js';
 import { dualEntries, ProofLog, ProofTree, type RecordedNode } from './recorder.js';
+import { isLinearLeaf, linearLeafClosure } from './linear-leaf.js';
 
 export interface ProofFiles {
   readonly onnxPath: string;
@@ -43,7 +44,13 @@ export interface ProduceReport {
 }
 
 /** Splits the producer may add below one recorded leaf. */
-const MAX_EXTRA_DEPTH = 24;
+const MAX_EXTRA_DEPTH = 64;
+/**
+ * Input bisections before the producer turns to ReLU splits below a leaf:
+ * near a tight minimum, bisection shrinks the relaxation's gap slowly, while
+ * ReLU splits end in linear leaves that an LP closes exactly.
+ */
+const MAX_INPUT_DEPTH = 12;
 
 interface WalkContext {
   readonly net: CheckNet;
@@ -191,8 +198,18 @@ async function closeLeaf(ctx: WalkContext, node: RecordedNode, st: NodeState, op
       }
     }
   }
+  if (still.length > 0 && isLinearLeaf(ctx.net, st)) {
+    // Nothing left to split: the exact LP of the leaf, certified by its duals.
+    for (const g of still) {
+      const cl = await linearLeafClosure(ctx.net, st, g);
+      if (cl && (await confirms(ctx, st, cl, node.id))) {
+        node.close.push(cl);
+        still = still.filter((x) => x !== g);
+      }
+    }
+  }
   if (still.length === 0) return;
-  const split = extraDepth < MAX_EXTRA_DEPTH ? chooseSplit(ctx, st, res) : undefined;
+  const split = extraDepth < MAX_EXTRA_DEPTH ? chooseSplit(ctx, st, res, ctx.mode === 'input' && extraDepth < MAX_INPUT_DEPTH ? 'input' : 'relu') : undefined;
   if (!split) {
     ctx.open++;
     ctx.reason ??= `node ${node.id} (region ${ctx.box.index}) could not be closed with the checker's bounds`;
@@ -216,8 +233,8 @@ async function boundNode(ctx: WalkContext, st: NodeState): Promise<BoundResult> 
 }
 
 /** Two children that cover the node: halves of the input dimension that matters most, or the two signs of the loosest ReLU. */
-function chooseSplit(ctx: WalkContext, st: NodeState, res: BoundResult): [NodeConstraint, NodeConstraint] | undefined {
-  if (ctx.mode === 'input') {
+function chooseSplit(ctx: WalkContext, st: NodeState, res: BoundResult, mode: 'input' | 'relu'): [NodeConstraint, NodeConstraint] | undefined {
+  if (mode === 'input') {
     const n0 = st.lower.length;
     const m = ctx.box.rowGroup.length;
     let row = 0;

@@ -8,7 +8,8 @@ import { ReferenceModel } from '../../../src/onnx/reference.js';
 import type { Verdict } from '../../../src/report/verdict.js';
 import { writeInstance, type Instance } from './cases.js';
 import { judge, recheckCounterexample, type Judgement, type Status } from './judge.js';
-import { runCli, runInProcess, type Mode, type Run } from './modes.js';
+import { join } from 'node:path';
+import { runCli, runInProcess, type Mode, type ProofJudgement, type Run } from './modes.js';
 
 export interface RunRecord {
   readonly instance: Instance;
@@ -19,6 +20,8 @@ export interface RunRecord {
   readonly judgement: Judgement;
   /** The verifier's message for `unknown` and `error`. */
   readonly message?: string;
+  /** In-process `unsat` runs: the certificate's judgement (runModes with proofs). */
+  readonly proof?: ProofJudgement;
 }
 
 export interface RunOptions {
@@ -30,6 +33,8 @@ export interface RunOptions {
   readonly cliOnly?: boolean;
   /** Where the instance files go. */
   readonly dir: string;
+  /** Write and check a certificate for every in-process `unsat` (default true). */
+  readonly proofs?: boolean;
 }
 
 export async function runModes(inst: Instance, modes: readonly Mode[], o: RunOptions): Promise<RunRecord[]> {
@@ -48,10 +53,12 @@ export async function runModes(inst: Instance, modes: readonly Mode[], o: RunOpt
         seconds: run.seconds,
         judgement: await judge(inst.truth, out, recheck),
         message: out.verdict === 'unknown' ? out.reason : out.verdict === 'error' ? out.message : undefined,
+        proof: run.proof,
       });
     };
     for (const mode of modes) {
-      if (!o.cliOnly) await record(mode, 'in-process', await runInProcess(mode, files.onnx, files.vnnlib, o.seconds, o.seed));
+      const proofPath = o.proofs === false ? undefined : join(o.dir, 'proof.jsonl');
+      if (!o.cliOnly) await record(mode, 'in-process', await runInProcess(mode, files.onnx, files.vnnlib, o.seconds, o.seed, proofPath));
       if (o.cli || o.cliOnly) await record(mode, 'cli', await runCli(mode, files.onnx, files.vnnlib, o.seconds, o.seed));
     }
     return records;
@@ -95,6 +102,11 @@ export class Tally {
   readonly errors: RunRecord[] = [];
   /** Runs that overran their time limit by more than 2 s (the deadline is not honoured somewhere). */
   readonly overruns: RunRecord[] = [];
+  /** Certificates checked, and those the checker rejected although the producer finished them (soundness failures). */
+  proofsChecked = 0;
+  readonly invalidProofs: RunRecord[] = [];
+  /** Certificates the producer could not finish in its time (the checker rejects them too; a gap, not a wrong answer). */
+  readonly incompleteProofs: RunRecord[] = [];
   /** Instances where a sampled point beats the MIP's proven bound (the oracle is wrong). */
   readonly conflicts: Instance[] = [];
   /** Instances by truth kind. */
@@ -119,6 +131,11 @@ export class Tally {
       c.seconds += r.seconds;
     }
     if (r.judgement.status === 'wrong') this.wrong.push(r);
+    if (r.proof) {
+      this.proofsChecked++;
+      if (!r.proof.complete) this.incompleteProofs.push(r);
+      else if (!r.proof.valid) this.invalidProofs.push(r);
+    }
     if (r.judgement.status === 'error') this.errors.push(r);
     if (r.seconds > this.limitSeconds + (r.via === 'cli' ? 4 : 2)) this.overruns.push(r);
   }

@@ -11,6 +11,10 @@ import pino from 'pino';
 import { BOUNDER_NAMES, DEFAULT_ENGINE_OPTIONS, type BounderName, type EngineOptions } from '../../../src/engine/options.js';
 import { runInstance } from '../../../src/engine/run-instance.js';
 import type { Outcome } from '../../../src/report/verdict.js';
+import { readFileSync } from 'node:fs';
+import { checkProofFiles } from '../../../src/proof/check/checker.js';
+import { produceProof } from '../../../src/proof/produce.js';
+import { ProofLog } from '../../../src/proof/recorder.js';
 
 export interface Mode {
   readonly name: string;
@@ -36,6 +40,16 @@ export function modeByName(name: string): Mode {
 export interface Run {
   readonly outcome: Outcome;
   readonly seconds: number;
+  /** For an in-process `unsat` with a proof path: the certificate as the producer wrote it and the checker judged it. */
+  readonly proof?: ProofJudgement;
+}
+
+export interface ProofJudgement {
+  /** The producer closed every leaf. */
+  readonly complete: boolean;
+  readonly valid: boolean;
+  readonly reason?: string;
+  readonly nodes: number;
 }
 
 const silent = pino({ level: 'silent' });
@@ -52,16 +66,29 @@ export function engineOptions(m: Mode, seconds: number, seed: number): EngineOpt
   };
 }
 
-/** In-process run; an exception (a crash on a valid instance) becomes an `error` outcome. */
-export async function runInProcess(m: Mode, onnx: string, vnnlib: string, seconds: number, seed: number): Promise<Run> {
+/** Seconds the producer may take for one certificate (small networks: far more than they need). */
+const PROOF_SECONDS = 30;
+
+/**
+ * In-process run; an exception (a crash on a valid instance) becomes an
+ * `error` outcome. With `proofPath`, an `unsat` also gets its certificate
+ * written there and checked by the independent checker.
+ */
+export async function runInProcess(m: Mode, onnx: string, vnnlib: string, seconds: number, seed: number, proofPath?: string): Promise<Run> {
   const t0 = performance.now();
   let outcome: Outcome;
+  const proofLog = proofPath ? new ProofLog() : undefined;
   try {
-    outcome = await runInstance(onnx, vnnlib, engineOptions(m, seconds, seed), silent);
+    outcome = await runInstance(onnx, vnnlib, { ...engineOptions(m, seconds, seed), proofLog }, silent);
   } catch (e) {
     outcome = { verdict: 'error', message: (e as Error).stack ?? String(e) };
   }
-  return { outcome, seconds: (performance.now() - t0) / 1000 };
+  const elapsed = (performance.now() - t0) / 1000;
+  if (outcome.verdict !== 'unsat' || !proofPath || !proofLog?.solved) return { outcome, seconds: elapsed };
+  const files = { onnxPath: onnx, onnxBytes: proofLog.solved.onnxBytes, vnnlibPath: vnnlib, vnnlibBytes: readFileSync(vnnlib) };
+  const made = await produceProof(proofLog.solved.problem, proofLog, files, proofPath, performance.now() + PROOF_SECONDS * 1000, 'soundness harness');
+  const checked = await checkProofFiles(onnx, vnnlib, proofPath);
+  return { outcome, seconds: elapsed, proof: { complete: made.complete, valid: checked.valid, reason: checked.reason ?? made.reason, nodes: checked.nodes } };
 }
 
 export function cliArgs(m: Mode, onnx: string, vnnlib: string, seconds: number, seed: number): string[] {
