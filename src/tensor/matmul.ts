@@ -134,12 +134,16 @@ export function denseTimesCsr(A: Float64Array, B: Csr, m: number, k: number, n: 
   return C;
 }
 
-/** C (m x n) = A (m x k) · B (k x n), all row-major. */
-export async function matmul(A: Float64Array, B: Float64Array, m: number, k: number, n: number): Promise<Float64Array> {
+/**
+ * C (m x n) = A (m x k) · B (k x n), all row-major. Products of fewer than
+ * `ortThreshold` multiply-adds stay in TypeScript (callers whose products
+ * are many and mid-sized may lower it: onnxruntime wins from about 32k).
+ */
+export async function matmul(A: Float64Array, B: Float64Array, m: number, k: number, n: number, ortThreshold = ORT_THRESHOLD): Promise<Float64Array> {
   if (A.length !== m * k || B.length !== k * n) {
     throw new Error(`matmul: shapes ${A.length} != ${m}x${k} or ${B.length} != ${k}x${n}`);
   }
-  if (m * k * n < ORT_THRESHOLD || m === 0 || n === 0 || k === 0) return matmulSync(A, B, m, k, n);
+  if (m * k * n < ortThreshold || m === 0 || n === 0 || k === 0) return matmulSync(A, B, m, k, n);
   if (B.length >= SPARSE_MIN_ENTRIES) {
     const csr = csrOf(B, k, n);
     if (csr) {

@@ -20,6 +20,13 @@ import { matmul } from '../../tensor/matmul.js';
 import type { CheckLayer, CheckNet } from './check-net.js';
 import { gamma, inflate, nextDown, nextUp, U } from './float.js';
 
+/**
+ * Products from this many multiply-adds go to onnxruntime (the solver's
+ * threshold is higher): a check is mostly 50-300-row products through
+ * 50-256-wide layers, where a session.run's 50 us is well spent.
+ */
+const ORT_MACS = 1 << 15;
+
 /** The state of one tree node: its input box, split signs and rigorous pre-activation bounds. */
 export interface NodeState {
   readonly lower: Float64Array;
@@ -136,6 +143,8 @@ export function defaultAlpha(l: number, u: number): number {
  * the output of affine layer `top` (the pre-activations of hidden layer
  * `top`, or the model outputs y when top = H), over the node's region.
  * `duals[r]` optionally gives the row's slopes and split multipliers.
+ * `exactTop`, when given, is lam0·W_top computed exactly by the caller
+ * (signed unit rows pick rows of W): no product, no residual there.
  */
 export async function boundRows(
   net: CheckNet,
@@ -145,6 +154,7 @@ export async function boundRows(
   cst0: Float64Array,
   R: number,
   duals?: readonly (RowDuals | undefined)[],
+  exactTop?: Float64Array,
 ): Promise<Float64Array> {
   const cst = Float64Array.from(cst0);
   const cabs = Float64Array.from(cst0, Math.abs);
@@ -170,15 +180,19 @@ export async function boundRows(
       cabs[r] = a;
     }
     terms += out;
-    mu = await matmul(lam, layer.W, R, out, n);
-    // Residual of the product: sum_i |(lam W - mu)_i| Z_i <= gamma(out)·|lam|·(|W| Z).
-    const v = absTimes(layer, inputMagnitude(net, st, t));
-    const g = gamma(out);
-    for (let r = 0; r < R; r++) {
-      let s = 0;
-      const off = r * out;
-      for (let o = 0; o < out; o++) s += Math.abs(lam[off + o]) * v[o];
-      err[r] += g * inflate(s, out);
+    if (t === top && exactTop) {
+      mu = exactTop;
+    } else {
+      mu = await matmul(lam, layer.W, R, out, n, ORT_MACS);
+      // Residual of the product: sum_i |(lam W - mu)_i| Z_i <= gamma(out)·|lam|·(|W| Z).
+      const v = absTimes(layer, inputMagnitude(net, st, t));
+      const g = gamma(out);
+      for (let r = 0; r < R; r++) {
+        let s = 0;
+        const off = r * out;
+        for (let o = 0; o < out; o++) s += Math.abs(lam[off + o]) * v[o];
+        err[r] += g * inflate(s, out);
+      }
     }
     if (t === 0) break;
     // Through hidden layer k = t-1's ReLUs: mu on x_k becomes lam on xhat_k.
@@ -289,11 +303,19 @@ export async function nodeBounds(
         const n = L.length;
         const R = 2 * amb.length;
         const lam = new Float64Array(R * n);
+        const layer = net.layers[k];
+        const m = layer.inDim;
+        const top = new Float64Array(R * m);
         amb.forEach((j, q) => {
           lam[2 * q * n + j] = 1;
           lam[(2 * q + 1) * n + j] = -1;
+          for (let i = 0; i < m; i++) {
+            const w = layer.W[j * m + i];
+            top[2 * q * m + i] = w;
+            top[(2 * q + 1) * m + i] = -w;
+          }
         });
-        const lb = await boundRows(net, st, k, lam, new Float64Array(R), R);
+        const lb = await boundRows(net, st, k, lam, new Float64Array(R), R, undefined, top);
         amb.forEach((j, q) => {
           if (lb[2 * q] > L[j]) L[j] = lb[2 * q];
           const hi = -lb[2 * q + 1];
