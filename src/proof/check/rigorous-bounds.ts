@@ -133,6 +133,48 @@ function upperLine(l: number, u: number): { s: number; t: number } {
   return { s, t };
 }
 
+const PASS = 0;
+const BLOCK = 1;
+const AMBIGUOUS = 2;
+
+/** How a hidden layer's ReLUs are crossed on a node, built once its bounds are final. */
+interface LayerRelax {
+  /** PASS (identity or xhat >= 0: x = xhat), BLOCK (xhat <= 0: x = 0) or AMBIGUOUS. */
+  readonly code: Uint8Array;
+  /** Default lower slope, and the upper line x <= upS·xhat + upT, of ambiguous neurons. */
+  readonly alpha: Float64Array;
+  readonly upS: Float64Array;
+  readonly upT: Float64Array;
+  /** max |xhat| on the node. */
+  readonly mag: Float64Array;
+}
+
+const relaxCache = new WeakMap<Float64Array, LayerRelax>();
+
+function relaxOf(net: CheckNet, st: NodeState, k: number): LayerRelax {
+  const L = st.L[k];
+  let rx = relaxCache.get(L);
+  if (rx) return rx;
+  const Ub = st.Ub[k];
+  const n = L.length;
+  const id = net.layers[k].identity;
+  rx = { code: new Uint8Array(n), alpha: new Float64Array(n), upS: new Float64Array(n), upT: new Float64Array(n), mag: new Float64Array(n) };
+  for (let j = 0; j < n; j++) {
+    rx.mag[j] = Math.max(Math.abs(L[j]), Math.abs(Ub[j]));
+    if ((id && id[j]) || L[j] >= 0) rx.code[j] = PASS;
+    else if (Ub[j] <= 0) rx.code[j] = BLOCK;
+    else {
+      rx.code[j] = AMBIGUOUS;
+      rx.alpha[j] = defaultAlpha(L[j], Ub[j]);
+      const line = upperLine(L[j], Ub[j]);
+      rx.upS[j] = line.s;
+      rx.upT[j] = line.t;
+    }
+  }
+  relaxCache.set(L, rx);
+  return rx;
+}
+
 /** The adaptive CROWN lower slope, the checker's default where a certificate gives none. */
 export function defaultAlpha(l: number, u: number): number {
   return u >= -l ? 1 : 0;
@@ -197,13 +239,10 @@ export async function boundRows(
     if (t === 0) break;
     // Through hidden layer k = t-1's ReLUs: mu on x_k becomes lam on xhat_k.
     const k = t - 1;
-    const L = st.L[k];
-    const Ub = st.Ub[k];
-    const id = net.layers[k].identity;
+    const rx = relaxOf(net, st, k);
     const sp = st.splits[k];
+    const id = net.layers[k].identity;
     const next = new Float64Array(R * n);
-    const lines = new Array<{ s: number; t: number } | undefined>(n);
-    const mag = Float64Array.from(L, (l, j) => Math.max(Math.abs(l), Math.abs(Ub[j])));
     for (let r = 0; r < R; r++) {
       const off = r * n;
       const alphas = duals?.[r]?.alpha?.[k];
@@ -213,32 +252,34 @@ export async function boundRows(
       let e = 0;
       for (let j = 0; j < n; j++) {
         const m = mu[off + j];
+        const code = rx.code[j];
         let c: number;
-        if ((id && id[j]) || L[j] >= 0) c = m;
-        else if (Ub[j] <= 0) c = 0;
+        if (code === PASS) c = m;
+        else if (code === BLOCK) c = 0;
         else if (m >= 0) {
-          const al = alphas?.get(j) ?? defaultAlpha(L[j], Ub[j]);
-          c = m * al;
-          e += 2 * U * Math.abs(c) * mag[j];
+          c = m * (alphas ? (alphas.get(j) ?? rx.alpha[j]) : rx.alpha[j]);
+          e += Math.abs(c) * rx.mag[j];
         } else {
-          const line = (lines[j] ??= upperLine(L[j], Ub[j]));
-          c = m * line.s;
-          e += 2 * U * Math.abs(c) * mag[j];
-          const v2 = m * line.t;
+          c = m * rx.upS[j];
+          e += Math.abs(c) * rx.mag[j];
+          const v2 = m * rx.upT[j];
           s += v2;
           a += Math.abs(v2);
         }
-        const beta = betas?.get(j);
-        if (beta !== undefined && beta > 0 && sp[j] !== 0 && !(id && id[j])) {
-          // objective >= objective - beta·sign·xhat, since sign·xhat >= 0 on the node.
-          c = c - beta * sp[j];
-          e += 2 * U * Math.abs(c) * mag[j];
+        if (betas !== undefined && sp[j] !== 0 && !(id && id[j])) {
+          const beta = betas.get(j);
+          if (beta !== undefined && beta > 0) {
+            // objective >= objective - beta·sign·xhat, since sign·xhat >= 0 on the node.
+            c = c - beta * sp[j];
+            e += Math.abs(c) * rx.mag[j];
+          }
         }
         next[off + j] = c;
       }
       cst[r] = s;
       cabs[r] = a;
-      err[r] += inflate(e, n);
+      // Each product or difference above rounds once: at most u|c| each, doubled for safety.
+      err[r] += inflate(2 * U * e, n);
     }
     terms += n;
     lam = next;
