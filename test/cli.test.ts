@@ -347,3 +347,29 @@ test('a reader that closes stdout early does not crash the run: exit 0, result f
   assert.doesNotMatch(stderr, /EPIPE/);
   assert.match(readFileSync(results, 'utf8'), /^sat\n\(\(X_0 /);
 });
+
+test('verify --proof writes a certificate that check-proof accepts; a tampered one is rejected with exit 1', () => {
+  const proof = join(tmp, 'two_relu.proof.jsonl');
+  const spec = join(root, 'specs', 'two_relu_unsat.vnnlib');
+  const r = verify('--onnx', net, '--vnnlib', spec, '--timeout', '20', '--proof', proof);
+  assert.equal(r.first, 'unsat');
+  assert.match(r.stderr, /proof written to .*two_relu\.proof\.jsonl \(\d+ nodes/);
+  const ok = verify('check-proof', '--onnx', net, '--vnnlib', spec, '--proof', proof);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.first, 'valid');
+  const json = verify('check-proof', '--onnx', net, '--vnnlib', spec, '--proof', proof, '--json');
+  assert.equal((JSON.parse(json.first) as { valid: boolean }).valid, true);
+  // Another property, same network: the digest does not match.
+  const bad = verify('check-proof', '--onnx', net, '--vnnlib', join(root, 'specs', 'two_relu_sat.vnnlib'), '--proof', proof);
+  assert.equal(bad.code, 1);
+  assert.match(bad.first, /^invalid: the proof is for another property/);
+  // A malformed certificate is bad input: exit 2, the file and line named.
+  const broken = join(tmp, 'broken.jsonl');
+  writeFileSync(broken, readFileSync(proof, 'utf8').split('\n').slice(0, 2).join('\n') + '\n{"r":0,\n');
+  const m = verify('check-proof', '--onnx', net, '--vnnlib', spec, '--proof', broken);
+  assert.equal(m.code, 2);
+  assert.match(m.stderr, /broken\.jsonl:3: /);
+  const missing = verify('check-proof', '--onnx', net, '--vnnlib', spec);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /missing --proof/);
+});

@@ -179,6 +179,13 @@ test('the CI sample has no wrong answer', async () => {
   assert.equal(t.wrong.length, 0, describeWrong(t.wrong));
 });
 
+test('every in-process unsat of the CI sample has a certificate the checker accepts', async () => {
+  const t = await runSample();
+  assert.ok(t.proofsChecked > 20, `${t.proofsChecked} certificates checked`);
+  const bad = [...t.invalidProofs, ...t.incompleteProofs];
+  assert.deepEqual(bad.map((r) => `${r.instance.id} ${r.mode.name}: ${r.proof?.complete ? 'rejected' : 'incomplete'}: ${r.proof?.reason}`), []);
+});
+
 test('the wrong answers found by the fuzzer stay fixed', async () => {
   const wrong: RunRecord[] = [];
   for (const p of PINNED) {

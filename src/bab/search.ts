@@ -98,7 +98,8 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
 
   /** Bound would-be domains in one call; per child: its open disjuncts and lower bound. */
   const boundChildren = async (children: ChildSpec[], bounder: Bounder) => {
-    const res: BoundResult = await bounder.bound(net, makeBatch(children, n0, hiddenSizes, box.rowGroup), { deadline: options.deadline });
+    const batch = makeBatch(children, n0, hiddenSizes, box.rowGroup);
+    const res: BoundResult = await bounder.bound(net, options.proof ? { ...batch, certify: true } : batch, { deadline: options.deadline });
     bounded += children.length;
     if (bounder === options.tightBounder) tightBounded += children.length;
     // A child's region lies inside its parent's, so the parent's row bounds
@@ -130,7 +131,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
       for (let r = 0; r < rows; r++) {
         if (box.rowGroup[r] === g && (best < 0 || res.rowLower[c * rows + r] > res.rowLower[c * rows + best])) best = r;
       }
-      const duals = res.dual ? dualEntries(res.dual, c, best, rows, hiddenSizes, child.splits, res.preLower, res.preUpper) : undefined;
+      const duals = res.bestDual ?? res.dual ? dualEntries(res.bestDual ?? res.dual!, c, best, rows, hiddenSizes, child.splits, res.preLower, res.preUpper) : undefined;
       proof.close(id, { disjunct: g, rows: [[best, 1]], ...duals });
     }
     return id;

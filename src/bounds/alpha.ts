@@ -228,6 +228,15 @@ export async function optimiseSlopes(
     pre?.push(new Float64Array(R * n));
   }
 
+  // The parameters of each row's best iterate; the first is CROWN's (its own slopes, no extra parameters).
+  const certify = batch.certify === true;
+  const bestAlpha = (certify ? st.relax : []).map((rx, k) => {
+    const n = net.layers[k].outDim;
+    const a = new Float64Array(R * n);
+    for (let r = 0; r < R; r++) a.set(rx.lowSlope.subarray(rowDomain[r] * n, (rowDomain[r] + 1) * n), r * n);
+    return a;
+  });
+  const bestExt = certify ? ext?.params.map((p) => (p ? new Float64Array(p.length) : undefined)) : undefined;
   const best = Float64Array.from(st.outLinear.lb);
   const bestA = Float64Array.from(st.outLinear.A);
   const bestC = Float64Array.from(st.outLinear.c);
@@ -252,6 +261,12 @@ export async function optimiseSlopes(
         best[r] = bw.lb[r];
         bestC[r] = bw.c[r];
         bestA.set(bw.A.subarray(r * n0, (r + 1) * n0), r * n0);
+        for (let k = 0; k < bestAlpha.length; k++) {
+          const n = net.layers[k].outDim;
+          bestAlpha[k].set(alpha[k].subarray(r * n, (r + 1) * n), r * n);
+          const p = ext?.params[k];
+          if (p) bestExt![k]!.set(p.subarray(r * n, (r + 1) * n), r * n);
+        }
       }
     }
     if (it === iterations) break; // the last step's update would never be evaluated
@@ -283,6 +298,16 @@ export async function optimiseSlopes(
     }
     return out;
   });
+  const bestDual = !certify ? undefined : bestAlpha.map((a, k) => {
+    const n = net.layers[k].outDim;
+    const out = new Float64Array(B * m * n).fill(NaN);
+    for (let r = 0; r < R; r++) out.set(a.subarray(r * n, (r + 1) * n), slot[r] * n);
+    const p = bestExt?.[k];
+    if (p && ext) {
+      for (const i of ext.paramIdx[k]) out[slotIndex(slot, n, i)] = p[i];
+    }
+    return out;
+  });
   const rowLower = new Float64Array(st.result.rowLower);
   const Aout = new Float64Array(st.result.linear!.A);
   const cOut = new Float64Array(st.result.linear!.c);
@@ -295,7 +320,7 @@ export async function optimiseSlopes(
     rowLower[i] = clamp && ib > v ? ib : v;
     cOut[i] = bestC[r];
   }
-  return { rowLower, preLower: st.result.preLower, preUpper: st.result.preUpper, linear: { A: Aout, c: cOut }, dual };
+  return { rowLower, preLower: st.result.preLower, preUpper: st.result.preUpper, linear: { A: Aout, c: cOut }, dual, bestDual };
 }
 
 /** alpha-CROWN bounder. */

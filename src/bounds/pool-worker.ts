@@ -22,7 +22,7 @@ parentPort!.on('message', (m: Message) => {
   const deadline = m.deadlineEpochMs === undefined ? undefined : performance.now() + (m.deadlineEpochMs - Date.now());
   bounder.bound(net, m.batch, { deadline }).then(
     (result) => {
-      const transfer = [result.rowLower, ...result.preLower, ...result.preUpper, ...(result.linear ? [result.linear.A, result.linear.c] : []), ...(result.dual ?? [])]
+      const transfer = [result.rowLower, ...result.preLower, ...result.preUpper, ...(result.linear ? [result.linear.A, result.linear.c] : []), ...(result.dual ?? []), ...(result.bestDual ?? [])]
         .map((a) => a.buffer as ArrayBuffer)
         .filter((b, i, all) => all.indexOf(b) === i);
       parentPort!.postMessage({ job: m.job, result }, transfer);

@@ -82,6 +82,7 @@ function sliceBatch(net: LayeredNet, batch: DomainBatch, b0: number, b1: number)
     freshFrom: batch.freshFrom?.slice(b0, b1),
     activeRows: batch.activeRows?.slice(b0 * net.outputDim, b1 * net.outputDim),
     warmStart: batch.warmStart?.map((a, k) => a.slice(b0 * net.outputDim * net.layers[k].outDim, b1 * net.outputDim * net.layers[k].outDim)),
+    certify: batch.certify,
   };
 }
 
@@ -91,6 +92,7 @@ function stitch(parts: BoundResult[]): BoundResult {
     Array.from({ length: hidden }, (_, k) => concat(parts.map((p) => pick(p)[k])));
   const withLinear = parts.every((p) => p.linear);
   const withDual = parts.every((p) => p.dual);
+  const withBest = parts.every((p) => p.bestDual);
   return {
     rowLower: concat(parts.map((p) => p.rowLower)),
     preLower: layers((p) => p.preLower),
@@ -99,6 +101,7 @@ function stitch(parts: BoundResult[]): BoundResult {
       ? { A: concat(parts.map((p) => p.linear!.A as Float64Array)), c: concat(parts.map((p) => p.linear!.c as Float64Array)) }
       : undefined,
     dual: withDual ? Array.from({ length: hidden }, (_, k) => concat(parts.map((p) => p.dual![k]))) : undefined,
+    bestDual: withBest ? Array.from({ length: hidden }, (_, k) => concat(parts.map((p) => p.bestDual![k]))) : undefined,
   };
 }
 

@@ -47,6 +47,8 @@ export interface DomainBatch {
    * parent's optimum, save iterations.
    */
   readonly warmStart?: readonly Float32Array[];
+  /** Also report `BoundResult.bestDual` (an unsat certificate is being recorded). */
+  readonly certify?: boolean;
 }
 
 export interface BoundResult {
@@ -71,6 +73,13 @@ export interface BoundResult {
    * that were not optimised. A child domain passes them back as `warmStart`.
    */
   readonly dual?: Float32Array[];
+  /**
+   * The same parameters (same layout) of the iterate that gave each row its
+   * reported bound (the best one, CROWN's own slopes when no iterate beat
+   * it), in float64: what an unsat certificate records (src/proof), so that
+   * the checker's recomputation meets the reported bound.
+   */
+  readonly bestDual?: Float64Array[];
 }
 
 export interface BoundOptions {

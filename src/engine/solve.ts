@@ -129,7 +129,7 @@ async function incomplete(boxes: readonly CanonicalBox[], bounder: Bounder, log:
   return { verdict: 'unsat' };
 }
 
-async function searchBox(
+export async function searchBox(
   box: CanonicalBox,
   check: CandidateCheck,
   options: EngineOptions,

@@ -12,6 +12,10 @@
  * is exactly what the checker will recompute.
  */
 import { createWriteStream } from 'node:fs';
+import pino from 'pino';
+import { Witness } from '../attack/witness.js';
+import { DEFAULT_ENGINE_OPTIONS } from '../engine/options.js';
+import { searchBox } from '../engine/solve.js';
 import { once } from 'node:events';
 import { bounderByName } from '../bounds/registry.js';
 import type { Bounder, BoundResult } from '../bounds/types.js';
@@ -84,7 +88,7 @@ export async function produceProof(
   let reason: string | undefined;
   for (const box of problem.boxes) {
     const recorded = log?.trees.get(box.index);
-    const tree = recorded && recorded.nodes.length > 0 ? recorded : rootOnly();
+    const tree = recorded && recorded.nodes.length > 0 ? recorded : await searchedTree(box, deadline);
     const pruned = new Set<number>();
     sections.push({ box, tree, pruned });
     let net: CheckNet;
@@ -123,7 +127,19 @@ export async function produceProof(
   };
 }
 
-function rootOnly(): ProofTree {
+/**
+ * A region the answer did not come from branch and bound for (incomplete
+ * mode, the exact MIP): branch and bound runs again, recording, within the
+ * proof's time; its tree is then walked like a recorded one. Without it
+ * (no time, or the search does not end unsat) the walk starts from the root.
+ */
+async function searchedTree(box: CanonicalBox, deadline: number): Promise<ProofTree> {
+  const log = new ProofLog();
+  const options = { ...DEFAULT_ENGINE_OPTIONS, threads: 1, deadline: performance.now() + 0.5 * (deadline - performance.now()), proofLog: log };
+  const noCounterexamples = async () => null;
+  const result = await searchBox(box, noCounterexamples, options, pino({ level: 'silent' }), new Witness());
+  const tree = log.trees.get(box.index);
+  if (result.kind === 'unsat' && tree && tree.nodes.length > 0) return tree;
   const t = new ProofTree();
   t.add(null);
   return t;
@@ -181,30 +197,32 @@ async function closeLeaf(ctx: WalkContext, node: RecordedNode, st: NodeState, op
     ctx.reason ??= 'the proof time ran out';
     return;
   }
-  const res = await boundNode(ctx, st);
   ctx.rederived++;
   let still = open;
-  for (const g of open) {
+  const linear = isLinearLeaf(ctx.net, st);
+  if (linear) {
+    // Nothing left to split: the exact LP of the leaf, certified by its duals.
+    for (const g of open) {
+      const cl = await linearLeafClosure(ctx.net, st, g);
+      if (cl && (await confirms(ctx, st, cl, node.id))) {
+        node.close.push(cl);
+        still = still.filter((x) => x !== g);
+      }
+    }
+    if (still.length === 0) return;
+  }
+  const res = await boundNode(ctx, st);
+  for (const g of still) {
     const rows = Array.from(ctx.box.rowGroup.keys())
       .filter((r) => ctx.box.rowGroup[r] === g)
       .sort((a, b) => res.rowLower[b] - res.rowLower[a]);
     for (const r of rows.slice(0, 2)) {
-      const duals = res.dual ? dualEntries(res.dual, 0, r, ctx.box.rowGroup.length, ctx.net.layers.slice(0, -1).map((l) => l.outDim), st.splits, res.preLower, res.preUpper) : undefined;
+      const duals = res.bestDual ?? res.dual ? dualEntries(res.bestDual ?? res.dual!, 0, r, ctx.box.rowGroup.length, ctx.net.layers.slice(0, -1).map((l) => l.outDim), st.splits, res.preLower, res.preUpper) : undefined;
       const cl: Closure = { disjunct: g, rows: [[r, 1]], ...duals };
       if (await confirms(ctx, st, cl, node.id)) {
         node.close.push(cl);
         still = still.filter((x) => x !== g);
         break;
-      }
-    }
-  }
-  if (still.length > 0 && isLinearLeaf(ctx.net, st)) {
-    // Nothing left to split: the exact LP of the leaf, certified by its duals.
-    for (const g of still) {
-      const cl = await linearLeafClosure(ctx.net, st, g);
-      if (cl && (await confirms(ctx, st, cl, node.id))) {
-        node.close.push(cl);
-        still = still.filter((x) => x !== g);
       }
     }
   }
@@ -229,6 +247,7 @@ async function boundNode(ctx: WalkContext, st: NodeState): Promise<BoundResult> 
     splits: st.splits,
     preLower: st.L,
     preUpper: st.Ub,
+    certify: true,
   });
 }
 

@@ -60,7 +60,7 @@ export class ProofLog {
  * nothing: the checker's default slopes.
  */
 export function dualEntries(
-  dual: readonly Float32Array[],
+  dual: readonly (Float32Array | Float64Array)[],
   domain: number,
   row: number,
   rows: number,
