@@ -65,6 +65,8 @@ interface WalkContext {
   readonly mode: 'input' | 'relu';
   readonly deadline: number;
   readonly bounder: Bounder;
+  /** Splits the walk may add below a leaf (0: close leaves as they are, or fail). */
+  readonly maxExtraDepth: number;
   open: number;
   rederived: number;
   added: number;
@@ -87,31 +89,39 @@ export async function produceProof(
   let open = 0;
   let reason: string | undefined;
   for (const box of problem.boxes) {
-    const recorded = log?.trees.get(box.index);
-    const tree = recorded && recorded.nodes.length > 0 ? recorded : await searchedTree(box, deadline);
-    const pruned = new Set<number>();
-    sections.push({ box, tree, pruned });
     let net: CheckNet;
     try {
       net = checkNetOf(box);
     } catch (e) {
       if (!(e instanceof UnsupportedProofError)) throw e;
+      sections.push({ box, tree: rootOnly(), pruned: new Set() });
       reason = e.message;
       open++;
       continue;
     }
-    const children = new Map<number, number[]>();
-    for (const n of tree.nodes) if (n.parent !== null) children.set(n.parent, [...(children.get(n.parent) ?? []), n.id]);
-    const hasRelu = tree.nodes.some((n) => n.constraint?.kind === 'relu');
-    const hasInput = tree.nodes.some((n) => n.constraint?.kind === 'input');
-    const freeInputs = box.lower.filter((l, i) => box.upper[i] > l).length;
-    const mode = hasRelu ? 'relu' : hasInput || freeInputs <= 16 ? 'input' : 'relu';
-    const ctx: WalkContext = { net, box, tree, children, pruned, mode, deadline, bounder, open: 0, rederived: 0, added: 0 };
-    await walk(ctx, 0, null, Array.from({ length: box.numDisjuncts }, (_, g) => g), 0);
-    rederived += ctx.rederived;
-    added += ctx.added;
-    open += ctx.open;
-    reason ??= ctx.reason;
+    const recorded = log?.trees.get(box.index);
+    // No recorded tree (incomplete mode, the exact MIP): first the root alone (a one-leaf certificate), else a recording search.
+    const attempts: (() => Promise<ProofTree>)[] = recorded && recorded.nodes.length > 0 ? [async () => recorded] : [async () => rootOnly(), () => searchedTree(box, deadline)];
+    for (const [i, attempt] of attempts.entries()) {
+      const tree = await attempt();
+      const last = i === attempts.length - 1;
+      const children = new Map<number, number[]>();
+      for (const n of tree.nodes) if (n.parent !== null) children.set(n.parent, [...(children.get(n.parent) ?? []), n.id]);
+      const hasRelu = tree.nodes.some((n) => n.constraint?.kind === 'relu');
+      const hasInput = tree.nodes.some((n) => n.constraint?.kind === 'input');
+      const freeInputs = box.lower.filter((l, j) => box.upper[j] > l).length;
+      const mode = hasRelu ? 'relu' : hasInput || freeInputs <= 16 ? 'input' : 'relu';
+      const pruned = new Set<number>();
+      const ctx: WalkContext = { net, box, tree, children, pruned, mode, deadline, bounder, open: 0, rederived: 0, added: 0, maxExtraDepth: last ? MAX_EXTRA_DEPTH : 0 };
+      await walk(ctx, 0, null, Array.from({ length: box.numDisjuncts }, (_, g) => g), 0);
+      if (ctx.open > 0 && !last) continue;
+      sections.push({ box, tree, pruned });
+      rederived += ctx.rederived;
+      added += ctx.added;
+      open += ctx.open;
+      reason ??= ctx.reason;
+      break;
+    }
   }
   const complete = open === 0;
   const written = await writeProof(outPath, files, problem, sections, complete, solver);
@@ -133,16 +143,19 @@ export async function produceProof(
  * proof's time; its tree is then walked like a recorded one. Without it
  * (no time, or the search does not end unsat) the walk starts from the root.
  */
+function rootOnly(): ProofTree {
+  const t = new ProofTree();
+  t.add(null);
+  return t;
+}
+
 async function searchedTree(box: CanonicalBox, deadline: number): Promise<ProofTree> {
   const log = new ProofLog();
   const options = { ...DEFAULT_ENGINE_OPTIONS, threads: 1, deadline: performance.now() + 0.5 * (deadline - performance.now()), proofLog: log };
   const noCounterexamples = async () => null;
   const result = await searchBox(box, noCounterexamples, options, pino({ level: 'silent' }), new Witness());
   const tree = log.trees.get(box.index);
-  if (result.kind === 'unsat' && tree && tree.nodes.length > 0) return tree;
-  const t = new ProofTree();
-  t.add(null);
-  return t;
+  return result.kind === 'unsat' && tree && tree.nodes.length > 0 ? tree : rootOnly();
 }
 
 /**
@@ -227,7 +240,7 @@ async function closeLeaf(ctx: WalkContext, node: RecordedNode, st: NodeState, op
     }
   }
   if (still.length === 0) return;
-  const split = extraDepth < MAX_EXTRA_DEPTH ? chooseSplit(ctx, st, res, ctx.mode === 'input' && extraDepth < MAX_INPUT_DEPTH ? 'input' : 'relu') : undefined;
+  const split = extraDepth < ctx.maxExtraDepth ? chooseSplit(ctx, st, res, ctx.mode === 'input' && extraDepth < MAX_INPUT_DEPTH ? 'input' : 'relu') : undefined;
   if (!split) {
     ctx.open++;
     ctx.reason ??= `node ${node.id} (region ${ctx.box.index}) could not be closed with the checker's bounds`;
