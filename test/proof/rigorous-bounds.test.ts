@@ -122,6 +122,48 @@ test('rounding: bounds of a linear network stay below its exact minimum, compute
   assert.ok(tight >= 55, `${tight} of 60 within 1e-6 relative`);
 });
 
+test('rounding: the interval bound of a folded row (no hidden layer) stays below the exact minimum', async () => {
+  // Spec rows C y - d over y = W x + b: the row's interval bound is the exact minimum up to rounding.
+  let tight = 0;
+  for (let seed = 0; seed < 60; seed++) {
+    const rng = makeRng(2000 + seed);
+    const n0 = 8;
+    const m = 3;
+    const scale = () => (rng() * 2 - 1) * 10 ** Math.floor(8 * rng() - 2);
+    const W = Float64Array.from({ length: m * n0 }, scale);
+    const b = Float64Array.from({ length: m }, scale);
+    const lower = Float64Array.from({ length: n0 }, () => rng() * 2 - 1);
+    const upper = Float64Array.from(lower, (l) => l + rng() * 0.5);
+    const net: LayeredNet = { inputShape: [1, n0], inputDim: n0, outputDim: m, layers: [{ inDim: n0, outDim: m, W, b }] };
+    const box = canonicalBox(net, lower, upper, [0, 0, 0]);
+    const C = Float64Array.from({ length: m * m }, scale);
+    const d = Float64Array.from({ length: m }, scale);
+    const cn = { ...checkNetOf(box), C, d };
+    const st = await nodeBounds(cn, lower, upper, [], null, 0);
+    const w: [number, number][] = [
+      [0, 0.3],
+      [1, 1.7],
+      [2, 0.1],
+    ];
+    const lb = await combinedRowBound(cn, st, w);
+    // Exact: sum_r w_r (C_r (W x + b) - d_r), minimised per coordinate.
+    let exact = rat(0);
+    const coef = Array.from({ length: n0 }, () => rat(0));
+    for (const [r, wr] of w) {
+      exact = add(exact, mul(rat(-wr), rat(d[r])));
+      for (let o = 0; o < m; o++) {
+        const c = mul(rat(wr), rat(C[r * m + o]));
+        exact = add(exact, mul(c, rat(b[o])));
+        for (let i = 0; i < n0; i++) coef[i] = add(coef[i], mul(c, rat(W[o * n0 + i])));
+      }
+    }
+    coef.forEach((a, i) => (exact = add(exact, mul(a, rat(a.n >= 0n ? lower[i] : upper[i])))));
+    assert.ok(cmp(rat(lb), exact) <= 0, `seed ${seed}: bound ${lb} above the exact minimum`);
+    if (cmp(rat(lb + 1e-6 * (1 + Math.abs(lb))), exact) >= 0) tight++;
+  }
+  assert.ok(tight >= 55, `${tight} of 60 within 1e-6 relative`);
+});
+
 /** Dyadic rationals n / 2^p, exact. */
 interface Rat {
   n: bigint;

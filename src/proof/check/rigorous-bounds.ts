@@ -388,6 +388,57 @@ function clamp(L: Float64Array, Ub: Float64Array, sp: Int8Array, id: Uint8Array 
 }
 
 /**
+ * Interval arithmetic on the combined row lam·y + cst with y = W_H x + b_H:
+ * lam·W_H first (its rounding bounded by gamma·|lam|·|W_H|·Z), then the
+ * minimum over the interval of the last hidden layer's outputs. `lamAbs`
+ * and `cabs` bound how far lam and cst are from the exact combination
+ * (they were summed from `k` terms each).
+ */
+function foldedIntervalBound(net: CheckNet, st: NodeState, lam: Float64Array, lamAbs: Float64Array, cst0: number, cabs0: number, k: number): number {
+  const t = net.H;
+  const layer = net.layers[t];
+  const out = layer.outDim;
+  const n = layer.inDim;
+  let cst = cst0;
+  let cabs = cabs0;
+  const Z = inputMagnitude(net, st, t);
+  const v = absTimes(layer, Z);
+  // |lam - exact| <= gamma(k)·lamAbs per output; lam·b and lam·W round too.
+  let err = 0;
+  for (let o = 0; o < out; o++) {
+    const b = lam[o] * layer.b[o];
+    cst += b;
+    cabs += Math.abs(b);
+    err += gamma(k) * inflate(lamAbs[o], k) * (Math.abs(layer.b[o]) + v[o]) + gamma(out) * Math.abs(lam[o]) * v[o];
+  }
+  const mu = new Float64Array(n);
+  for (let o = 0; o < out; o++) {
+    const l = lam[o];
+    if (l === 0) continue;
+    const off = o * n;
+    for (let i = 0; i < n; i++) mu[i] += l * layer.W[off + i];
+  }
+  for (let i = 0; i < n; i++) {
+    let lo: number;
+    let hi: number;
+    if (t === 0) {
+      lo = st.lower[i];
+      hi = st.upper[i];
+    } else {
+      const id = net.layers[t - 1].identity;
+      lo = id && id[i] ? st.L[t - 1][i] : Math.max(0, st.L[t - 1][i]);
+      hi = id && id[i] ? st.Ub[t - 1][i] : Math.max(0, st.Ub[t - 1][i]);
+    }
+    const c = mu[i] >= 0 ? mu[i] * lo : mu[i] * hi;
+    cst += c;
+    cabs += Math.abs(c);
+  }
+  const total = nextUp(inflate(err, out) * (1 + 2 ** -30) + gamma(out + n + k + 1) * inflate(cabs, out + n + k + 1));
+  const lb = nextDown(cst - total);
+  return Number.isFinite(lb) ? lb : -Infinity;
+}
+
+/**
  * Rigorous lower bound of sum_r w_r g_r over the node, for spec rows g_r =
  * C_r·y - d_r and weights w_r >= 0: the better of interval arithmetic on
  * the output layer and a backward pass with the given duals.
@@ -409,21 +460,15 @@ export async function combinedRowBound(net: CheckNet, st: NodeState, rows: reado
     cst += v;
     cabs += Math.abs(v);
   }
+  // Interval bound of the combined row itself (lam·W_H over the last hidden layer's
+  // interval: tighter than intervals of the outputs y combined afterwards).
+  const ibpLb = foldedIntervalBound(net, st, lam, lamAbs, cst, cabs, rows.length + 1);
   const y = intervalLayer(net, st, net.H);
   const k = rows.length + 1;
   // Residual of lam: sum_o |exact - lam_o|·|y_o|, and the constant's rounding.
   let resid = 0;
-  let ibp = cst;
-  let iabs = cabs;
-  for (let o = 0; o < m; o++) {
-    const ymag = Math.max(Math.abs(y.lo[o]), Math.abs(y.hi[o]));
-    resid += gamma(k) * inflate(lamAbs[o], k) * ymag;
-    const v = lam[o] >= 0 ? lam[o] * y.lo[o] : lam[o] * y.hi[o];
-    ibp += v;
-    iabs += Math.abs(v);
-  }
+  for (let o = 0; o < m; o++) resid += gamma(k) * inflate(lamAbs[o], k) * Math.max(Math.abs(y.lo[o]), Math.abs(y.hi[o]));
   const residUp = nextUp(inflate(resid, m) + gamma(k) * inflate(cabs, k));
-  const ibpLb = nextDown(ibp - nextUp(residUp + gamma(m + k) * inflate(iabs, m + k)));
   const [crown] = await boundRows(net, st, net.H, lam, Float64Array.of(cst), 1, [duals]);
   const crownLb = nextDown(crown - residUp);
   const best = Math.max(Number.isFinite(ibpLb) ? ibpLb : -Infinity, Number.isFinite(crownLb) ? crownLb : -Infinity);
