@@ -123,7 +123,7 @@ for (const [i, inst] of instances.entries()) {
   }
   const row: Row = { verdict, solve: v.firstOut, proof: m ? Number(m[4]) : NaN, check, nodes, bytes: m ? Number(m[3]) : 0, valid: judgement === 'valid' };
   rows.push(row);
-  const csv = [inst.onnx, inst.vnnlib, verdict, row.solve.toFixed(3), row.proof, Number.isNaN(check) ? '' : check.toFixed(3), Number.isNaN(inner) ? '' : inner.toFixed(3), nodes, row.bytes, m ? 'yes' : incomplete ? 'no' : '', `"${judgement.replace(/"/g, "'")}"`];
+  const csv = [inst.onnx, inst.vnnlib, verdict, row.solve.toFixed(3), row.proof, Number.isNaN(check) ? '' : check.toFixed(3), Number.isNaN(inner) ? '' : inner.toFixed(3), nodes, m ? m[2] : '', row.bytes, m ? 'yes' : incomplete ? 'no' : '', `"${judgement.replace(/"/g, "'")}"`];
   appendFileSync(out, csv.join(',') + '\n');
   console.log(`[${i + 1}/${instances.length}] ${inst.onnx} ${inst.vnnlib}: ${verdict} in ${row.solve.toFixed(1)} s; proof ${row.proof} s, ${nodes} nodes, ${row.bytes} B; check ${check.toFixed(2)} s: ${judgement}`);
 }
