@@ -119,6 +119,34 @@ test('incomplete mode and two-disjunct properties get certificates too', async (
   assert.equal(r.valid, true, r.reason);
 });
 
+test('a property with two input regions gets one tree per region', async () => {
+  const f = await instance('regions', 15, [3, 10, 10, 2], 1, 0.05);
+  // The same box split in two along X_0, as two regions of one VNN-LIB file.
+  const text = readFileSync(f.vnnlib, 'utf8');
+  const bounds = [...text.matchAll(/\(assert \((>=|<=) X_(\d) ([^)]+)\)\)/g)];
+  const lo = bounds.filter((b) => b[1] === '>=').map((b) => Number(b[3]));
+  const hi = bounds.filter((b) => b[1] === '<=').map((b) => Number(b[3]));
+  const mid = (lo[0] + hi[0]) / 2;
+  const region = (a: number, b: number) => `(and ${lo.map((l, i) => `(>= X_${i} ${i === 0 ? a : l}) (<= X_${i} ${i === 0 ? b : hi[i]})`).join(' ')})`;
+  const out = text.match(/\(assert \(<= \(- Y_0 Y_1\) [^\n]+/)![0];
+  const vnnlib = join(tmp, 'regions2.vnnlib');
+  writeFileSync(vnnlib, text.split('\n').filter((l) => l.startsWith('(declare')).join('\n') + `\n(assert (or ${region(lo[0], mid)} ${region(mid, hi[0])}))\n${out}\n`);
+  const g = { onnx: f.onnx, vnnlib };
+  const path = join(tmp, 'regions.jsonl');
+  await prove(g, { branching: 'relu' }, path);
+  const ls = lines(path);
+  assert.equal(json(ls[0]).regions, 2);
+  assert.deepEqual([...new Set(ls.slice(1, -1).map((l) => json(l).r))], [0, 1]);
+  assert.equal((await checkProofFiles(g.onnx, g.vnnlib, path)).valid, true);
+  // Dropping the second region's tree (and saying so in the header) is caught.
+  const one = join(tmp, 'one-region.jsonl');
+  const kept = ls.slice(1, -1).filter((l) => json(l).r === 0);
+  writeFileSync(one, [JSON.stringify({ ...json(ls[0]), regions: 1 }), ...kept, JSON.stringify({ end: true, nodes: kept.length, complete: true })].join('\n') + '\n');
+  const r = await checkProofFiles(g.onnx, g.vnnlib, one);
+  assert.equal(r.valid, false);
+  assert.match(r.reason ?? '', /covers 1 input regions, the property has 2/);
+});
+
 test('tampered proofs are rejected, each for its reason', async () => {
   const relu = await reluFiles;
   const input = await inputFiles;
