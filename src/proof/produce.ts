@@ -14,13 +14,13 @@
 import { createWriteStream } from 'node:fs';
 import pino from 'pino';
 import { Witness } from '../attack/witness.js';
-import { DEFAULT_ENGINE_OPTIONS } from '../engine/options.js';
+import { DEFAULT_ENGINE_OPTIONS, INPUT_SPLIT_MAX_DIM } from '../engine/options.js';
 import { searchBox } from '../engine/solve.js';
 import { once } from 'node:events';
 import { bounderByName } from '../bounds/registry.js';
 import type { Bounder, BoundResult } from '../bounds/types.js';
 import type { CanonicalBox, CanonicalProblem } from '../problem/types.js';
-import { checkNetOf, UnsupportedProofError, type CheckNet } from './check/check-net.js';
+import { checkNetOf, type CheckNet } from './check/check-net.js';
 import { closureBound, Invalid, nodeStateOf, sha256 } from './check/checker.js';
 import type { NodeState } from './check/rigorous-bounds.js';
 import { footerLine, headerLine, nodeLine, PROOF_FORMAT, PROOF_VERSION, type Closure, type NodeConstraint, type ProofNode } from './format.js';
@@ -88,17 +88,10 @@ export async function produceProof(
   let added = 0;
   let open = 0;
   let reason: string | undefined;
-  for (const box of problem.boxes) {
-    let net: CheckNet;
-    try {
-      net = checkNetOf(box);
-    } catch (e) {
-      if (!(e instanceof UnsupportedProofError)) throw e;
-      sections.push({ box, tree: rootOnly(), pruned: new Set() });
-      reason = e.message;
-      open++;
-      continue;
-    }
+  // A network the checker cannot take gets no file at all (UnsupportedProofError propagates).
+  const nets = problem.boxes.map((box) => checkNetOf(box));
+  for (const [b, box] of problem.boxes.entries()) {
+    const net = nets[b];
     const recorded = log?.trees.get(box.index);
     // No recorded tree (incomplete mode, the exact MIP): first the root alone (a one-leaf certificate), else a recording search.
     const attempts: (() => Promise<ProofTree>)[] = recorded && recorded.nodes.length > 0 ? [async () => recorded] : [async () => rootOnly(), () => searchedTree(box, deadline)];
@@ -110,7 +103,7 @@ export async function produceProof(
       const hasRelu = tree.nodes.some((n) => n.constraint?.kind === 'relu');
       const hasInput = tree.nodes.some((n) => n.constraint?.kind === 'input');
       const freeInputs = box.lower.filter((l, j) => box.upper[j] > l).length;
-      const mode = hasRelu ? 'relu' : hasInput || freeInputs <= 16 ? 'input' : 'relu';
+      const mode = hasRelu ? 'relu' : hasInput || freeInputs <= INPUT_SPLIT_MAX_DIM ? 'input' : 'relu';
       const pruned = new Set<number>();
       const ctx: WalkContext = { net, box, tree, children, pruned, mode, deadline, bounder, open: 0, rederived: 0, added: 0, maxExtraDepth: last ? MAX_EXTRA_DEPTH : 0 };
       await walk(ctx, 0, null, Array.from({ length: box.numDisjuncts }, (_, g) => g), 0);

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -145,6 +145,20 @@ test('a property with two input regions gets one tree per region', async () => {
   const r = await checkProofFiles(g.onnx, g.vnnlib, one);
   assert.equal(r.valid, false);
   assert.match(r.reason ?? '', /covers 1 input regions, the property has 2/);
+});
+
+test('a network beyond ReLU gets no certificate: the producer says why and writes nothing', async () => {
+  const onnx = join(tmp, 'sigmoid.onnx');
+  writeFileSync(onnx, randomFcOnnx({ seed: 5, sizes: [2, 6, 1], activation: 'Sigmoid' }));
+  const vnnlib = join(tmp, 'sigmoid.vnnlib');
+  writeFileSync(vnnlib, '(declare-const X_0 Real)\n(declare-const X_1 Real)\n(declare-const Y_0 Real)\n(assert (>= X_0 0))\n(assert (<= X_0 1))\n(assert (>= X_1 0))\n(assert (<= X_1 1))\n(assert (<= Y_0 -1000))\n');
+  const proofLog = new ProofLog();
+  const outcome = await runInstance(onnx, vnnlib, { ...DEFAULT_ENGINE_OPTIONS, threads: 1, deadline: performance.now() + 20_000, proofLog }, silent);
+  assert.equal(outcome.verdict, 'unsat');
+  const path = join(tmp, 'sigmoid.jsonl');
+  const files = { onnxPath: onnx, onnxBytes: readFileSync(onnx), vnnlibPath: vnnlib, vnnlibBytes: readFileSync(vnnlib) };
+  await assert.rejects(produceProof(proofLog.solved!.problem, proofLog, files, path, performance.now() + 10_000, 'test'), /ReLU networks only \(this one has sigmoid\)/);
+  assert.equal(existsSync(path), false);
 });
 
 test('tampered proofs are rejected, each for its reason', async () => {
