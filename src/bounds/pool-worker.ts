@@ -2,11 +2,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LayeredNet } from '../network/layered.js';
 import { fromPlainNet, type PlainNet } from '../network/transfer.js';
-import { bounderByName, type BounderName, type BoundingPurpose } from './index.js';
+import type { BounderName, BoundingPurpose } from './index.js';
 import type { DomainBatch } from './types.js';
+import { nativeCall } from '../util/native-gate.js';
 
 const data = workerData as { bounder: BounderName; purpose: BoundingPurpose };
-const bounder = bounderByName(data.bounder, data.purpose);
+// The bounders load onnxruntime's native binding: counted in the native gate (see src/cli/worker.ts).
+const ready = nativeCall(() => import('./index.js')).then((m) => m.bounderByName(data.bounder, data.purpose));
 const nets = new Map<number, LayeredNet>();
 
 type Message =
@@ -20,7 +22,7 @@ parentPort!.on('message', (m: Message) => {
   }
   const net = nets.get(m.netId)!;
   const deadline = m.deadlineEpochMs === undefined ? undefined : performance.now() + (m.deadlineEpochMs - Date.now());
-  bounder.bound(net, m.batch, { deadline }).then(
+  ready.then((bounder) => bounder.bound(net, m.batch, { deadline })).then(
     (result) => {
       const transfer = [result.rowLower, ...result.preLower, ...result.preUpper, ...(result.linear ? [result.linear.A, result.linear.c] : []), ...(result.dual ?? []), ...(result.bestDual ?? [])]
         .map((a) => a.buffer as ArrayBuffer)
