@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  argminLinear,
   boundingBox,
   generatorCount,
   generatorsTimes,
@@ -162,4 +163,31 @@ test('minLinearRows matches minLinear row by row', () => {
   const c = [1, -1, 0];
   const out = minLinearRows(set, A, c, 3);
   for (let r = 0; r < 3; r++) assert.equal(out[r], minLinear(set, A.subarray(2 * r, 2 * r + 2), c[r]));
+});
+
+test('argminLinear attains minLinear and lies in the set (plain, clipped ℓ1, dense, box)', () => {
+  const rng = makeRng(23);
+  for (let t = 0; t < 60; t++) {
+    const n0 = 1 + Math.floor(rng() * 5);
+    const x0 = Float64Array.from({ length: n0 }, () => rng());
+    const m = 1 + Math.floor(rng() * 4);
+    const sets = [
+      l1Ball(x0, rng()),
+      l1Ball(x0, 2 * rng(), { lower: new Float64Array(n0), upper: new Float64Array(n0).fill(1) }),
+      simplexImage(x0, Float64Array.from({ length: n0 * m }, () => normal(rng)), m, rng()),
+    ];
+    const a = Float64Array.from({ length: n0 }, () => normal(rng));
+    for (const set of sets) {
+      const x = argminLinear(set, a);
+      assert.ok(Math.abs(dot(a, x) + 0.25 - minLinear(set, a, 0.25)) < 1e-12);
+      if (set.generators.kind === 'signed-identity') {
+        let l1 = 0;
+        for (let i = 0; i < n0; i++) l1 += Math.abs(x[i] - x0[i]);
+        assert.ok(l1 <= set.r + 1e-12);
+        if (set.clip) assert.ok(x.every((v) => v >= 0 && v <= 1));
+      }
+    }
+    const box = { kind: 'box' as const, lower: Float64Array.of(...x0), upper: Float64Array.from(x0, (v) => v + 1) };
+    assert.equal(dot(a, argminLinear(box, a)), minLinear(box, a, 0));
+  }
 });

@@ -154,9 +154,8 @@ export function minLinear(set: InputSet, a: ArrayLike<number>, c: number): numbe
   for (let i = 0; i < n0; i++) s += a[i] * set.x0[i];
   if (Number.isNaN(s)) return -Infinity;
   if (set.r === 0) return s;
-  if (set.generators.kind === 'signed-identity') {
-    if (set.clip) return s + l1ClippedMin(set, a);
-    // min_j over (a_i, -a_i) = -max_i |a_i|.
+  if (set.generators.kind === 'signed-identity' && !set.clip) {
+    // min_j over (a_i, -a_i) = -max_i |a_i|, without forming aM.
     let mx = 0;
     for (let i = 0; i < n0; i++) {
       const v = Math.abs(a[i]);
@@ -165,42 +164,74 @@ export function minLinear(set: InputSet, a: ArrayLike<number>, c: number): numbe
     const out = s - set.r * mx;
     return Number.isNaN(out) ? -Infinity : out;
   }
-  const h = generatorsTimes(set, a);
-  let mn = 0;
-  for (let j = 0; j < h.length; j++) {
-    const v = h[j];
-    if (!(v >= mn)) mn = v;
-  }
-  const out = s + set.r * mn;
-  return Number.isNaN(out) ? -Infinity : out;
+  return minOverZ(set, generatorsTimes(set, a), s);
 }
 
 /**
- * min Σ a_i δ_i over Σ|δ_i| <= r, clip.lower - x0 <= δ <= clip.upper - x0: a
- * fractional knapsack (each unit of budget buys |a_i| where it is spent), so
- * the greedy by decreasing |a_i| is exact.
+ * Per simplex coordinate, how far z_j may go. Unclipped: r (the simplex
+ * alone). ℓ1 ∩ clip box: z_{2i} (moving x_i up) at most upper_i - x0_i and
+ * z_{2i+1} at most x0_i - lower_i. That is a subset of the z that map into
+ * the set, but it holds the canonical z = ([δ]_+, [δ]_-) of every point of
+ * it, so a minimum over it of any relaxation valid on all of r·Δ is a lower
+ * bound over the set. Dense generators ignore the clip (a superset).
  */
-function l1ClippedMin(set: SimplexSet, a: ArrayLike<number>): number {
-  const clip = set.clip as NonNullable<SimplexSet['clip']>;
-  const n0 = set.x0.length;
-  const order: number[] = [];
-  for (let i = 0; i < n0; i++) {
-    if (Number.isNaN(a[i])) return -Infinity;
-    if (a[i] !== 0) order.push(i);
+function zCap(set: SimplexSet, j: number): number {
+  if (!set.clip || set.generators.kind !== 'signed-identity') return set.r;
+  const i = j >> 1;
+  return Math.min(set.r, j & 1 ? set.x0[i] - set.clip.lower[i] : set.clip.upper[i] - set.x0[i]);
+}
+
+/**
+ * min over z of h·z + c, z >= 0, sum z <= r, z_j <= cap_j: a fractional
+ * knapsack, so spending the budget on the most negative h_j first is exact
+ * (without caps: r·min(0, min_j h_j)). `zOut`, when given, receives the
+ * minimiser.
+ */
+export function minOverZ(set: SimplexSet, h: ArrayLike<number>, c: number, zOut?: Float64Array): number {
+  const m = h.length;
+  if (zOut) zOut.fill(0, 0, m);
+  if (Number.isNaN(c)) return -Infinity;
+  if (set.r === 0) return c;
+  const capped = set.clip !== undefined && set.generators.kind === 'signed-identity';
+  if (!capped) {
+    let mn = 0;
+    let at = -1;
+    for (let j = 0; j < m; j++) {
+      const v = h[j];
+      if (Number.isNaN(v)) return -Infinity;
+      if (v < mn) {
+        mn = v;
+        at = j;
+      }
+    }
+    if (zOut && at >= 0) zOut[at] = set.r;
+    return c + set.r * mn;
   }
-  order.sort((p, q) => Math.abs(a[q]) - Math.abs(a[p]));
+  const order: number[] = [];
+  for (let j = 0; j < m; j++) {
+    if (Number.isNaN(h[j])) return -Infinity;
+    if (h[j] < 0) order.push(j);
+  }
+  order.sort((p, q) => h[p] - h[q]);
   let budget = set.r;
-  let s = 0;
-  for (const i of order) {
+  let s = c;
+  for (const j of order) {
     if (budget <= 0) break;
-    // Room to move x_i in the direction that lowers a_i x_i.
-    const room = a[i] > 0 ? set.x0[i] - clip.lower[i] : clip.upper[i] - set.x0[i];
-    const step = Math.min(room, budget);
+    const step = Math.min(zCap(set, j), budget);
     if (step <= 0) continue;
-    s -= Math.abs(a[i]) * step;
+    s += h[j] * step;
     budget -= step;
+    if (zOut) zOut[j] = step;
   }
   return s;
+}
+
+/** A point of the set attaining minLinear(set, a, ·). */
+export function argminLinear(set: InputSet, a: ArrayLike<number>): Float64Array {
+  if (set.kind === 'box') return Float64Array.from(set.lower, (l, i) => (a[i] >= 0 ? l : set.upper[i]));
+  const z = new Float64Array(generatorCount(set));
+  minOverZ(set, generatorsTimes(set, a), 0, z);
+  return pointAt(set, z);
 }
 
 /** lb[r] = minLinear(set, A_r, c_r) for R rows of A (R x n0). */
