@@ -175,7 +175,7 @@ export function minLinear(set: InputSet, a: ArrayLike<number>, c: number): numbe
  * it, so a minimum over it of any relaxation valid on all of r·Δ is a lower
  * bound over the set. Dense generators ignore the clip (a superset).
  */
-function zCap(set: SimplexSet, j: number): number {
+export function zCap(set: SimplexSet, j: number): number {
   if (!set.clip || set.generators.kind !== 'signed-identity') return set.r;
   const i = j >> 1;
   return Math.min(set.r, j & 1 ? set.x0[i] - set.clip.lower[i] : set.clip.upper[i] - set.x0[i]);
