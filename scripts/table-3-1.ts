@@ -98,7 +98,7 @@ interface ImageResult {
   nominal: boolean;
   interSeconds: number;
   /** Per method: verified, seconds (own part, intermediate bounds excluded), min over rows of (bound - margin), LP capped. */
-  res: Partial<Record<Method, { verified: boolean; seconds: number; worst: number; capped?: boolean }>>;
+  res: Partial<Record<Method, { verified: boolean; seconds: number; worst: number; capped?: boolean; status?: string }>>;
 }
 
 async function main(): Promise<void> {
@@ -154,15 +154,17 @@ async function main(): Promise<void> {
           t = performance.now();
           const lp = await setLp(net, ctx, { hull, timeLimit: args.lpTime, stopAtOrBelow: margin });
           const seconds = (performance.now() - t) / 1000;
-          const j = judge(lp.rowLower);
-          r.res[key] = { ...j, verified: j.verified && lp.status === 'optimal', seconds, capped: lp.status !== 'optimal' };
+          // Rows after the first failing one are not solved (-Infinity): the worst margin is over the solved rows.
+          const solved = Array.from(lp.rowLower, (v) => (v === -Infinity ? Infinity : v));
+          const j = lp.status === 'optimal' ? judge(solved) : judge(lp.rowLower);
+          r.res[key] = { ...j, verified: j.verified && lp.status === 'optimal', seconds, capped: lp.status !== 'optimal', status: lp.detail ?? lp.status };
         }
       }
     }
     results.push(r);
     const fmt = (m: Method) => {
       const v = r.res[m];
-      return v ? `${m} ${v.verified ? 'V' : '-'} ${v.worst.toFixed(3)} ${v.seconds.toFixed(2)}s${v.capped ? ' CAPPED' : ''}` : '';
+      return v ? `${m} ${v.verified ? 'V' : '-'} ${v.worst.toFixed(3)} ${v.seconds.toFixed(2)}s${v.capped ? ` ${v.status}` : ''}` : '';
     };
     console.log(`${netName} ${r.vnnlib} nominal=${nominal} inter ${r.interSeconds.toFixed(2)}s ${METHODS.map(fmt).filter(Boolean).join(' | ')}`);
   }
@@ -192,7 +194,7 @@ function report(args: Args, results: ImageResult[], started: Date, load0: number
     '',
     'Time per image = the method\'s own time; the shared intermediate bounds (column "inter s") come on top of every method. Thesis numbers (GPU for the LiRPA methods, Gurobi on 4 threads) are for 1000 random CIFAR test images and networks trained for ℓ1 robustness (SLIDE, ε = 0.3); the oval21 networks are the ℓ∞ (KW) ones, so the levels are not comparable, only the ordering.',
     '',
-    '| network | images | nominal (thesis) | inter s | method | verified % (thesis) | s / image (thesis) | mean worst row margin | LP capped |',
+    '| network | images | nominal (thesis) | inter s | method | verified % (thesis) | s / image (thesis) | mean worst row margin | LP capped or failed |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const net of [...new Set(results.map((r) => r.net))]) {
@@ -218,7 +220,7 @@ function report(args: Args, results: ImageResult[], started: Date, load0: number
   for (const r of results) {
     const parts = METHODS.map((m) => {
       const v = r.res[m];
-      return v ? `${m} ${v.verified ? 'V' : '-'} ${v.worst.toFixed(4)} ${v.seconds.toFixed(2)}s${v.capped ? ' (capped)' : ''}` : '';
+      return v ? `${m} ${v.verified ? 'V' : '-'} ${v.worst.toFixed(4)} ${v.seconds.toFixed(2)}s${v.capped ? ` (${v.status === 'timeout' ? 'capped' : v.status})` : ''}` : '';
     }).filter(Boolean);
     md.push(`- ${r.net} ${r.vnnlib}: ${r.nominal ? `inter ${r.interSeconds.toFixed(2)}s; ${parts.join('; ')}` : 'misclassified centre'}`);
   }

@@ -114,6 +114,8 @@ export interface SetLpResult {
   readonly rowLower: Float64Array;
   /** 'timeout' when the limit stopped some row (its bound is then the dual bound so far, or -Infinity). */
   readonly status: 'optimal' | 'timeout' | 'error';
+  /** With 'error': HiGHS's model status or exception, for the report. */
+  readonly detail?: string;
 }
 
 /** Rigorous lower bound of every output row over the LP relaxation of `net` on the set of `ctx`. */
@@ -131,6 +133,7 @@ export async function setLp(net: LayeredNet, ctx: SimplexRelaxation, options: Se
   // without presolve; IPM (with crossover) solved it in 1.6 s.
   const model = createModel(highs, enc.builder, { solver: 'ipm' });
   let status: SetLpResult['status'] = 'optimal';
+  let detail: string | undefined;
   try {
     for (let o = 0; o < m; o++) {
       const { cost, offset } = affineObjective(enc.builder.numCols, prevCols, last.W, last.b, last.inDim, o);
@@ -146,13 +149,15 @@ export async function setLp(net: LayeredNet, ctx: SimplexRelaxation, options: Se
       let st: number;
       try {
         st = model.run().modelStatus;
-      } catch {
+      } catch (e) {
         status = 'error';
+        detail = `row ${o}: ${(e as Error).message}`;
         continue;
       }
       // 7 optimal; 13/14/17 time or iteration limit, interrupted: the duals so far still give a valid bound.
       if (st !== 7 && st !== 13 && st !== 14 && st !== 17) {
         status = 'error';
+        detail = `row ${o}: HiGHS model status ${st}`;
         continue;
       }
       if (st !== 7) status = 'timeout';
@@ -164,7 +169,7 @@ export async function setLp(net: LayeredNet, ctx: SimplexRelaxation, options: Se
   } finally {
     model.dispose();
   }
-  return { rowLower, status };
+  return { rowLower, status, ...(detail ? { detail } : {}) };
 }
 
 export function setLpBounder(options: SetLpOptions = {}): Bounder {
