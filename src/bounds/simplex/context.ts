@@ -17,7 +17,7 @@ import { weightRow } from '../../network/linear.js';
 import { boundingBox, inputDim, minLinear, minLinearRows, type InputSet } from '../../problem/input-set.js';
 import { backwardPass, relaxLayer, type BackwardOptions, type LayerRelax } from '../crown.js';
 import { ibpAffine, postActivation } from '../ibp.js';
-import type { DomainBatch } from '../types.js';
+import type { BoundResult, DomainBatch } from '../types.js';
 import { hullRows, requirePlainRelu, simplexRows, simplexScales, type HullRows } from './hull.js';
 
 export interface SimplexRelaxation {
@@ -158,7 +158,7 @@ export async function perDomain(
   batch: DomainBatch,
   who: string,
   f: (ctx: SimplexRelaxation) => Promise<DomainBound>,
-): Promise<import('../types.js').BoundResult> {
+): Promise<BoundResult> {
   const B = batch.size;
   const n0 = net.inputDim;
   const m = net.outputDim;
