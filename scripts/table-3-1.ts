@@ -156,15 +156,17 @@ async function main(): Promise<void> {
           const seconds = (performance.now() - t) / 1000;
           // Rows after the first failing one are not solved (-Infinity): the worst margin is over the solved rows.
           const solved = Array.from(lp.rowLower, (v) => (v === -Infinity ? Infinity : v));
-          const j = lp.status === 'optimal' ? judge(solved) : judge(lp.rowLower);
-          r.res[key] = { ...j, verified: j.verified && lp.status === 'optimal', seconds, capped: lp.status !== 'optimal', status: lp.detail ?? lp.status };
+          // 'inexact' (IPM not converged on some row) still gives valid bounds: they count, flagged.
+          const done = lp.status === 'optimal' || lp.status === 'inexact';
+          const j = done ? judge(solved) : judge(lp.rowLower);
+          r.res[key] = { ...j, verified: j.verified && done, seconds, capped: !done, status: lp.detail ?? lp.status };
         }
       }
     }
     results.push(r);
     const fmt = (m: Method) => {
       const v = r.res[m];
-      return v ? `${m} ${v.verified ? 'V' : '-'} ${v.worst.toFixed(3)} ${v.seconds.toFixed(2)}s${v.capped ? ` ${v.status}` : ''}` : '';
+      return v ? `${m} ${v.verified ? 'V' : '-'} ${v.worst.toFixed(3)} ${v.seconds.toFixed(2)}s${v.status && v.status !== 'optimal' ? ` ${v.status}` : ''}` : '';
     };
     console.log(`${netName} ${r.vnnlib} nominal=${nominal} inter ${r.interSeconds.toFixed(2)}s ${METHODS.map(fmt).filter(Boolean).join(' | ')}`);
   }
@@ -220,7 +222,7 @@ function report(args: Args, results: ImageResult[], started: Date, load0: number
   for (const r of results) {
     const parts = METHODS.map((m) => {
       const v = r.res[m];
-      return v ? `${m} ${v.verified ? 'V' : '-'} ${v.worst.toFixed(4)} ${v.seconds.toFixed(2)}s${v.capped ? ` (${v.status === 'timeout' ? 'capped' : v.status})` : ''}` : '';
+      return v ? `${m} ${v.verified ? 'V' : '-'} ${v.worst.toFixed(4)} ${v.seconds.toFixed(2)}s${v.status && v.status !== 'optimal' ? ` (${v.status === 'timeout' ? 'capped' : v.status})` : ''}` : '';
     }).filter(Boolean);
     md.push(`- ${r.net} ${r.vnnlib}: ${r.nominal ? `inter ${r.interSeconds.toFixed(2)}s; ${parts.join('; ')}` : 'misclassified centre'}`);
   }

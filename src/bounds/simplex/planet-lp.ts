@@ -112,8 +112,13 @@ export interface SetLpOptions {
 
 export interface SetLpResult {
   readonly rowLower: Float64Array;
-  /** 'timeout' when the limit stopped some row (its bound is then the dual bound so far, or -Infinity). */
-  readonly status: 'optimal' | 'timeout' | 'error';
+  /**
+   * 'timeout' when a limit stopped some row (its bound is then the dual bound
+   * so far, or -Infinity); 'inexact' when IPM ended without converging
+   * (HiGHS status unknown) on some row: its bound is still valid (weak
+   * duality), only maybe below the LP optimum.
+   */
+  readonly status: 'optimal' | 'inexact' | 'timeout' | 'error';
   /** With 'error': HiGHS's model status or exception, for the report. */
   readonly detail?: string;
 }
@@ -156,7 +161,15 @@ export async function setLp(net: LayeredNet, ctx: SimplexRelaxation, options: Se
         detail = `row ${o}: ${(e as Error).message}`;
         continue;
       }
-      // 7 optimal; 13/14/17 time or iteration limit, interrupted: the duals so far still give a valid bound.
+      // 7 optimal; 13/14/17 time or iteration limit, interrupted, 15 unknown
+      // (IPM not converged): the duals so far still give a valid bound.
+      if (st === 15) {
+        if (status === 'optimal') status = 'inexact';
+        const sol = model.getSolution();
+        rowLower[o] = safeDualBound(enc.builder, cost, offset, sol.rowDual);
+        if (options.stopAtOrBelow && rowLower[o] <= options.stopAtOrBelow[o]) break;
+        continue;
+      }
       if (st !== 7 && st !== 13 && st !== 14 && st !== 17) {
         status = 'error';
         detail = `row ${o}: HiGHS model status ${st}`;
