@@ -13,7 +13,7 @@ export interface SimplexCase {
 }
 
 /** Case t: alternately an ℓ1 ball, an ℓ1 ball clipped to [0,1], and a dense simplex image. */
-export function simplexCase(rng: Rng, t: number, dims: readonly number[] = [4, 8, 8, 2]): SimplexCase {
+export function simplexCase(rng: Rng, t: number, dims: readonly number[] = [4, 6, 6, 2]): SimplexCase {
   const net = randomNet(rng, dims);
   const n0 = dims[0];
   const kind = t % 3;

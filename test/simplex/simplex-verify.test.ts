@@ -21,7 +21,7 @@ function randomWeights(ctx: Awaited<ReturnType<typeof simplexRelaxation>>, R: nu
 
 test('with upper weights 1 the hull backward pass is the CROWN pass with the same lower slopes', async () => {
   const rng = makeRng(165);
-  for (let t = 0; t < 6; t++) {
+  for (let t = 0; t < 4; t++) {
     const c = simplexCase(rng, t, [4, 8, 8, 8, 3]);
     const ctx = await simplexRelaxation(c.net, c.set);
     const { Lam, c0 } = outputObjective(c.net);
@@ -39,8 +39,8 @@ test('with upper weights 1 the hull backward pass is the CROWN pass with the sam
 
 test('Prop. 4: any weights in [0,1] give a valid bound (random and 0/1 weights, ℓ1 / clipped / dense sets, 3 hidden layers)', async () => {
   const rng = makeRng(166);
-  for (let t = 0; t < 6; t++) {
-    const c = simplexCase(rng, t, [4, 6, 6, 6, 2]);
+  for (let t = 0; t < 3; t++) {
+    const c = simplexCase(rng, t, [3, 5, 5, 5, 2]);
     const ctx = await simplexRelaxation(c.net, c.set);
     const { Lam, c0 } = outputObjective(c.net);
     const truth = await trueMinima(c, rng);
@@ -55,7 +55,7 @@ test('Simplex Verify: CROWN <= SV <= LP of (3.5) <= true minimum; on a box, hull
   const rng = makeRng(167);
   let aboveCrown = 0;
   let rows = 0;
-  for (let t = 0; t < 6; t++) {
+  for (let t = 0; t < 4; t++) {
     const c = simplexCase(rng, t);
     const ctx = await simplexRelaxation(c.net, c.set);
     const cr = await simplexCrownRows(c.net, ctx);
@@ -78,7 +78,7 @@ test('Simplex Verify: CROWN <= SV <= LP of (3.5) <= true minimum; on a box, hull
     const lower = Float64Array.from({ length: 3 }, () => rng() - 1);
     const upper = lower.map((v) => v + 0.5 + rng());
     const sv = await simplexVerify().bound(net, { size: 1, lower, upper });
-    const mip = await exactMinimum(net, lower, upper, [0]);
+    const mip = await exactMinimum(net, lower, upper, [0], { tighten: 'interval' });
     assert.ok(sv.rowLower[0] <= mip.valueAtX + TOL, `box case ${t}: ${sv.rowLower[0]} above ${mip.valueAtX}`);
   }
 });
