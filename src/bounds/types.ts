@@ -1,4 +1,5 @@
 import type { LayeredNet } from '../network/layered.js';
+import type { InputSet } from '../problem/input-set.js';
 
 /**
  * B domains of one LayeredNet, bounded together in one pass. Arrays of B
@@ -9,6 +10,13 @@ export interface DomainBatch {
   /** B x n_0 input box. */
   readonly lower: Float64Array;
   readonly upper: Float64Array;
+  /**
+   * Per domain, a tighter input set inside its box (an ℓ1 ball, a simplex
+   * image; issue 16). Bounders that know sets (src/bounds/simplex/) bound
+   * over it; the others bound over the box, a superset, which stays valid.
+   * The box must therefore contain the set (`boundingBox` gives one).
+   */
+  readonly inputSets?: readonly InputSet[];
   /**
    * Per hidden layer k (index 0 = first hidden layer), B x n_k ReLU split
    * decisions: +1 fixed active (xhat >= 0), -1 fixed inactive (xhat <= 0),

@@ -22,6 +22,7 @@ interface GateFlags {
   onnx?: string;
   samples?: string;
   eps?: number;
+  norm: string;
   clipMin?: number;
   clipMax?: number;
   threshold: number;
@@ -44,6 +45,9 @@ Properties, one of:
                             [A, B]; violated if some output Y_j (j != label) is >= Y_label.
                             samples.csv rows: the input values (flattened, X_0 first) followed by the
                             label (index of the correct output); a header row is optional.
+                            With --norm l1 the inputs are the ℓ1 ball ‖x' - x‖_1 <= E (clipped to
+                            [A, B]), bounded in this process by Simplex Verify: robust (unsat) when
+                            proved, sat only when the sample itself is misclassified, else unknown.
 
 Exit codes: 0 gate passed, 1 gate failed (verified fraction below --threshold), 2 bad input.
 
@@ -56,6 +60,12 @@ async function networkDims(onnx: string): Promise<{ inputDim: number; outputDim:
   const { lowerToLayered } = await import('../network/lower.js');
   const net = lowerToLayered(readOnnx(onnx));
   return { inputDim: net.inputDim, outputDim: net.outputDim };
+}
+
+async function loadNetwork(onnx: string) {
+  const { readOnnx } = await import('../onnx/load.js');
+  const { lowerToLayered } = await import('../network/lower.js');
+  return lowerToLayered(readOnnx(onnx));
 }
 
 async function propertiesFromList(list: string, defaultTimeout: number): Promise<GateProperty[]> {
@@ -80,7 +90,8 @@ export function registerGateCommand(program: Command, ctx: SubcommandContext): C
     .option('--properties <list.csv>', 'rows onnx,vnnlib[,timeout]')
     .option('--onnx <file>', 'the network, with --samples and --eps')
     .option('--samples <csv>', 'rows: input values then the label (header optional)')
-    .option('--eps <e>', 'L-infinity radius of the robustness properties', parseNumberOption)
+    .option('--eps <e>', 'radius of the robustness properties (in the norm of --norm)', parseNumberOption)
+    .option('--norm <linf|l1>', 'norm of the robustness ball: linf (a box, one verify process per sample) or l1 (Simplex Verify in this process, incomplete)', 'linf')
     .option('--clip-min <a>', 'lower clip of the input box (e.g. 0 for images)', parseNumberOption)
     .option('--clip-max <b>', 'upper clip of the input box (e.g. 1 for images)', parseNumberOption)
     .option('--threshold <t>', 'fraction of properties that must be verified robust (unsat)', parseNumberOption, 1)
@@ -110,14 +121,25 @@ export function registerGateCommand(program: Command, ctx: SubcommandContext): C
         ctx.setExitCode(runGateMerge(flags.merge, flags.threshold, flags.json));
         return;
       }
+      if (flags.norm !== 'linf' && flags.norm !== 'l1') throw new UsageError(`--norm must be linf or l1, got '${echo(flags.norm)}'`);
+      const l1 = flags.norm === 'l1';
+      if (l1 && flags.properties) throw new UsageError('--norm l1 applies to --onnx/--samples/--eps gates, not to --properties');
+      if (l1 && flags.workDir) throw new UsageError('--norm l1 writes no VNN-LIB files: --work-dir does not apply');
+      if (l1 && verifyFlags.length) throw new UsageError('--norm l1 runs no verify processes: extra verify flags do not apply');
       const shard = resolveShard({ flag: flags.shard, count: flags.shardCount });
+      if (l1 && shard) throw new UsageError('--norm l1 gates cannot be sharded yet');
       if (shard && !flags.json) throw new UsageError('a shard of a gate needs --json FILE, for verify gate --merge');
       if (flags.properties && fromSamples) throw new UsageError('give either --properties or --onnx/--samples/--eps, not both');
       if (!flags.properties && !fromSamples) throw new UsageError('give --properties list.csv, or --onnx, --samples and --eps');
       let properties: GateProperty[];
       let tempDir: string | undefined;
       let set: GateSet;
-      if (flags.properties) {
+      if (l1) {
+        if (!flags.onnx || !flags.samples || flags.eps === undefined) throw new UsageError('--onnx, --samples and --eps go together');
+        checkRobustnessOptions({ eps: flags.eps, clipMin: flags.clipMin, clipMax: flags.clipMax });
+        properties = [];
+        set = gateSet([]);
+      } else if (flags.properties) {
         properties = await propertiesFromList(flags.properties, flags.timeout);
         set = gateSet(properties.map(propertyKeying().key));
         if (shard) properties = selectShard(properties, shard, propertyKeying());
@@ -153,27 +175,45 @@ export function registerGateCommand(program: Command, ctx: SubcommandContext): C
         }
       }
       const reporter = makeReporter({ tty: flags.progress ? undefined : false });
-      const total = properties.length;
+      const l1Samples = l1 ? readSamplesCsv(flags.samples!) : [];
+      const l1Net = l1 ? await loadNetwork(flags.onnx!) : undefined;
+      const total = l1 ? l1Samples.length : properties.length;
       let verified = 0;
       try {
         if (shard) reporter.note(shardNote(shard, total, set));
         reporter.start(total, 0);
+        const { runL1Gate } = await import('../gate/l1-gate.js');
         const { value, interrupted } = await withInterrupt((signal) =>
-          runGate(properties, {
-            threshold: flags.threshold,
-            extraArgs: verifyFlags,
-            signal,
-            allowEmpty: shard !== undefined,
-            onRun: (p) => reporter.running(escapeControls(p.name)),
-            onResult: (r, run, i) => {
-              if (r.verified) verified++;
-              const verdict = r.result === 'unsat' ? 'verified' : r.result === 'sat' ? 'NOT ROBUST (counterexample)' : 'not verified';
-              const why = run.message && (r.result === 'error' || r.result === 'unknown' || run.killed) ? ` -- ${run.message}` : '';
-              // Names and the child's last stderr line are user text: escaped, cut.
-              const line = `[${i + 1}/${total}] ${echo(r.name, 300)}: ${r.result} ${r.seconds.toFixed(2)} s ${verdict}${echo(why, 300)}`;
-              reporter.finished(line, i + 1, `verified ${verified}/${i + 1}`);
-            },
-          }),
+          l1
+            ? runL1Gate(l1Net!, l1Samples, {
+                eps: flags.eps!,
+                clipMin: flags.clipMin,
+                clipMax: flags.clipMax,
+                threshold: flags.threshold,
+                timeout: flags.timeout,
+                onnx: resolve(flags.onnx!),
+                signal,
+                onResult: (r, i) => {
+                  if (r.verified) verified++;
+                  const verdict = r.result === 'unsat' ? 'verified' : r.result === 'sat' ? 'NOT ROBUST (the sample itself)' : 'not verified';
+                  reporter.finished(`[${i + 1}/${total}] ${echo(r.name, 300)}: ${r.result} ${r.seconds.toFixed(2)} s ${verdict}${r.message ? ` -- ${echo(r.message, 300)}` : ''}`, i + 1, `verified ${verified}/${i + 1}`);
+                },
+              })
+            : runGate(properties, {
+                threshold: flags.threshold,
+                extraArgs: verifyFlags,
+                signal,
+                allowEmpty: shard !== undefined,
+                onRun: (p) => reporter.running(escapeControls(p.name)),
+                onResult: (r, run, i) => {
+                  if (r.verified) verified++;
+                  const verdict = r.result === 'unsat' ? 'verified' : r.result === 'sat' ? 'NOT ROBUST (counterexample)' : 'not verified';
+                  const why = run.message && (r.result === 'error' || r.result === 'unknown' || run.killed) ? ` -- ${run.message}` : '';
+                  // Names and the child's last stderr line are user text: escaped, cut.
+                  const line = `[${i + 1}/${total}] ${echo(r.name, 300)}: ${r.result} ${r.seconds.toFixed(2)} s ${verdict}${echo(why, 300)}`;
+                  reporter.finished(line, i + 1, `verified ${verified}/${i + 1}`);
+                },
+              })
         ).finally(() => reporter.stop());
         if (interrupted || value.aborted) {
           process.stderr.write('verify gate: interrupted\n');
@@ -195,7 +235,7 @@ export function registerGateCommand(program: Command, ctx: SubcommandContext): C
         if (flags.json) {
           const json = {
             ...r,
-            ...(flags.properties ? { properties_csv: resolve(flags.properties) } : { onnx: resolve(flags.onnx!), samples: resolve(flags.samples!), eps: flags.eps, clipMin: flags.clipMin ?? null, clipMax: flags.clipMax ?? null }),
+            ...(flags.properties ? { properties_csv: resolve(flags.properties) } : { onnx: resolve(flags.onnx!), samples: resolve(flags.samples!), eps: flags.eps, norm: flags.norm, clipMin: flags.clipMin ?? null, clipMax: flags.clipMax ?? null }),
             ...(tempDir ? { note: 'the generated VNN-LIB files were in a temporary folder, removed; use --work-dir to keep them' } : {}),
           };
           writeFileNoFollow(flags.json, `${JSON.stringify(json, null, 2)}\n`);

@@ -10,6 +10,7 @@ import { echo } from '../util/user-text.js';
 import { describe, parseSexprs, posOf, type SExpr, type SList } from './sexpr.js';
 import {
   VnnlibError,
+  type InputInequality,
   type OutputAtom,
   type OutputConjunct,
   type SourcePos,
@@ -36,6 +37,17 @@ interface VarDecl {
 interface Context {
   pos(e: SExpr): SourcePos;
   readonly vars: ReadonlyMap<string, VarDecl>;
+  /** Accept constraints over several inputs (ParseOptions.linearInputs). */
+  readonly linearInputs: boolean;
+}
+
+export interface ParseOptions {
+  /**
+   * Keep linear constraints over several inputs, e.g.
+   * (assert (<= (+ X_0 X_1) 0.5)), as SpecRegion.inequalities instead of
+   * rejecting them. Only for callers that bound over such sets.
+   */
+  readonly linearInputs?: boolean;
 }
 
 /** `X_12` -> { kind: 'X', index: 12 }; undefined for any other name. */
@@ -324,7 +336,17 @@ interface OutputLit {
   dense?: OutputAtom;
 }
 
-type Literal = InputBound | OutputLit;
+/** sum coefs[k]·X_{inputs[k]} <= rhs over two or more inputs (linearInputs only). */
+interface InputIneqLit {
+  readonly kind: 'xl';
+  readonly inputs: readonly number[];
+  readonly coefs: readonly number[];
+  readonly rhs: number;
+  readonly pos: SourcePos;
+  dense?: InputInequality;
+}
+
+type Literal = InputBound | OutputLit | InputIneqLit;
 
 /**
  * A DNF whose terms all share `base`: the formula is OR_t (base AND terms[t]).
@@ -450,6 +472,9 @@ function classify(e: Linear, ctx: Context, at: SExpr): Literal | 'true' | null {
 
   if (xs.length > 0 && ys.length > 0) {
     throw new VnnlibError(`unsupported: constraint mixes inputs (X) and outputs (Y)`, ctx.pos(at));
+  }
+  if (xs.length > 1 && ctx.linearInputs) {
+    return { kind: 'xl', inputs: xs.map(([i]) => i), coefs: xs.map(([, v]) => v), rhs: -e.c + 0, pos: ctx.pos(at) };
   }
   if (xs.length > 1) {
     const names = xs.map(([i]) => `X_${i}`).join(', ');
@@ -603,10 +628,23 @@ function dense(l: OutputLit, numOutputs: number): OutputAtom {
   return l.dense;
 }
 
-/** Intersect the literals' input bounds into lower/upper; collect their output atoms into ys. */
-function apply(lits: readonly Literal[], lower: Float64Array, upper: Float64Array, ys: OutputAtom[], numOutputs: number): void {
+function denseInequality(l: InputIneqLit, numInputs: number): InputInequality {
+  if (!l.dense) {
+    const coef = new Float64Array(numInputs);
+    for (let k = 0; k < l.inputs.length; k++) coef[l.inputs[k]!] = l.coefs[k]!;
+    l.dense = { coef, rhs: l.rhs, pos: l.pos };
+  }
+  return l.dense;
+}
+
+/**
+ * Intersect the literals' input bounds into lower/upper; collect their
+ * output atoms into ys and their inequalities over several inputs into ineqs.
+ */
+function apply(lits: readonly Literal[], lower: Float64Array, upper: Float64Array, ys: OutputAtom[], numOutputs: number, ineqs?: InputInequality[]): void {
   for (const l of lits) {
     if (l.kind === 'y') ys.push(dense(l, numOutputs));
+    else if (l.kind === 'xl') ineqs?.push(denseInequality(l, lower.length));
     else if (l.isUpper) {
       if (l.value < upper[l.index]!) upper[l.index] = l.value;
     } else if (l.value > lower[l.index]!) lower[l.index] = l.value;
@@ -650,6 +688,14 @@ interface MutableRegion {
   readonly lower: Float64Array;
   readonly upper: Float64Array;
   readonly disjuncts: OutputConjunct[];
+  readonly inequalities?: readonly InputInequality[];
+}
+
+/** Same inequality objects in the same order (literals are shared, so equal constraints are the same objects). */
+function sameInequalities(a: readonly InputInequality[] | undefined, b: readonly InputInequality[] | undefined): boolean {
+  const x = a ?? [];
+  const y = b ?? [];
+  return x.length === y.length && x.every((v, i) => v === y[i]);
 }
 
 /** Regions keyed by exact box, in order of first appearance. */
@@ -657,13 +703,13 @@ class RegionTable {
   readonly regions: MutableRegion[] = [];
   private readonly buckets = new Map<number, MutableRegion[]>();
 
-  get(lower: Float64Array, upper: Float64Array): MutableRegion {
+  get(lower: Float64Array, upper: Float64Array, inequalities?: readonly InputInequality[]): MutableRegion {
     const h = boxHash(lower, upper);
     let bucket = this.buckets.get(h);
     if (!bucket) this.buckets.set(h, (bucket = []));
-    let region = bucket.find((r) => sameBox(r, lower, upper));
+    let region = bucket.find((r) => sameBox(r, lower, upper) && sameInequalities(r.inequalities, inequalities));
     if (!region) {
-      region = { lower, upper, disjuncts: [] };
+      region = inequalities && inequalities.length ? { lower, upper, disjuncts: [], inequalities } : { lower, upper, disjuncts: [] };
       bucket.push(region);
       this.regions.push(region);
     }
@@ -676,7 +722,8 @@ function buildRegions(dnf: Dnf, decl: Declared): SpecRegion[] {
   const baseLower = new Float64Array(numInputs).fill(-Infinity);
   const baseUpper = new Float64Array(numInputs).fill(Infinity);
   const baseYs: OutputAtom[] = [];
-  apply(dnf.base, baseLower, baseUpper, baseYs, numOutputs);
+  const baseIneqs: InputInequality[] = [];
+  apply(dnf.base, baseLower, baseUpper, baseYs, numOutputs, baseIneqs);
   const table = new RegionTable();
   // Region of the terms that add no input bound (usually all of them): looked up once.
   let baseRegion: MutableRegion | undefined;
@@ -684,20 +731,21 @@ function buildRegions(dnf: Dnf, decl: Declared): SpecRegion[] {
   for (const term of dnf.terms) {
     const ys = baseYs.slice();
     let region: MutableRegion;
-    if (term.some((l) => l.kind === 'x')) {
+    if (term.some((l) => l.kind === 'x' || l.kind === 'xl')) {
       const lower = baseLower.slice();
       const upper = baseUpper.slice();
-      apply(term, lower, upper, ys, numOutputs);
+      const ineqs = baseIneqs.slice();
+      apply(term, lower, upper, ys, numOutputs, ineqs);
       // An empty box makes the term unsatisfiable: drop it (checked before
       // boundedness, since an unsatisfiable term needs no finite box).
       if (isEmptyBox(lower, upper)) continue;
       checkBounded(lower, upper, decl);
-      region = table.get(lower, upper);
+      region = table.get(lower, upper, ineqs);
     } else {
       if (!baseRegion) {
         if (isEmptyBox(baseLower, baseUpper)) break;
         checkBounded(baseLower, baseUpper, decl);
-        baseRegion = table.get(baseLower, baseUpper);
+        baseRegion = table.get(baseLower, baseUpper, baseIneqs);
       }
       apply(term, baseLower, baseUpper, ys, numOutputs);
       region = baseRegion;
@@ -713,9 +761,9 @@ function buildRegions(dnf: Dnf, decl: Declared): SpecRegion[] {
 /** SMT-LIB commands that carry no constraint: accepted and ignored. */
 const IGNORED_COMMANDS = new Set(['set-logic', 'set-info', 'set-option', 'check-sat', 'get-model', 'get-value', 'exit']);
 
-export function parseVnnlib(text: string, file: string): Spec {
+export function parseVnnlib(text: string, file: string, options: ParseOptions = {}): Spec {
   const vars = new Map<string, VarDecl>();
-  const ctx: Context = { pos: (e) => posOf(e, file), vars };
+  const ctx: Context = { pos: (e) => posOf(e, file), vars, linearInputs: options.linearInputs ?? false };
   const all = new Conjunction(ctx);
 
   // Each form is interpreted as soon as it is read, so the syntax tree of the
@@ -743,6 +791,6 @@ export function parseVnnlib(text: string, file: string): Spec {
   return { file, numInputs: declared.numInputs, numOutputs: declared.numOutputs, regions };
 }
 
-export function readVnnlib(path: string): Spec {
-  return parseVnnlib(readInputText(path, 'VNN-LIB property'), path);
+export function readVnnlib(path: string, options: ParseOptions = {}): Spec {
+  return parseVnnlib(readInputText(path, 'VNN-LIB property'), path, options);
 }

@@ -27,10 +27,26 @@ export interface OutputConjunct {
   readonly atoms: readonly OutputAtom[];
 }
 
+/** coef·X <= rhs over two or more inputs (only parsed with `linearInputs`). */
+export interface InputInequality {
+  /** Dense coefficients over the inputs X_0..X_{n-1}. */
+  readonly coef: Float64Array;
+  readonly rhs: number;
+  readonly pos: SourcePos;
+}
+
 /** One input box with the output condition (a disjunction) that is unsafe on it. */
 export interface SpecRegion {
   readonly lower: Float64Array;
   readonly upper: Float64Array;
+  /**
+   * Linear constraints over several inputs that cut the box further (the
+   * input set is box ∩ {coef·X <= rhs}). Only present when the file was
+   * parsed with `linearInputs: true`; the default parse rejects them, so
+   * code that knows only boxes never sees a region it would over-approximate
+   * (a counterexample in the box but outside them would be wrong).
+   */
+  readonly inequalities?: readonly InputInequality[];
   /** Output DNF: unsafe iff some x in the box satisfies some conjunct. */
   readonly disjuncts: readonly OutputConjunct[];
 }
