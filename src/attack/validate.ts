@@ -1,6 +1,7 @@
 import type { ReferenceModel } from '../onnx/reference.js';
 import type { Spec } from '../vnnlib/types.js';
 import { toFloat32Point } from './float32.js';
+import { exactLinearLeq } from '../util/dyadic.js';
 
 export interface CheckedCounterexample {
   /**
@@ -34,6 +35,8 @@ export class CounterexampleChecker {
     const p = toFloat32Point(candidate, region.lower, region.upper, this.strictBox);
     if (!p) return null;
     const x = p.x;
+    // Constraints over several inputs (a polytope region) hold exactly at the float32 point, or it is no counterexample.
+    if (region.inequalities?.some((q) => !exactLinearLeq(q.coef, x, q.rhs))) return null;
     const y = await this.model.run(x);
     const disjunct = region.disjuncts.findIndex((d) =>
       d.atoms.every((a) => {

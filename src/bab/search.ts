@@ -13,6 +13,7 @@ import { DomainQueue } from './queue.js';
 import { solveLeaf } from './leaf.js';
 import { StratifiedPolicy, type StratifiedSettings } from './stratified.js';
 import type { NodeConstraint } from '../proof/format.js';
+import { missesCut } from '../problem/input-cut.js';
 import { dualEntries, type ProofTree } from '../proof/recorder.js';
 
 export type Branching = 'input' | 'relu';
@@ -112,6 +113,8 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
         if (!(v >= p[r])) res.rowLower[c * rows + r] = p[r];
       }
     });
+    // A region cut to a simplex: a child box that misses the cut holds no point of the region.
+    if (box.inputCut) children.forEach((child, c) => missesCut(box, child.lower, child.upper) && res.rowLower.fill(Infinity, c * rows, (c + 1) * rows));
     const status = children.map((child, c) => openDisjuncts(res.rowLower, c * rows, box.rowGroup, child.open, box.margin));
     return { res, status };
   };

@@ -26,6 +26,7 @@ import { compileProblem, ProblemError } from '../problem/compile.js';
 import { comparesOutputsOnly } from '../problem/output-comparisons.js';
 import type { CanonicalBox, CanonicalProblem } from '../problem/types.js';
 import { readVnnlib } from '../vnnlib/parse.js';
+import { regionInputSet } from '../vnnlib/input-set.js';
 import type { Spec } from '../vnnlib/types.js';
 
 interface LoadedFiles {
@@ -54,7 +55,8 @@ export type LoadedProblem = LoweredProblem | UnlowerableProblem;
 export function loadProblem(onnxPath: string, vnnlibPath: string): LoadedProblem {
   const bytes = readOnnxBytes(onnxPath);
   const graph = loadOnnx(bytes, onnxPath);
-  const spec = readVnnlib(vnnlibPath);
+  // Constraints over several inputs are read too: a region they cut to a simplex gets its input set (withInputSets).
+  const spec = readVnnlib(vnnlibPath, { linearInputs: true });
   const { graph: lowerable, transforms } = graphForBounds(graph, spec);
   const lowered = lowerOrReason(lowerable);
   if ('reason' in lowered) {
@@ -62,12 +64,32 @@ export function loadProblem(onnxPath: string, vnnlibPath: string): LoadedProblem
     const perRegion = lowerPerRegion(lowerable, spec);
     if (perRegion) {
       transforms.push(`lowered per input region with the inputs the property fixes as constants (${perRegion.fixed} fixed); without them: ${lowered.reason}`);
-      return { kind: 'lowered', bytes, graph, spec, transforms, net: perRegion.problem.base, problem: perRegion.problem };
+      return { kind: 'lowered', bytes, graph, spec, transforms, net: perRegion.problem.base, problem: withInputSets(perRegion.problem, spec) };
+    }
+    if (spec.regions.some((r) => r.inequalities?.length)) {
+      throw new ProblemError(`${spec.file}: constraints over several inputs need a network the bounders can take (${lowered.reason})`);
     }
     return { kind: 'unlowerable', bytes, graph, spec, transforms, reason: lowered.reason };
   }
-  const problem = compileProblem(lowered.net, spec);
+  const problem = withInputSets(compileProblem(lowered.net, spec), spec);
   return { kind: 'lowered', bytes, graph, spec, transforms, net: lowered.net, problem };
+}
+
+/**
+ * Regions cut by a constraint over several inputs: the simplex it cuts from
+ * the box (src/vnnlib/input-set.ts; other forms are refused there with the
+ * constraint's file:line:col). The box stays the region's bounding box.
+ */
+function withInputSets(problem: CanonicalProblem, spec: Spec): CanonicalProblem {
+  if (!spec.regions.some((r) => r.inequalities?.length)) return problem;
+  return {
+    ...problem,
+    boxes: problem.boxes.map((box) => {
+      const region = spec.regions[box.index];
+      const set = regionInputSet(region);
+      return set.kind === 'simplex' ? { ...box, inputSet: set, inputCut: region.inequalities![0] } : box;
+    }),
+  };
 }
 
 /**

@@ -11,6 +11,7 @@ import { layerSeconds } from '../network/linear.js';
 import { disjunctLowerBounds, type CanonicalBox, type CanonicalProblem } from '../problem/types.js';
 import type { Outcome } from '../report/verdict.js';
 import { exactMipBox } from './exact-mip.js';
+import { simplexVerify } from '../bounds/simplex/simplex-verify.js';
 import { INPUT_SPLIT_MAX_DIM, resolveBounders, type EngineOptions } from './options.js';
 
 /**
@@ -75,7 +76,12 @@ async function solveBoxes(
   log: Logger,
   witness: Witness,
 ): Promise<Outcome> {
-  const boxes = problem.boxes;
+  if (problem.boxes.length === 0) return { verdict: 'unsat' };
+  // Regions cut to a simplex: Simplex Verify over the set first, before any attack has noted a point
+  // of the bounding box that lies outside the set. What it proves is done; the rest is searched over
+  // the bounding box (bounds there are valid for the set; counterexamples are checked against the cut).
+  const proved = await provedOverSets(problem.boxes, options, log);
+  const boxes = problem.boxes.filter((b) => !proved.has(b.index));
   if (boxes.length === 0) return { verdict: 'unsat' };
 
   for (const box of boxes) {
@@ -115,6 +121,18 @@ async function solveBoxes(
     if (timedOut) break;
   }
   return timedOut ? { verdict: 'timeout' } : { verdict: 'unsat' };
+}
+
+async function provedOverSets(boxes: readonly CanonicalBox[], options: EngineOptions, log: Logger): Promise<Set<number>> {
+  const proved = new Set<number>();
+  for (const box of boxes) {
+    if (!box.inputSet) continue;
+    const res = await simplexVerify({ deadline: options.deadline }).bound(box.net, { size: 1, lower: box.lower, upper: box.upper, inputSets: [box.inputSet] });
+    const lbs = disjunctLowerBounds(res.rowLower, box.rowGroup, box.numDisjuncts);
+    log.info({ box: box.index, bounder: 'simplex-verify', disjunctLowerBounds: Array.from(lbs) }, 'bounds over the input set');
+    if (provedAll(res.rowLower, box)) proved.add(box.index);
+  }
+  return proved;
 }
 
 async function incomplete(boxes: readonly CanonicalBox[], bounder: Bounder, log: Logger): Promise<Outcome> {

@@ -1,4 +1,5 @@
 import type { LayeredNet } from '../network/layered.js';
+import type { SimplexSet } from './input-set.js';
 
 /**
  * The canonical problem: for each input box, a network whose outputs g_r are
@@ -29,6 +30,14 @@ export interface CanonicalBox {
    * bound on this box, src/problem/rounding.ts).
    */
   readonly margin: Float64Array;
+  /**
+   * A region whose VNN-LIB constraints cut the box to a simplex (issue 16):
+   * the set itself. The box above is its bounding box, so every bound over
+   * the box is valid (looser); counterexamples must also satisfy the cut.
+   */
+  readonly inputSet?: SimplexSet;
+  /** The constraint that cuts the box to `inputSet`: coef·x <= rhs (as parsed). */
+  readonly inputCut?: { readonly coef: Float64Array; readonly rhs: number };
 }
 
 export interface CanonicalProblem {

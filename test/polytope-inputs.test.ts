@@ -1,0 +1,87 @@
+/**
+ * VNN-LIB regions cut by a constraint over several inputs (issue 16): `verify`
+ * answers on the simplex, not on its box. Ground truth: the exact MIP over
+ * the set; every sat point must satisfy the cut exactly.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pino from 'pino';
+import { exactMinimum } from '../src/bounds/mip.js';
+import { exactMinimumOverSet } from '../src/bounds/simplex/mip.js';
+import { DEFAULT_ENGINE_OPTIONS } from '../src/engine/options.js';
+import { runInstance } from '../src/engine/run-instance.js';
+import { lowerToLayered } from '../src/network/lower.js';
+import { loadOnnx } from '../src/onnx/load.js';
+import { exactLinearLeq } from '../src/util/dyadic.js';
+import { readVnnlib } from '../src/vnnlib/parse.js';
+import { regionInputSet } from '../src/vnnlib/input-set.js';
+import { randomFcOnnx } from './helpers/random-onnx.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const tmp = mkdtempSync(join(tmpdir(), 'verify-polytope-'));
+const silent = pino({ level: 'silent' });
+
+function vnnlib(n: number, cut: string, threshold: number): string {
+  const decl = [...Array.from({ length: n }, (_, i) => `(declare-const X_${i} Real)`), '(declare-const Y_0 Real)'];
+  const box = Array.from({ length: n }, (_, i) => `(assert (>= X_${i} -1))\n(assert (<= X_${i} 1))`);
+  return `${decl.join('\n')}\n${box.join('\n')}\n${cut}\n(assert (<= Y_0 ${threshold}))\n`;
+}
+
+test('simplex regions: answers match the exact minimum over the set, never the box', async () => {
+  let decided = 0;
+  let boxWouldDiffer = 0;
+  for (let seed = 1; seed <= 8; seed++) {
+    const n = 3;
+    const bytes = randomFcOnnx({ seed: 300 + seed, sizes: [n, 8, 8, 1] });
+    const onnx = join(tmp, `net${seed}.onnx`);
+    writeFileSync(onnx, bytes);
+    // x0 + x1 - x2 <= -2.5: a small simplex cut from the box corner (-1, -1, 1).
+    const cut = '(assert (<= (+ X_0 X_1 (* -1 X_2)) -2.5))';
+    const probe = join(tmp, `probe${seed}.vnnlib`);
+    writeFileSync(probe, vnnlib(n, cut, 0));
+    const set = regionInputSet(readVnnlib(probe, { linearInputs: true }).regions[0]);
+    assert.equal(set.kind, 'simplex');
+    if (set.kind !== 'simplex') continue;
+    const net = lowerToLayered(loadOnnx(bytes, onnx));
+    const truth = await exactMinimumOverSet(net, set, 0, 20);
+    assert.equal(truth.status, 'optimal');
+    for (const [gap, expected] of [
+      [-0.05, 'unsat'],
+      [0.05, 'sat'],
+    ] as const) {
+      const threshold = truth.value + gap;
+      const path = join(tmp, `p${seed}-${expected}.vnnlib`);
+      writeFileSync(path, vnnlib(n, cut, threshold));
+      const out = await runInstance(onnx, path, { ...DEFAULT_ENGINE_OPTIONS, threads: 1, deadline: performance.now() + 10_000 }, silent);
+      assert.ok(out.verdict === expected || out.verdict === 'timeout' || out.verdict === 'unknown', `seed ${seed}: ${out.verdict}, truth ${expected}`);
+      if (out.verdict === expected) decided++;
+      if (out.verdict === 'sat') {
+        const x = out.counterexample.x;
+        assert.ok(exactLinearLeq(Float64Array.of(1, 1, -1), x, -2.5), `seed ${seed}: the point ${Array.from(x)} is outside the cut`);
+        assert.ok(out.counterexample.y[0] <= threshold);
+      }
+    }
+    // The cut matters: over the whole box the minimum is lower on most of these networks.
+    const boxMin = await exactMinimum(net, Float64Array.of(-1, -1, -1), Float64Array.of(1, 1, 1), [0], { timeLimit: 20 });
+    if (boxMin.value < truth.value - 0.05) boxWouldDiffer++;
+  }
+  assert.ok(decided >= 12, `${decided} of 16 decided`);
+  assert.ok(boxWouldDiffer >= 2, `the cut changes the answer on ${boxWouldDiffer} of 8 networks`);
+});
+
+test('the CLI: unsat on the triangle where the box is sat; an unsupported region is an input error naming file:line:col', () => {
+  const verify = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'verify.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
+  const net = join(root, 'networks', 'two_relu.onnx');
+  const ok = verify('--onnx', net, '--vnnlib', join(root, 'specs', 'two_relu_simplex_unsat.vnnlib'), '--timeout', '20');
+  assert.equal(ok.stdout.split('\n')[0], 'unsat', ok.stderr);
+  const bad = join(tmp, 'two-cuts.vnnlib');
+  writeFileSync(bad, '(declare-const X_0 Real)\n(declare-const X_1 Real)\n(declare-const Y_0 Real)\n(assert (>= X_0 -2))\n(assert (<= X_0 2))\n(assert (>= X_1 -2))\n(assert (<= X_1 2))\n(assert (<= (+ X_0 X_1) -1))\n(assert (<= (- X_0 X_1) 1))\n(assert (<= Y_0 -3.5))\n');
+  const r = verify('--onnx', net, '--vnnlib', bad);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /two-cuts\.vnnlib:9:\d+: unsupported: 2 linear constraints/);
+  assert.equal(r.stdout.split('\n')[0], 'error');
+});
