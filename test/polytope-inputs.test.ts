@@ -73,15 +73,22 @@ test('simplex regions: answers match the exact minimum over the set, never the b
   assert.ok(boxWouldDiffer >= 2, `the cut changes the answer on ${boxWouldDiffer} of 8 networks`);
 });
 
-test('the CLI: unsat on the triangle where the box is sat; an unsupported region is an input error naming file:line:col', () => {
+test('the CLI: unsat on the triangle where the box is sat; two cuts (a general polytope) answered both ways', () => {
   const verify = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin', 'verify.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
   const net = join(root, 'networks', 'two_relu.onnx');
   const ok = verify('--onnx', net, '--vnnlib', join(root, 'specs', 'two_relu_simplex_unsat.vnnlib'), '--timeout', '20');
   assert.equal(ok.stdout.split('\n')[0], 'unsat', ok.stderr);
-  const bad = join(tmp, 'two-cuts.vnnlib');
-  writeFileSync(bad, '(declare-const X_0 Real)\n(declare-const X_1 Real)\n(declare-const Y_0 Real)\n(assert (>= X_0 -2))\n(assert (<= X_0 2))\n(assert (>= X_1 -2))\n(assert (<= X_1 2))\n(assert (<= (+ X_0 X_1) -1))\n(assert (<= (- X_0 X_1) 1))\n(assert (<= Y_0 -3.5))\n');
-  const r = verify('--onnx', net, '--vnnlib', bad);
-  assert.equal(r.status, 2);
-  assert.match(r.stderr, /two-cuts\.vnnlib:9:\d+: unsupported: 2 linear constraints/);
-  assert.equal(r.stdout.split('\n')[0], 'error');
+  // y = -relu(x0 + x1) - relu(x0 - x1) on [-2,2]^2 cut by x0 + x1 <= -1 and x0 - x1 <= 1: y >= -1 there (-4 on the box).
+  const spec = (t: number) =>
+    `(declare-const X_0 Real)\n(declare-const X_1 Real)\n(declare-const Y_0 Real)\n(assert (>= X_0 -2))\n(assert (<= X_0 2))\n(assert (>= X_1 -2))\n(assert (<= X_1 2))\n(assert (<= (+ X_0 X_1) -1))\n(assert (<= (- X_0 X_1) 1))\n(assert (<= Y_0 ${t}))\n`;
+  const unsat = join(tmp, 'two-cuts-unsat.vnnlib');
+  writeFileSync(unsat, spec(-1.5));
+  const u = verify('--onnx', net, '--vnnlib', unsat, '--timeout', '20');
+  assert.equal(u.stdout.split('\n')[0], 'unsat', u.stderr);
+  const sat = join(tmp, 'two-cuts-sat.vnnlib');
+  writeFileSync(sat, spec(-0.9));
+  const v = verify('--onnx', net, '--vnnlib', sat, '--timeout', '20');
+  assert.equal(v.stdout.split('\n')[0], 'sat', v.stderr);
+  const x = [...v.stdout.matchAll(/\(X_(\d) ([^)]+)\)/g)].map((m) => Number(m[2]));
+  assert.ok(exactLinearLeq(Float64Array.of(1, 1), x, -1) && exactLinearLeq(Float64Array.of(1, -1), x, 1), `point ${x} outside the polytope`);
 });

@@ -1,7 +1,7 @@
 import { forwardBatch } from '../network/batch.js';
 import type { CanonicalBox } from '../problem/types.js';
 import { objective } from './objective.js';
-import { projectIntoCut } from '../problem/input-cut.js';
+import { projectIntoCuts } from '../problem/polytope.js';
 import { pgdAttack } from './pgd.js';
 import type { CheckedCounterexample } from './validate.js';
 
@@ -31,8 +31,8 @@ export async function screenCandidates(
 ): Promise<ScreenResult> {
   if (R === 0) return { counterexample: null, best: Infinity, bestX: null, values: new Float64Array(0) };
   const n0 = box.net.inputDim;
-  // A region cut to a simplex: only points of the set are candidates.
-  if (box.inputCut) projectIntoCut(box, (X = X.slice()), R);
+  // A region cut by constraints over several inputs: candidates are moved into it.
+  if (box.inputCuts) projectIntoCuts(box, (X = X.slice()), R);
   const fwd = await forwardBatch(box.net, X, R);
   const obj = objective(fwd.output, R, box.net.outputDim, box.rowGroup, box.numDisjuncts);
   let best = Infinity;

@@ -19,8 +19,16 @@ export class Witness {
   /** Inconsistencies found so far (an unsat claimed while holding a violating point). */
   inconsistencies = 0;
 
+  /**
+   * `inRegion(box, x)` says whether x lies in box's region where that is more
+   * than its box (constraints over several inputs): points of the box outside
+   * the region are not the property's, and are not held.
+   */
+  constructor(private readonly inRegion?: (box: number, x: ArrayLike<number>) => boolean) {}
+
   note(box: number, value: number, x: ArrayLike<number> | null, source: string): void {
     if (!(value < this.value) || !x || x.length === 0) return;
+    if (this.inRegion && !this.inRegion(box, x)) return;
     this.value = value;
     this.x = Float64Array.from(x);
     this.box = box;

@@ -13,7 +13,7 @@ import { DomainQueue } from './queue.js';
 import { solveLeaf } from './leaf.js';
 import { StratifiedPolicy, type StratifiedSettings } from './stratified.js';
 import type { NodeConstraint } from '../proof/format.js';
-import { missesCut } from '../problem/input-cut.js';
+import { missesCuts, polytopeRowBounds, type InputCut } from '../problem/polytope.js';
 import { dualEntries, type ProofTree } from '../proof/recorder.js';
 
 export type Branching = 'input' | 'relu';
@@ -113,8 +113,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
         if (!(v >= p[r])) res.rowLower[c * rows + r] = p[r];
       }
     });
-    // A region cut to a simplex: a child box that misses the cut holds no point of the region.
-    if (box.inputCut) children.forEach((child, c) => missesCut(box, child.lower, child.upper) && res.rowLower.fill(Infinity, c * rows, (c + 1) * rows));
+    if (box.inputCuts) await boundOverCuts(box.inputCuts, children, res, rows, n0, box.rowGroup);
     const status = children.map((child, c) => openDisjuncts(res.rowLower, c * rows, box.rowGroup, child.open, box.margin));
     return { res, status };
   };
@@ -345,6 +344,25 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     options.onProgress?.(stats());
   }
   return { kind: 'unsat', stats: stats() };
+}
+
+/**
+ * A region cut by constraints over several inputs: a child box that misses
+ * one holds no point of the region (all rows +Infinity); the others get
+ * their linear bounds concretised over box ∩ cuts by an LP, where that is
+ * better than over the box.
+ */
+async function boundOverCuts(cuts: readonly InputCut[], children: readonly ChildSpec[], res: BoundResult, rows: number, n0: number, rowGroup: Int32Array): Promise<void> {
+  for (const [c, child] of children.entries()) {
+    if (missesCuts(cuts, child.lower, child.upper)) {
+      res.rowLower.fill(Infinity, c * rows, (c + 1) * rows);
+      continue;
+    }
+    if (!res.linear) continue;
+    const active = Uint8Array.from({ length: rows }, (_, r) => child.open[rowGroup[r]]);
+    const lp = await polytopeRowBounds(cuts, child.lower, child.upper, res.linear.A.subarray(c * rows * n0, (c + 1) * rows * n0), res.linear.c.subarray(c * rows, (c + 1) * rows), rows, active);
+    for (let r = 0; r < rows; r++) if (lp[r] > res.rowLower[c * rows + r]) res.rowLower[c * rows + r] = lp[r];
+  }
 }
 
 /** A would-be domain before bounding: what it inherits from its parent. */

@@ -27,7 +27,8 @@ import { comparesOutputsOnly } from '../problem/output-comparisons.js';
 import type { CanonicalBox, CanonicalProblem } from '../problem/types.js';
 import { readVnnlib } from '../vnnlib/parse.js';
 import { regionInputSet } from '../vnnlib/input-set.js';
-import type { Spec } from '../vnnlib/types.js';
+import { VnnlibError, type Spec } from '../vnnlib/types.js';
+import type { SimplexSet } from '../problem/input-set.js';
 
 interface LoadedFiles {
   readonly bytes: Uint8Array;
@@ -76,9 +77,10 @@ export function loadProblem(onnxPath: string, vnnlibPath: string): LoadedProblem
 }
 
 /**
- * Regions cut by a constraint over several inputs: the simplex it cuts from
- * the box (src/vnnlib/input-set.ts; other forms are refused there with the
- * constraint's file:line:col). The box stays the region's bounding box.
+ * Regions cut by constraints over several inputs: their constraints, and the
+ * simplex when one constraint cuts a corner of the box (src/vnnlib/input-set.ts);
+ * any other set of constraints is a general polytope inside the box. The box
+ * stays the region's bounding box for every bound.
  */
 function withInputSets(problem: CanonicalProblem, spec: Spec): CanonicalProblem {
   if (!spec.regions.some((r) => r.inequalities?.length)) return problem;
@@ -86,8 +88,19 @@ function withInputSets(problem: CanonicalProblem, spec: Spec): CanonicalProblem 
     ...problem,
     boxes: problem.boxes.map((box) => {
       const region = spec.regions[box.index];
-      const set = regionInputSet(region);
-      return set.kind === 'simplex' ? { ...box, inputSet: set, inputCut: region.inequalities![0] } : box;
+      const cuts = region.inequalities ?? [];
+      if (cuts.length === 0) return box;
+      let inputSet: SimplexSet | undefined;
+      if (cuts.length === 1) {
+        try {
+          const set = regionInputSet(region);
+          if (set.kind === 'simplex') inputSet = set;
+        } catch (e) {
+          // Not a corner cut: a general polytope.
+          if (!(e instanceof VnnlibError)) throw e;
+        }
+      }
+      return { ...box, inputCuts: cuts, inputSet, cutInterior: inputSet?.x0 };
     }),
   };
 }

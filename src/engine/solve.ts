@@ -12,6 +12,8 @@ import { disjunctLowerBounds, type CanonicalBox, type CanonicalProblem } from '.
 import type { Outcome } from '../report/verdict.js';
 import { exactMipBox } from './exact-mip.js';
 import { simplexVerify } from '../bounds/simplex/simplex-verify.js';
+import { deepPoint } from '../problem/polytope.js';
+import { exactLinearLeq } from '../util/dyadic.js';
 import { INPUT_SPLIT_MAX_DIM, resolveBounders, type EngineOptions } from './options.js';
 
 /**
@@ -26,7 +28,9 @@ export async function solveProblem(
   options: EngineOptions,
   log: Logger,
 ): Promise<Outcome> {
-  const witness = new Witness();
+  // Points outside a region's constraints over several inputs are not the property's: the witness ignores them.
+  const cuts = new Map(problem.boxes.filter((b) => b.inputCuts).map((b) => [b.index, b.inputCuts!]));
+  const witness = new Witness(cuts.size === 0 ? undefined : (b, x) => cuts.get(b)?.every((q) => exactLinearLeq(q.coef, x, q.rhs)) ?? true);
   const outcome = await solveBoxes(problem, check, options, log, witness);
   return enforceWitnessInvariant(outcome, problem, check, witness, log);
 }
@@ -77,6 +81,8 @@ async function solveBoxes(
   witness: Witness,
 ): Promise<Outcome> {
   if (problem.boxes.length === 0) return { verdict: 'unsat' };
+  // General polytope regions: a point deep inside, for candidates to move towards.
+  problem = { ...problem, boxes: await Promise.all(problem.boxes.map(async (b) => (b.inputCuts && !b.cutInterior ? { ...b, cutInterior: (await deepPoint(b.inputCuts, b.lower, b.upper)) ?? undefined } : b))) };
   // Regions cut to a simplex: Simplex Verify over the set first, before any attack has noted a point
   // of the bounding box that lies outside the set. What it proves is done; the rest is searched over
   // the bounding box (bounds there are valid for the set; counterexamples are checked against the cut).

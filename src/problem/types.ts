@@ -1,5 +1,6 @@
 import type { LayeredNet } from '../network/layered.js';
 import type { SimplexSet } from './input-set.js';
+import type { InputCut } from './polytope.js';
 
 /**
  * The canonical problem: for each input box, a network whose outputs g_r are
@@ -36,8 +37,14 @@ export interface CanonicalBox {
    * the box is valid (looser); counterexamples must also satisfy the cut.
    */
   readonly inputSet?: SimplexSet;
-  /** The constraint that cuts the box to `inputSet`: coef·x <= rhs (as parsed). */
-  readonly inputCut?: { readonly coef: Float64Array; readonly rhs: number };
+  /**
+   * Constraints over several inputs that cut the box (coef·x <= rhs, as
+   * parsed): the region is box ∩ these. `inputSet` is set when they cut a
+   * simplex; otherwise the region is a general polytope.
+   */
+  readonly inputCuts?: readonly InputCut[];
+  /** A point deep inside the cuts (candidates are moved towards it); absent until the solver computes it. */
+  readonly cutInterior?: Float64Array;
 }
 
 export interface CanonicalProblem {

@@ -38,7 +38,7 @@ export class UnsupportedProofError extends Error {}
 
 export function checkNetOf(box: CanonicalBox): CheckNet {
   const net = box.unfolded.net;
-  if (box.inputSet) throw new UnsupportedProofError('proofs cover box input regions only (this property cuts a region to a simplex)');
+  if (box.inputCuts) throw new UnsupportedProofError('proofs cover box input regions only (this property cuts a region by constraints over several inputs)');
   if (!isReluNet(net)) {
     throw new UnsupportedProofError(`proofs cover ReLU networks only (this one has ${nonReluActivations(net).join(', ')})`);
   }
