@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { exactMinimum } from '../src/bounds/mip.js';
+import { createModel, encodeNet, getHighs, intervalBounds, lastPostCols } from '../src/bounds/highs-model.js';
+import type { LayeredNet } from '../src/network/layered.js';
+import { mulberry32 } from '../src/attack/rng.js';
 import { exactMinimumOverSet } from '../src/bounds/simplex/mip.js';
 import { DEFAULT_ENGINE_OPTIONS } from '../src/engine/options.js';
 import { runInstance } from '../src/engine/run-instance.js';
@@ -71,6 +74,64 @@ test('simplex regions: answers match the exact minimum over the set, never the b
   }
   assert.ok(decided >= 12, `${decided} of 16 decided`);
   assert.ok(boxWouldDiffer >= 2, `the cut changes the answer on ${boxWouldDiffer} of 8 networks`);
+});
+
+/** The exact minimum of output 0 over box ∩ {C x <= d} (Big-M MIP with the cuts as rows), or undefined if HiGHS does not finish. */
+async function exactMinimumOverPolytope(net: LayeredNet, lower: Float64Array, upper: Float64Array, cuts: { coef: number[]; rhs: number }[]): Promise<number | undefined> {
+  const { preLower, preUpper } = intervalBounds(net, lower, upper);
+  const enc = encodeNet(net, lower, upper, preLower, preUpper, 'bigm');
+  const B = enc.builder;
+  for (const c of cuts) B.addRow(-Infinity, c.rhs, Array.from(enc.inputCols), c.coef);
+  const last = net.layers[net.layers.length - 1];
+  const prev = lastPostCols(enc);
+  for (let i = 0; i < last.inDim; i++) if (prev[i] >= 0) B.colCost[prev[i]] += last.W[i];
+  B.offset = last.b[0];
+  const model = createModel(await getHighs(), B, { mip_rel_gap: 1e-9, mip_abs_gap: 1e-9, time_limit: 20 });
+  try {
+    return model.run().modelStatus === 7 ? model.getObjectiveValue() : undefined;
+  } finally {
+    model.dispose();
+  }
+}
+
+test('general polytope regions (two random cuts): answers match the exact MIP over the polytope', async () => {
+  let decided = 0;
+  let cases = 0;
+  for (let seed = 1; seed <= 8; seed++) {
+    const rng = mulberry32(700 + seed);
+    const n = 3;
+    const bytes = randomFcOnnx({ seed: 500 + seed, sizes: [n, 8, 8, 1] });
+    const onnx = join(tmp, `poly${seed}.onnx`);
+    writeFileSync(onnx, bytes);
+    const net = lowerToLayered(loadOnnx(bytes, onnx));
+    const lower = Float64Array.of(-1, -1, -1);
+    const upper = Float64Array.of(1, 1, 1);
+    // Two random half-spaces through points near the centre: the region is never empty (the centre side is kept).
+    const cuts = [0, 1].map(() => {
+      const coef = Array.from({ length: n }, () => Math.round((rng() * 2 - 1) * 8) / 4);
+      return { coef, rhs: Math.round(rng() * 4) / 4 };
+    });
+    const truth = await exactMinimumOverPolytope(net, lower, upper, cuts);
+    if (truth === undefined) continue;
+    const cutText = cuts.map((c) => `(assert (<= (+ ${c.coef.map((a, i) => `(* ${a} X_${i})`).join(' ')}) ${c.rhs}))`).join('\n');
+    for (const [gap, expected] of [
+      [-0.05, 'unsat'],
+      [0.05, 'sat'],
+    ] as const) {
+      cases++;
+      const threshold = truth + gap;
+      const path = join(tmp, `poly${seed}-${expected}.vnnlib`);
+      writeFileSync(path, vnnlib(n, cutText, threshold));
+      const out = await runInstance(onnx, path, { ...DEFAULT_ENGINE_OPTIONS, threads: 1, deadline: performance.now() + 10_000 }, silent);
+      assert.ok(out.verdict === expected || out.verdict === 'timeout' || out.verdict === 'unknown', `seed ${seed}: ${out.verdict}, truth ${expected} (min ${truth})`);
+      if (out.verdict === expected) decided++;
+      if (out.verdict === 'sat') {
+        for (const c of cuts) assert.ok(exactLinearLeq(Float64Array.from(c.coef), out.counterexample.x, c.rhs), `seed ${seed}: point outside a cut`);
+        assert.ok(out.counterexample.y[0] <= threshold);
+      }
+    }
+  }
+  assert.ok(cases >= 12 && decided >= cases * 0.75, `${decided} of ${cases} decided`);
 });
 
 test('the CLI: unsat on the triangle where the box is sat; two cuts (a general polytope) answered both ways', () => {
