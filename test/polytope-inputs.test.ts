@@ -139,6 +139,9 @@ test('the CLI: unsat on the triangle where the box is sat; two cuts (a general p
   const net = join(root, 'networks', 'two_relu.onnx');
   const ok = verify('--onnx', net, '--vnnlib', join(root, 'specs', 'two_relu_simplex_unsat.vnnlib'), '--timeout', '20');
   assert.equal(ok.stdout.split('\n')[0], 'unsat', ok.stderr);
+  // An l1 ball written as its 2^n half-spaces (the documented encoding): unsat on the ball, sat on its box.
+  const l1 = verify('--onnx', net, '--vnnlib', join(root, 'specs', 'two_relu_l1_ball_unsat.vnnlib'), '--timeout', '20');
+  assert.equal(l1.stdout.split('\n')[0], 'unsat', l1.stderr);
   // y = -relu(x0 + x1) - relu(x0 - x1) on [-2,2]^2 cut by x0 + x1 <= -1 and x0 - x1 <= 1: y >= -1 there (-4 on the box).
   const spec = (t: number) =>
     `(declare-const X_0 Real)\n(declare-const X_1 Real)\n(declare-const Y_0 Real)\n(assert (>= X_0 -2))\n(assert (<= X_0 2))\n(assert (>= X_1 -2))\n(assert (<= X_1 2))\n(assert (<= (+ X_0 X_1) -1))\n(assert (<= (- X_0 X_1) 1))\n(assert (<= Y_0 ${t}))\n`;
