@@ -8,11 +8,34 @@ import { OnnxBuilder } from './helpers/onnx-builder.js';
 import { schedulerFreeEnv } from './helpers/scheduler-env.js';
 import { checkL1Sample, runL1Gate } from '../src/gate/l1-gate.js';
 import { exactMinimumOverSet } from '../src/bounds/simplex/mip.js';
-import { foldOutputRows, forward } from '../src/network/layered.js';
+import { foldOutputRows, forward, type LayeredNet } from '../src/network/layered.js';
+import { ReferenceModel } from '../src/onnx/reference.js';
 import { l1Ball } from '../src/problem/input-set.js';
 import { makeRng, normal, randomNet } from './helpers/random-net.js';
 
 const options = (eps: number) => ({ eps, threshold: 0.5, timeout: 10, onnx: 'net.onnx' });
+const tmpOnnx = mkdtempSync(join(tmpdir(), 'l1-gate-onnx-'));
+after(() => rmSync(tmpOnnx, { recursive: true, force: true }));
+
+/** The LayeredNet as a float64 ONNX model (Gemm + Relu), so onnxruntime computes what the net does. */
+function onnxOf(net: LayeredNet, name: string): string {
+  const b = new OnnxBuilder({ elemType: 'float64' });
+  b.input('x', [1, net.inputDim]);
+  let cur = 'x';
+  net.layers.forEach((l, k) => {
+    b.init(`W${k}`, l.W, [l.outDim, l.inDim]).init(`B${k}`, l.b, [l.outDim]);
+    b.node('Gemm', [cur, `W${k}`, `B${k}`], [`h${k}`], { transB: 1 });
+    cur = `h${k}`;
+    if (k < net.layers.length - 1) {
+      b.node('Relu', [cur], [`r${k}`]);
+      cur = `r${k}`;
+    }
+  });
+  b.node('Identity', [cur], ['y']).output('y', [1, net.outputDim]);
+  const path = join(tmpOnnx, `${name}.onnx`);
+  writeFileSync(path, b.build());
+  return path;
+}
 
 test('ℓ1 gate verdicts agree with the exact minimum over the ball (unsat only when every margin row is positive)', async () => {
   const rng = makeRng(168);
@@ -25,8 +48,12 @@ test('ℓ1 gate verdicts agree with the exact minimum over the ball (unsat only 
     const best = y.indexOf(Math.max(...y));
     const label = t % 4 === 3 ? (best + 1) % 3 : best;
     const eps = [0.05, 0.3, 1][t % 3];
-    const { result } = await checkL1Sample(net, { input, label, line: t + 1, index: t }, options(eps));
+    const onnx = onnxOf(net, `case${t}`);
+    const reference = await ReferenceModel.create(readFileSync(onnx), onnx);
+    const { result } = await checkL1Sample(net, { input, label, line: t + 1, index: t }, { ...options(eps), onnx }, reference);
+    await reference.release();
     seen.add(result);
+    let lowest = Infinity;
     for (let j = 0; j < 3; j++) {
       if (j === label) continue;
       const C = new Float64Array(3);
@@ -35,8 +62,10 @@ test('ℓ1 gate verdicts agree with the exact minimum over the ball (unsat only 
       const row = foldOutputRows(net, C, new Float64Array(1));
       const exact = await exactMinimumOverSet(row, l1Ball(Float64Array.from(input), eps), 0);
       if (result === 'unsat') assert.ok(exact.value > -1e-7, `case ${t}: verified but row ${j} reaches ${exact.value}`);
+      lowest = Math.min(lowest, exact.value);
     }
-    if (result === 'sat') assert.ok(y[label] < Math.max(...y.filter((_, j) => j !== label)));
+    // sat: the centre or a point SLIDE found, confirmed by onnxruntime: some row really reaches 0 in the ball.
+    if (result === 'sat') assert.ok(lowest <= 1e-9, `case ${t}: sat, but the exact minimum over the ball is ${lowest}`);
   }
   assert.ok(seen.has('unsat') && seen.has('sat'), `verdicts seen: ${[...seen].join(', ')}`);
 });
@@ -50,13 +79,16 @@ test('runL1Gate: report counts, pass rule, sample names; a clip box outside the 
     return { input, label: y[0] >= y[1] ? 0 : 1, line: k + 2, index: k };
   });
   const seen: string[] = [];
-  const { report, aborted } = await runL1Gate(net, samples, { ...options(0.01), onResult: (r) => seen.push(r.name) });
+  const onnx = onnxOf(net, 'gate');
+  const { report, aborted } = await runL1Gate(net, samples, { ...options(0.01), onnx, onResult: (r) => seen.push(r.name) });
   assert.equal(aborted, false);
   assert.deepEqual(seen, ['sample_0', 'sample_1', 'sample_2']);
   assert.equal(report.total, 3);
   assert.equal(report.verified, report.counts.unsat);
   assert.equal(report.passed, report.verified >= 1.5);
-  await assert.rejects(checkL1Sample(net, { input: [2, 2], label: 0, line: 7, index: 0 }, { ...options(0.1), clipMin: 0, clipMax: 1 }), /samples line 7: .*outside the clip box/);
+  const reference = await ReferenceModel.create(readFileSync(onnx), onnx);
+  await assert.rejects(checkL1Sample(net, { input: [2, 2], label: 0, line: 7, index: 0 }, { ...options(0.1), onnx, clipMin: 0, clipMax: 1 }, reference), /samples line 7: .*outside the clip box/);
+  await reference.release();
 });
 
 test('verify gate --norm l1: verdicts, exit code, JSON; flags that do not apply are usage errors', () => {
@@ -83,7 +115,8 @@ test('verify gate --norm l1: verdicts, exit code, JSON; flags that do not apply 
   const r = run(['--onnx', onnx, '--samples', samples, '--eps', '0.3', '--norm', 'l1', '--threshold', '0.5', '--no-progress', '--json', json]);
   assert.equal(r.status, 0, r.stderr + r.stdout);
   const report = JSON.parse(readFileSync(json, 'utf8'));
-  assert.deepEqual(report.properties.map((p: { result: string }) => p.result), ['unsat', 'unsat', 'unknown', 'sat']);
+  // Sample 3, (0.2, 0) of class 0: (0.05, 0.15) is in its ball and of class 1, which SLIDE finds.
+  assert.deepEqual(report.properties.map((p: { result: string }) => p.result), ['unsat', 'unsat', 'sat', 'sat']);
   assert.equal(report.norm, 'l1');
   assert.match(r.stdout, /gate: PASS: 2\/4 properties verified robust/);
   const strict = run(['--onnx', onnx, '--samples', samples, '--eps', '0.3', '--norm', 'l1', '--threshold', '0.9', '--no-progress']);

@@ -4,14 +4,22 @@
  * clipMax]) classified otherwise (Y_j >= Y_c for some j != c)?
  *
  * The ball is not a box, so it cannot go through a VNN-LIB file to a
- * `verify` child process as the ℓ∞ gate does; each sample is bounded in
- * this process by Simplex Verify over the ball (src/bounds/simplex/):
- *   unsat   every row Y_c - Y_j has a lower bound above its rounding margin;
- *   sat     the sample itself violates a row by more than its margin;
- *   unknown otherwise (incomplete: no attack and no branching yet).
+ * `verify` child process as the ℓ∞ gate does; each sample is decided in
+ * this process:
+ *   unsat   Simplex Verify over the ball (src/bounds/simplex/) bounds every
+ *           row Y_c - Y_j above its rounding margin;
+ *   sat     a point of the ball (the sample itself, or one found by the
+ *           SLIDE attack, src/attack/slide.ts) that the ONNX model, run by
+ *           onnxruntime in float32, classifies otherwise; the point is a
+ *           float32 vector checked to lie in the ball and the clip box exactly;
+ *   unknown otherwise (no branching yet).
  */
 import type { LayeredNet } from '../network/layered.js';
-import { foldOutputRows, forward } from '../network/layered.js';
+import { foldOutputRows } from '../network/layered.js';
+import { ReferenceModel } from '../onnx/reference.js';
+import { readOnnxBytes } from '../onnx/load.js';
+import { slideAttack } from '../attack/slide.js';
+import { exactL1Leq } from '../util/dyadic.js';
 import { boundingBox, l1Ball } from '../problem/input-set.js';
 import { batchErrorScale, rowMargins } from '../problem/rounding.js';
 import { simplexVerify } from '../bounds/simplex/simplex-verify.js';
@@ -46,7 +54,20 @@ function robustnessRows(net: LayeredNet, label: number): LayeredNet {
   return foldOutputRows(net, C, new Float64Array(m - 1));
 }
 
-export async function checkL1Sample(net: LayeredNet, s: Sample, o: L1GateOptions): Promise<{ result: 'unsat' | 'sat' | 'unknown'; message?: string }> {
+/**
+ * The point as the model sees it (float32), if it lies in the ball and the
+ * clip box exactly and onnxruntime's outputs put some Y_j (j != label) at or
+ * above Y_label.
+ */
+async function confirmed(reference: ReferenceModel, x: Float64Array, x0: Float64Array, eps: number, clip: { lower: Float64Array; upper: Float64Array } | undefined, label: number): Promise<Float64Array | null> {
+  const p = Float64Array.from(x, Math.fround);
+  if (!exactL1Leq(p, x0, eps)) return null;
+  if (clip && p.some((v, i) => v < clip.lower[i] || v > clip.upper[i])) return null;
+  const y = await reference.run(p);
+  return y.some((v, j) => j !== label && v >= y[label]) ? p : null;
+}
+
+export async function checkL1Sample(net: LayeredNet, s: Sample, o: L1GateOptions, reference: ReferenceModel): Promise<{ result: 'unsat' | 'sat' | 'unknown'; message?: string }> {
   if (s.input.length !== net.inputDim) throw new UsageError(`samples line ${s.line}: ${s.input.length} input values, the network has ${net.inputDim} inputs`);
   const x0 = Float64Array.from(s.input);
   const n = x0.length;
@@ -63,24 +84,30 @@ export async function checkL1Sample(net: LayeredNet, s: Sample, o: L1GateOptions
   const folded = robustnessRows(net, s.label);
   const box = boundingBox(set);
   const margin = rowMargins(batchErrorScale(folded, box.lower, box.upper, 1));
-  const y = forward(folded, x0);
-  for (let r = 0; r < margin.length; r++) {
-    if (y[r] <= -margin[r]) return { result: 'sat', message: 'the sample itself is misclassified' };
-  }
-  const res = await simplexVerify().bound(folded, { size: 1, lower: box.lower, upper: box.upper, inputSets: [set] }, { deadline: performance.now() + 1000 * o.timeout });
+  const deadline = performance.now() + 1000 * o.timeout;
+  if (await confirmed(reference, x0, x0, o.eps, clip, s.label)) return { result: 'sat', message: 'the sample itself is misclassified' };
+  const res = await simplexVerify().bound(folded, { size: 1, lower: box.lower, upper: box.upper, inputSets: [set] }, { deadline });
   let worst = Infinity;
   for (let r = 0; r < margin.length; r++) worst = Math.min(worst, res.rowLower[r] - margin[r]);
-  return worst > 0 ? { result: 'unsat' } : { result: 'unknown', message: `lowest margin bound ${worst.toPrecision(4)}` };
+  if (worst > 0) return { result: 'unsat' };
+  // Not proved: look for a counterexample in the ball, a little inside it so that float32 rounding keeps it there.
+  const found = await slideAttack(folded, x0, { eps: o.eps * (1 - 1e-6), clip, deadline: Math.max(deadline, performance.now() + 1000) });
+  if (found.value <= 0 && (await confirmed(reference, found.x, x0, o.eps, clip, s.label))) {
+    return { result: 'sat', message: `SLIDE found a misclassified point (margin ${found.value.toPrecision(4)} in float64)` };
+  }
+  return { result: 'unknown', message: `lowest margin bound ${worst.toPrecision(4)}, attack best ${found.value.toPrecision(4)}` };
 }
 
 /** Every sample in order; `aborted` when the signal stopped it early. */
 export async function runL1Gate(net: LayeredNet, samples: readonly Sample[], o: L1GateOptions): Promise<{ report: GateReport; aborted: boolean }> {
   const results: GatePropertyResult[] = [];
   const width = String(Math.max(0, samples.length - 1)).length;
+  const reference = await ReferenceModel.create(readOnnxBytes(o.onnx), o.onnx);
+  try {
   for (const [i, s] of samples.entries()) {
     if (o.signal?.aborted) return { report: gateReport(results, o.threshold), aborted: true };
     const t0 = performance.now();
-    const { result, message } = await checkL1Sample(net, s, o);
+    const { result, message } = await checkL1Sample(net, s, o, reference);
     const r: GatePropertyResult = {
       name: `sample_${String(s.index).padStart(width, '0')}`,
       onnx: o.onnx,
@@ -95,6 +122,9 @@ export async function runL1Gate(net: LayeredNet, samples: readonly Sample[], o: 
     };
     results.push(r);
     o.onResult?.(r, i);
+  }
+  } finally {
+    await reference.release();
   }
   return { report: gateReport(results, o.threshold), aborted: false };
 }

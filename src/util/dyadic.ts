@@ -34,3 +34,24 @@ export function exactLinearLeq(coef: ArrayLike<number>, x: ArrayLike<number>, rh
   for (const t of terms) s += t.m << BigInt(t.e - e0);
   return s <= 0n;
 }
+
+/** True when sum_i |x[i] - c[i]| <= eps holds exactly (all values finite doubles). */
+export function exactL1Leq(x: ArrayLike<number>, c: ArrayLike<number>, eps: number): boolean {
+  if (!Number.isFinite(eps)) return eps === Infinity;
+  const terms: { m: bigint; e: number }[] = [];
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i]) || !Number.isFinite(c[i])) return false;
+    if (x[i] === c[i]) continue;
+    // |x - c| = s·x - s·c with s the sign of the difference (compared exactly as doubles).
+    const s = x[i] > c[i] ? 1n : -1n;
+    const a = decompose(x[i]);
+    const b = decompose(c[i]);
+    terms.push({ m: s * a.m, e: a.e }, { m: -s * b.m, e: b.e });
+  }
+  const r = decompose(eps);
+  terms.push({ m: -r.m, e: r.e });
+  const e0 = Math.min(...terms.map((t) => t.e));
+  let sum = 0n;
+  for (const t of terms) sum += t.m << BigInt(t.e - e0);
+  return sum <= 0n;
+}
