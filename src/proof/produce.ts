@@ -56,12 +56,19 @@ const MAX_EXTRA_DEPTH = 64;
  */
 const MAX_INPUT_DEPTH = 12;
 
+/** One region's tree as written. */
+interface Section {
+  readonly box: CanonicalBox;
+  readonly tree: ProofTree;
+  readonly children: ReadonlyMap<number, readonly number[]>;
+}
+
 interface WalkContext {
   readonly net: CheckNet;
   readonly box: CanonicalBox;
   readonly tree: ProofTree;
+  /** Each node's children as the walk leaves them (pruned subtrees dropped, added ones in): what is written. */
   readonly children: Map<number, number[]>;
-  readonly pruned: Set<number>;
   readonly mode: 'input' | 'relu';
   readonly deadline: number;
   readonly bounder: Bounder;
@@ -83,7 +90,7 @@ export async function produceProof(
 ): Promise<ProduceReport> {
   const t0 = performance.now();
   const bounder = bounderByName('beta', 'bab');
-  const sections: { box: CanonicalBox; tree: ProofTree; pruned: Set<number> }[] = [];
+  const sections: Section[] = [];
   let rederived = 0;
   let added = 0;
   let open = 0;
@@ -104,11 +111,10 @@ export async function produceProof(
       const hasInput = tree.nodes.some((n) => n.constraint?.kind === 'input');
       const freeInputs = box.lower.filter((l, j) => box.upper[j] > l).length;
       const mode = hasRelu ? 'relu' : hasInput || freeInputs <= INPUT_SPLIT_MAX_DIM ? 'input' : 'relu';
-      const pruned = new Set<number>();
-      const ctx: WalkContext = { net, box, tree, children, pruned, mode, deadline, bounder, open: 0, rederived: 0, added: 0, maxExtraDepth: last ? MAX_EXTRA_DEPTH : 0 };
+      const ctx: WalkContext = { net, box, tree, children, mode, deadline, bounder, open: 0, rederived: 0, added: 0, maxExtraDepth: last ? MAX_EXTRA_DEPTH : 0 };
       await walk(ctx, 0, null, Array.from({ length: box.numDisjuncts }, (_, g) => g), 0);
       if (ctx.open > 0 && !last) continue;
-      sections.push({ box, tree, pruned });
+      sections.push({ box, tree, children });
       rederived += ctx.rederived;
       added += ctx.added;
       open += ctx.open;
@@ -308,10 +314,7 @@ function chooseSplit(ctx: WalkContext, st: NodeState, res: BoundResult, mode: 'i
 }
 
 function pruneBelow(ctx: WalkContext, id: number): void {
-  for (const c of ctx.children.get(id) ?? []) {
-    ctx.pruned.add(c);
-    pruneBelow(ctx, c);
-  }
+  for (const c of ctx.children.get(id) ?? []) pruneBelow(ctx, c);
   ctx.children.delete(id);
 }
 
@@ -319,7 +322,7 @@ async function writeProof(
   path: string,
   files: ProofFiles,
   problem: CanonicalProblem,
-  sections: readonly { box: CanonicalBox; tree: ProofTree; pruned: Set<number> }[],
+  sections: readonly Section[],
   complete: boolean,
   solver: string,
 ): Promise<{ nodes: number; leaves: number; bytes: number }> {
@@ -342,10 +345,8 @@ async function writeProof(
   );
   let nodes = 0;
   let leaves = 0;
-  for (const { box, tree, pruned } of sections) {
+  for (const { box, tree, children } of sections) {
     // Preorder, with ids renumbered densely so that the file does not show the discarded nodes.
-    const children = new Map<number, number[]>();
-    for (const n of tree.nodes) if (n.parent !== null && !pruned.has(n.id)) children.set(n.parent, [...(children.get(n.parent) ?? []), n.id]);
     const newId = new Map<number, number>();
     const stack = [0];
     while (stack.length > 0) {

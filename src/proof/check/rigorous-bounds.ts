@@ -46,14 +46,27 @@ export interface RowDuals {
   readonly beta?: ReadonlyMap<number, number>[];
 }
 
-/** Magnitude bound of the input of affine layer t on the node. */
-function inputMagnitude(net: CheckNet, st: NodeState, t: number): Float64Array {
-  if (t === 0) return Float64Array.from(st.lower, (l, i) => Math.max(Math.abs(l), Math.abs(st.upper[i])));
+/**
+ * The interval of the input of affine layer t on the node: the box for
+ * t = 0, else the post-activations of hidden layer t-1 (ReLU, or the
+ * pre-activation itself on identity neurons).
+ */
+function layerInput(net: CheckNet, st: NodeState, t: number): { lo: Float64Array; hi: Float64Array } {
+  if (t === 0) return { lo: st.lower, hi: st.upper };
   const k = t - 1;
   const id = net.layers[k].identity;
   const L = st.L[k];
   const Ub = st.Ub[k];
-  return Float64Array.from(Ub, (u, j) => (id && id[j] ? Math.max(Math.abs(L[j]), Math.abs(u)) : Math.max(0, u)));
+  return {
+    lo: Float64Array.from(L, (l, j) => (id && id[j] ? l : Math.max(0, l))),
+    hi: Float64Array.from(Ub, (u, j) => (id && id[j] ? u : Math.max(0, u))),
+  };
+}
+
+/** Magnitude bound of the input of affine layer t on the node. */
+function inputMagnitude(net: CheckNet, st: NodeState, t: number): Float64Array {
+  const { lo, hi } = layerInput(net, st, t);
+  return Float64Array.from(lo, (l, i) => Math.max(Math.abs(l), Math.abs(hi[i])));
 }
 
 /** Per output of the layer: an upper bound of sum_i |W_oi| Z_i. */
@@ -79,18 +92,10 @@ export function intervalLayer(net: CheckNet, st: NodeState, t: number): { lo: Fl
   const mid = new Float64Array(n);
   const rad = new Float64Array(n);
   const magMid = new Float64Array(n);
+  const input = layerInput(net, st, t);
   for (let i = 0; i < n; i++) {
-    let a: number;
-    let b: number;
-    if (t === 0) {
-      a = st.lower[i];
-      b = st.upper[i];
-    } else {
-      const k = t - 1;
-      const id = net.layers[k].identity;
-      a = id && id[i] ? st.L[k][i] : Math.max(0, st.L[k][i]);
-      b = id && id[i] ? st.Ub[k][i] : Math.max(0, st.Ub[k][i]);
-    }
+    const a = input.lo[i];
+    const b = input.hi[i];
     const m = 0.5 * a + 0.5 * b;
     mid[i] = m;
     rad[i] = Math.max(nextUp(b - m), nextUp(m - a), 0);
@@ -418,18 +423,9 @@ function foldedIntervalBound(net: CheckNet, st: NodeState, lam: Float64Array, la
     const off = o * n;
     for (let i = 0; i < n; i++) mu[i] += l * layer.W[off + i];
   }
+  const input = layerInput(net, st, t);
   for (let i = 0; i < n; i++) {
-    let lo: number;
-    let hi: number;
-    if (t === 0) {
-      lo = st.lower[i];
-      hi = st.upper[i];
-    } else {
-      const id = net.layers[t - 1].identity;
-      lo = id && id[i] ? st.L[t - 1][i] : Math.max(0, st.L[t - 1][i]);
-      hi = id && id[i] ? st.Ub[t - 1][i] : Math.max(0, st.Ub[t - 1][i]);
-    }
-    const c = mu[i] >= 0 ? mu[i] * lo : mu[i] * hi;
+    const c = mu[i] >= 0 ? mu[i] * input.lo[i] : mu[i] * input.hi[i];
     cst += c;
     cabs += Math.abs(c);
   }
