@@ -39,6 +39,8 @@ export interface BabOptions {
   readonly onProgress?: (p: BabProgress) => void;
   /** Records the tree of kept domains and what closed each disjunct, for an unsat certificate. */
   readonly proof?: ProofTree;
+  /** Another strategy decided (src/engine/portfolio.ts): return `stopped` at the next iteration. */
+  readonly signal?: AbortSignal;
 }
 
 export interface BabProgress {
@@ -49,6 +51,12 @@ export interface BabProgress {
   readonly tightBounded: number;
   readonly globalLb: number;
   readonly bestObjective: number;
+  /**
+   * Share of the root region still open, each domain weighing 2^-depth (a
+   * split halves it, in either mode): 1 at the root, 0 when decided. How fast
+   * it falls is the portfolio's measure of progress.
+   */
+  readonly openMass: number;
 }
 
 /** Sub-domains per batch searched by a short projected descent, and its steps. */
@@ -62,6 +70,7 @@ export type BabOutcome =
   | { readonly kind: 'unsat'; readonly stats: BabProgress }
   | { readonly kind: 'sat'; readonly counterexample: CheckedCounterexample; readonly stats: BabProgress }
   | { readonly kind: 'timeout'; readonly stats: BabProgress }
+  | { readonly kind: 'stopped'; readonly stats: BabProgress }
   | { readonly kind: 'unknown'; readonly reason: string; readonly stats: BabProgress };
 
 /**
@@ -88,7 +97,9 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   let tightBounded = 0;
   let bestObjective = Infinity;
   let lastBatchMs = 0;
+  let openMass = 0;
   const stats = (): BabProgress => ({
+    openMass,
     iterations,
     openDomains: easy.size + hard.size,
     boundedDomains: bounded,
@@ -209,6 +220,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     pending.forEach((d, i) => {
       const domain: Domain = { ...d, ub: Math.min(screened.values[2 * i], screened.values[2 * i + 1]) };
       (domain.hard && options.tightBounder ? hard : easy).push(domain);
+      openMass += 2 ** -domain.depth;
     });
     policy.noteOpenDomains(easy.size + hard.size);
     return screened.counterexample;
@@ -232,6 +244,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   if (rootCex) return { kind: 'sat', counterexample: rootCex, stats: stats() };
 
   while (easy.size + hard.size > 0) {
+    if (options.signal?.aborted) return { kind: 'stopped', stats: stats() };
     if (performance.now() + 1.1 * lastBatchMs > options.deadline) return { kind: 'timeout', stats: stats() };
     if (easy.size + hard.size > options.maxDomains) {
       return { kind: 'unknown', reason: `more than ${options.maxDomains} open domains (memory cap)`, stats: stats() };
@@ -247,6 +260,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     const byUb = Math.floor(options.batchSize * UB_SHARE);
     while (parents.length < byUb && queue.size > 0) parents.push(queue.popByUb()!);
     while (parents.length < options.batchSize && queue.size > 0) parents.push(queue.popByLb()!);
+    for (const p of parents) openMass -= 2 ** -p.depth;
 
     const children: ChildSpec[] = [];
     if (reluMode) {

@@ -11,35 +11,66 @@
 import { screenCandidates, type CandidateCheck } from '../attack/screen.js';
 import type { BabOutcome } from '../bab/search.js';
 import { safeMipBound } from '../bounds/lp-bounder.js';
-import { exactMinimum } from '../bounds/mip.js';
+import { exactMinimum, type ExactMinimumResult } from '../bounds/mip.js';
+import { MipThread } from '../bounds/mip-thread.js';
 import type { CanonicalBox } from '../problem/types.js';
 import type { Witness } from '../attack/witness.js';
 
-export async function exactMipBox(box: CanonicalBox, check: CandidateCheck, deadline: number, witness: Witness): Promise<BabOutcome> {
+export interface MipRunOptions {
+  /** Each disjunct's MIP on a thread of its own (to race branch and bound on the other core). */
+  readonly thread?: boolean;
+  /** The race is decided elsewhere: stop the thread and return `stopped`. */
+  readonly signal?: AbortSignal;
+}
+
+export async function exactMipBox(box: CanonicalBox, check: CandidateCheck, deadline: number, witness: Witness, run: MipRunOptions = {}): Promise<BabOutcome> {
   let solved = 0;
   let lowest = Infinity;
-  const stats = () => ({ iterations: solved, openDomains: 0, boundedDomains: solved, tightBounded: 0, globalLb: lowest, bestObjective: NaN });
-  let undecided = '';
-  for (let d = 0; d < box.numDisjuncts; d++) {
-    const rows: number[] = [];
-    for (let r = 0; r < box.rowGroup.length; r++) if (box.rowGroup[r] === d) rows.push(r);
-    const timeLimit = (deadline - performance.now()) / 1000;
-    if (timeLimit <= 0) return { kind: 'timeout', stats: stats() };
-    const res = await exactMinimum(box.net, box.lower, box.upper, rows, { timeLimit });
-    if (res.status === 'infeasible') {
-      undecided ||= `MIP reported disjunct ${d} infeasible (not certified)`;
-      continue;
+  const stats = () => ({ iterations: solved, openDomains: 0, boundedDomains: solved, tightBounded: 0, globalLb: lowest, bestObjective: NaN, openMass: NaN });
+  const thread = run.thread && !run.signal?.aborted ? new MipThread(box.net) : undefined;
+  const stop = () => void thread?.stop();
+  run.signal?.addEventListener('abort', stop);
+  const minimum = async (rows: number[], timeLimit: number): Promise<ExactMinimumResult | 'stopped'> => {
+    if (run.signal?.aborted) return 'stopped';
+    if (!thread) return exactMinimum(box.net, box.lower, box.upper, rows, { timeLimit });
+    try {
+      return await thread.solve(box.lower, box.upper, rows, timeLimit);
+    } catch (e) {
+      if (run.signal?.aborted) return 'stopped';
+      throw e;
     }
-    solved++;
-    lowest = Math.min(lowest, safeMipBound(res.lowerBound));
-    if (rows.every((r) => safeMipBound(res.lowerBound) > box.margin[r])) continue;
-    if (res.x.length > 0) {
-      const s = await screenCandidates(box, res.x, 1, check);
-      witness.note(box.index, s.best, s.bestX, 'exact MIP minimiser');
-      if (s.counterexample) return { kind: 'sat', counterexample: s.counterexample, stats: stats() };
-    }
-    if (res.status === 'timeout') return { kind: 'timeout', stats: stats() };
-    undecided ||= `MIP minimum of disjunct ${d} is ${res.value.toExponential(3)}, within the soundness margin or not confirmed by onnxruntime`;
+  };
+  try {
+    return await solveDisjuncts();
+  } finally {
+    run.signal?.removeEventListener('abort', stop);
+    stop();
   }
-  return undecided ? { kind: 'unknown', reason: undecided, stats: stats() } : { kind: 'unsat', stats: stats() };
+
+  async function solveDisjuncts(): Promise<BabOutcome> {
+    let undecided = '';
+    for (let d = 0; d < box.numDisjuncts; d++) {
+      const rows: number[] = [];
+      for (let r = 0; r < box.rowGroup.length; r++) if (box.rowGroup[r] === d) rows.push(r);
+      const timeLimit = (deadline - performance.now()) / 1000;
+      if (timeLimit <= 0) return { kind: 'timeout', stats: stats() };
+      const res = await minimum(rows, timeLimit);
+      if (res === 'stopped') return { kind: 'stopped', stats: stats() };
+      if (res.status === 'infeasible') {
+        undecided ||= `MIP reported disjunct ${d} infeasible (not certified)`;
+        continue;
+      }
+      solved++;
+      lowest = Math.min(lowest, safeMipBound(res.lowerBound));
+      if (rows.every((r) => safeMipBound(res.lowerBound) > box.margin[r])) continue;
+      if (res.x.length > 0) {
+        const s = await screenCandidates(box, res.x, 1, check);
+        witness.note(box.index, s.best, s.bestX, 'exact MIP minimiser');
+        if (s.counterexample) return { kind: 'sat', counterexample: s.counterexample, stats: stats() };
+      }
+      if (res.status === 'timeout') return { kind: 'timeout', stats: stats() };
+      undecided ||= `MIP minimum of disjunct ${d} is ${res.value.toExponential(3)}, within the soundness margin or not confirmed by onnxruntime`;
+    }
+    return undecided ? { kind: 'unknown', reason: undecided, stats: stats() } : { kind: 'unsat', stats: stats() };
+  }
 }

@@ -2,19 +2,16 @@ import type { Logger } from 'pino';
 import { pgdAttack } from '../attack/pgd.js';
 import { screenCandidates, type CandidateCheck } from '../attack/screen.js';
 import { InconsistencyError, strictWitness, Witness } from '../attack/witness.js';
-import { branchAndBound, type BabOutcome, type Branching } from '../bab/search.js';
-import { bounderByName, type BounderName } from '../bounds/index.js';
-import { pooledBounder } from '../bounds/pool.js';
+import { bounderByName } from '../bounds/index.js';
 import type { Bounder } from '../bounds/types.js';
-import { hiddenSizes, type LayeredNet } from '../network/layered.js';
-import { layerSeconds } from '../network/linear.js';
 import { disjunctLowerBounds, type CanonicalBox, type CanonicalProblem } from '../problem/types.js';
 import type { Outcome } from '../report/verdict.js';
-import { exactMipBox } from './exact-mip.js';
 import { simplexVerify } from '../bounds/simplex/simplex-verify.js';
 import { deepPoint } from '../problem/polytope.js';
 import { exactLinearLeq } from '../util/dyadic.js';
 import { INPUT_SPLIT_MAX_DIM, resolveBounders, type EngineOptions } from './options.js';
+import { freeInputs, searchBox } from './portfolio.js';
+import { rowSeconds } from './strategies/branch-and-bound.js';
 
 /**
  * Resolve a canonical problem: attacks on every box first (cheap sat), then
@@ -120,7 +117,7 @@ async function solveBoxes(
   let timedOut = false;
   for (const box of boxes) {
     const result = await searchBox(box, check(box.index), options, log, witness);
-    log.info({ box: box.index, result: result.kind, ...result.stats }, 'branch and bound');
+    log.info({ box: box.index, result: result.kind, strategy: result.strategy, ...result.stats }, 'branch and bound');
     if (result.kind === 'sat') return { verdict: 'sat', counterexample: result.counterexample };
     if (result.kind === 'timeout') timedOut = true;
     if (result.kind === 'unknown') return { verdict: 'unknown', reason: result.reason };
@@ -151,76 +148,6 @@ async function incomplete(boxes: readonly CanonicalBox[], bounder: Bounder, log:
     }
   }
   return { verdict: 'unsat' };
-}
-
-export async function searchBox(
-  box: CanonicalBox,
-  check: CandidateCheck,
-  options: EngineOptions,
-  log: Logger,
-  witness: Witness,
-): Promise<BabOutcome> {
-  const n0 = box.net.inputDim;
-  // Inputs the box fixes do not count: 307 of MSCN's 308 inputs are fixed, which leaves a one-dimensional search.
-  const branching: Branching = options.branching === 'auto' ? (freeInputs(box) <= INPUT_SPLIT_MAX_DIM ? 'input' : 'relu') : options.branching;
-  const hidden = hiddenSizes(box.net);
-  const neurons = hidden.reduce((a, b) => a + b, 0);
-  const rows = box.net.outputDim;
-  // Bytes kept per open domain: box, linear bound, row bounds, pre-activation
-  // bounds, and in ReLU mode the split signs and the float32 dual parameters.
-  const perDomain = 8 * (2 * n0 + rows * n0 + rows) + neurons * 16 + (branching === 'relu' ? neurons * (1 + 4 * rows) : 0) + 200;
-  const maxDomains = Math.max(1000, Math.floor((options.memoryMb * 2 ** 20) / perDomain));
-  // About a second of bounding per batch on networks where one domain is expensive.
-  const affordable = Math.max(4, Math.floor(1 / (4 * rowSeconds(box.net))));
-  const batchSize = options.batchSize || Math.min(affordable, branching === 'input' ? 256 : Math.max(8, Math.min(128, Math.floor(20000 / Math.max(1, neurons)) * 8)));
-  const { bounder, tight } = resolveBounders(options, branching, box.net);
-  if (options.bounder === 'mip' && options.mode === 'complete') {
-    log.info({ box: box.index, method: 'exact MIP' }, 'exact MIP per disjunct');
-    return exactMipBox(box, check, options.deadline, witness);
-  }
-  log.info({ box: box.index, branching, bounder, tight: tight ?? 'none', batchSize }, 'branch and bound starts');
-  let lastLog = 0;
-  const pools: ReturnType<typeof pooledBounder>[] = [];
-  const make = (name: BounderName): Bounder => {
-    if (options.threads <= 1) return bounderByName(name, 'bab');
-    const pool = pooledBounder(name, options.threads, 'bab');
-    pools.push(pool);
-    return pool;
-  };
-  try {
-    return await branchAndBound(box, {
-      bounder: make(bounder),
-      tightBounder: tight ? make(tight) : undefined,
-      branching,
-      batchSize,
-      deadline: options.deadline,
-      maxDomains,
-      check,
-      witness,
-      proof: options.proofLog?.tree(box.index),
-      onProgress: (p) => {
-        const now = performance.now();
-        if (now - lastLog > 2000) {
-          lastLog = now;
-          log.debug({ box: box.index, ...p }, 'bab progress');
-        }
-      },
-    });
-  } finally {
-    await Promise.all(pools.map((p) => p.close()));
-  }
-}
-
-/** Input dimensions the box leaves free (lower < upper). */
-function freeInputs(box: CanonicalBox): number {
-  let n = 0;
-  for (let i = 0; i < box.lower.length; i++) if (box.upper[i] > box.lower[i]) n++;
-  return n;
-}
-
-/** Estimated seconds of one vector through every layer (dense products in onnxruntime, CSR ones in loops). */
-function rowSeconds(net: LayeredNet): number {
-  return net.layers.reduce((t, l) => t + layerSeconds(l), 0);
 }
 
 /** True when every disjunct of the box has a row whose lower bound clears that row's margin. */

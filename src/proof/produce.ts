@@ -15,7 +15,8 @@ import { createWriteStream } from 'node:fs';
 import pino from 'pino';
 import { Witness } from '../attack/witness.js';
 import { DEFAULT_ENGINE_OPTIONS, INPUT_SPLIT_MAX_DIM } from '../engine/options.js';
-import { searchBox } from '../engine/solve.js';
+import { defaultBranching } from '../engine/portfolio.js';
+import { runBranchAndBound } from '../engine/strategies/branch-and-bound.js';
 import { once } from 'node:events';
 import { bounderByName } from '../bounds/registry.js';
 import type { Bounder, BoundResult } from '../bounds/types.js';
@@ -152,7 +153,15 @@ async function searchedTree(box: CanonicalBox, deadline: number): Promise<ProofT
   const log = new ProofLog();
   const options = { ...DEFAULT_ENGINE_OPTIONS, threads: 1, deadline: performance.now() + 0.5 * (deadline - performance.now()), proofLog: log };
   const noCounterexamples = async () => null;
-  const result = await searchBox(box, noCounterexamples, options, pino({ level: 'silent' }), new Witness());
+  const result = await runBranchAndBound(defaultBranching(box), {
+    box,
+    check: noCounterexamples,
+    options,
+    log: pino({ level: 'silent' }),
+    witness: new Witness(),
+    proof: log.tree(box.index),
+    threads: 1,
+  });
   const tree = log.trees.get(box.index);
   return result.kind === 'unsat' && tree && tree.nodes.length > 0 ? tree : rootOnly();
 }

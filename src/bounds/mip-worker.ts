@@ -1,0 +1,25 @@
+/** Worker side of mip-thread.ts: exact MIPs, one request at a time, each result posted back. */
+import { parentPort } from 'node:worker_threads';
+import { fromPlainNet, type PlainNet } from '../network/transfer.js';
+import { nativeCall } from '../util/native-gate.js';
+import type { LayeredNet } from '../network/layered.js';
+
+type Request =
+  | { type: 'net'; net: PlainNet }
+  | { type: 'solve'; job: number; lower: Float64Array; upper: Float64Array; rows: number[]; timeLimit: number };
+
+// mip.js's imports load onnxruntime's binding (matmul.ts): counted in the native gate, and the
+// parent terminates this thread only after `ready` (never while the binding loads).
+const mip = await nativeCall(() => import('./mip.js'));
+let net: LayeredNet | undefined;
+parentPort!.on('message', (m: Request) => {
+  if (m.type === 'net') {
+    net = fromPlainNet(m.net);
+    return;
+  }
+  mip.exactMinimum(net!, m.lower, m.upper, m.rows, { timeLimit: m.timeLimit }).then(
+    (result) => parentPort!.postMessage({ type: 'result', job: m.job, result }),
+    (e: unknown) => parentPort!.postMessage({ type: 'error', job: m.job, error: e instanceof Error ? e.message : String(e) }),
+  );
+});
+parentPort!.postMessage({ type: 'ready' });

@@ -1,0 +1,58 @@
+import { branchAndBound, type BabOutcome, type Branching } from '../../bab/search.js';
+import { bounderByName, type BounderName } from '../../bounds/index.js';
+import { pooledBounder } from '../../bounds/pool.js';
+import type { Bounder } from '../../bounds/types.js';
+import { hiddenSizes, type LayeredNet } from '../../network/layered.js';
+import { layerSeconds } from '../../network/linear.js';
+import { resolveBounders } from '../options.js';
+import type { Strategy, StrategyContext } from './types.js';
+
+/** Branch and bound on the box in one branching mode, bounders and batch sized for the network. */
+export async function runBranchAndBound(branching: Branching, ctx: StrategyContext): Promise<BabOutcome> {
+  const { box, options, log } = ctx;
+  const n0 = box.net.inputDim;
+  const hidden = hiddenSizes(box.net);
+  const neurons = hidden.reduce((a, b) => a + b, 0);
+  const rows = box.net.outputDim;
+  // Bytes kept per open domain: box, linear bound, row bounds, pre-activation
+  // bounds, and in ReLU mode the split signs and the float32 dual parameters.
+  const perDomain = 8 * (2 * n0 + rows * n0 + rows) + neurons * 16 + (branching === 'relu' ? neurons * (1 + 4 * rows) : 0) + 200;
+  const maxDomains = Math.max(1000, Math.floor((options.memoryMb * 2 ** 20) / perDomain));
+  // About a second of bounding per batch on networks where one domain is expensive.
+  const affordable = Math.max(4, Math.floor(1 / (4 * rowSeconds(box.net))));
+  const batchSize = options.batchSize || Math.min(affordable, branching === 'input' ? 256 : Math.max(8, Math.min(128, Math.floor(20000 / Math.max(1, neurons)) * 8)));
+  const { bounder, tight } = resolveBounders(options, branching, box.net);
+  log.info({ box: box.index, branching, bounder, tight: tight ?? 'none', batchSize, threads: ctx.threads }, 'branch and bound starts');
+  const pools: ReturnType<typeof pooledBounder>[] = [];
+  const make = (name: BounderName): Bounder => {
+    if (ctx.threads <= 1) return bounderByName(name, 'bab');
+    const pool = pooledBounder(name, ctx.threads, 'bab');
+    pools.push(pool);
+    return pool;
+  };
+  try {
+    return await branchAndBound(box, {
+      bounder: make(bounder),
+      tightBounder: tight ? make(tight) : undefined,
+      branching,
+      batchSize,
+      deadline: options.deadline,
+      maxDomains,
+      check: ctx.check,
+      witness: ctx.witness,
+      proof: ctx.proof,
+      signal: ctx.signal,
+      onProgress: ctx.onProgress,
+    });
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
+  }
+}
+
+export const inputSplitStrategy: Strategy = { name: 'input-split', run: (ctx) => runBranchAndBound('input', ctx) };
+export const reluSplitStrategy: Strategy = { name: 'relu-split', run: (ctx) => runBranchAndBound('relu', ctx) };
+
+/** Estimated seconds of one vector through every layer (dense products in onnxruntime, CSR ones in loops). */
+export function rowSeconds(net: LayeredNet): number {
+  return net.layers.reduce((t, l) => t + layerSeconds(l), 0);
+}
