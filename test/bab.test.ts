@@ -131,3 +131,31 @@ test('the global lower bound never decreases: children keep their parent\'s row 
     for (let i = 1; i < seen.length; i++) assert.ok(seen[i] >= seen[i - 1], `${branching}: globalLb ${seen[i - 1]} -> ${seen[i]} at iteration ${i}`);
   }
 });
+
+test('the open mass (each open domain weighing 2^-depth) starts at 1, never grows, and is 0 when the search proves the property', async () => {
+  for (const [seed, branching] of [
+    [31, 'input'],
+    [32, 'relu'],
+  ] as const) {
+    const rng = makeRng(seed);
+    const base = randomNet(rng, [4, 12, 12, 1]);
+    const { lower, upper } = randomBox(rng, 4, 2);
+    const truth = await exactObjective(base, lower, upper, [0]);
+    const box = canonicalBox(shiftRows(base, truth - 1e-2), lower, upper, [0]);
+    const seen: number[] = [];
+    const out = await branchAndBound(box, {
+      bounder: crown(),
+      branching,
+      batchSize: 4,
+      deadline: performance.now() + 60_000,
+      maxDomains: 1e6,
+      check: float64Check(box),
+      onProgress: (p) => seen.push(p.openMass),
+    });
+    assert.equal(out.kind, 'unsat');
+    assert.ok(seen.length >= 2, `${branching}: ${seen.length} iterations`);
+    assert.ok(seen[0] <= 1);
+    for (let i = 1; i < seen.length; i++) assert.ok(seen[i] <= seen[i - 1] + 1e-12, `${branching}: open mass rose from ${seen[i - 1]} to ${seen[i]}`);
+    assert.equal(out.stats.openMass, 0);
+  }
+});

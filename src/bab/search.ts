@@ -97,6 +97,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   let tightBounded = 0;
   let bestObjective = Infinity;
   let lastBatchMs = 0;
+  let lastParents = 1;
   let openMass = 0;
   const stats = (): BabProgress => ({
     openMass,
@@ -245,7 +246,10 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
 
   while (easy.size + hard.size > 0) {
     if (options.signal?.aborted) return { kind: 'stopped', stats: stats() };
-    if (performance.now() + 1.1 * lastBatchMs > options.deadline) return { kind: 'timeout', stats: stats() };
+    // The last batch's time per parent sizes this one: near the deadline a smaller batch still fits,
+    // so the search uses its whole budget instead of stopping one large batch early.
+    const batchSize = Math.min(options.batchSize, Math.floor(((options.deadline - performance.now()) / (1.2 * lastBatchMs)) * lastParents));
+    if (batchSize < 1) return { kind: 'timeout', stats: stats() };
     if (easy.size + hard.size > options.maxDomains) {
       return { kind: 'unknown', reason: `more than ${options.maxDomains} open domains (memory cap)`, stats: stats() };
     }
@@ -257,9 +261,10 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     // Half the batch by lowest lower bound (proving), half by the most
     // promising candidate value (finding a counterexample early).
     const parents: Domain[] = [];
-    const byUb = Math.floor(options.batchSize * UB_SHARE);
+    const byUb = Math.floor(batchSize * UB_SHARE);
     while (parents.length < byUb && queue.size > 0) parents.push(queue.popByUb()!);
-    while (parents.length < options.batchSize && queue.size > 0) parents.push(queue.popByLb()!);
+    while (parents.length < batchSize && queue.size > 0) parents.push(queue.popByLb()!);
+    lastParents = parents.length;
     for (const p of parents) openMass -= 2 ** -p.depth;
 
     const children: ChildSpec[] = [];
