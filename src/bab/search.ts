@@ -39,6 +39,8 @@ export interface BabOptions {
   readonly onProgress?: (p: BabProgress) => void;
   /** Records the tree of kept domains and what closed each disjunct, for an unsat certificate. */
   readonly proof?: ProofTree;
+  /** Pre-activation bounds known to hold on the whole box (src/bounds/root-intermediates.ts): the root starts from them. */
+  readonly rootPre?: { readonly preLower: Float64Array[]; readonly preUpper: Float64Array[] };
   /** Another strategy decided (src/engine/portfolio.ts): return `stopped` at the next iteration. */
   readonly signal?: AbortSignal;
 }
@@ -234,8 +236,8 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     lower: box.lower,
     upper: box.upper,
     splits: reluMode ? net.layers.slice(0, -1).map((l) => new Int8Array(l.outDim)) : null,
-    preLower: null,
-    preUpper: null,
+    preLower: options.rootPre?.preLower ?? null,
+    preUpper: options.rootPre?.preUpper ?? null,
     open: new Uint8Array(box.numDisjuncts).fill(1),
     depth: 0,
     hard: false,

@@ -1,0 +1,84 @@
+/**
+ * Optimised intermediate bounds for the root of ReLU-splitting branch and
+ * bound (issue 13; alpha-CROWN optimises every layer's bounds, not only the
+ * output's): for each hidden layer k in turn, the pre-activation bounds of
+ * its ambiguous neurons are output rows (+x_j and -x_j) of the network cut
+ * after layer k, bounded by alpha-CROWN given the layers below as already
+ * tightened. Every child inherits the root's pre-activation bounds (a
+ * child's region lies inside the root's), so the whole tree starts from them.
+ *
+ * Each bound is widened outward by the layer's rounding-error scale
+ * (src/problem/rounding.ts): the intermediate bounds of the other bounders
+ * carry errors of that size, which the output rows' margins cover.
+ */
+import { foldOutputRows, isReluNet, type LayeredNet } from '../network/layered.js';
+import { layerSeconds } from '../network/linear.js';
+import { errorScale } from '../problem/rounding.js';
+import { alphaCrown } from './alpha.js';
+import { crown } from './crown.js';
+
+export interface RootIntermediates {
+  readonly preLower: Float64Array[];
+  readonly preUpper: Float64Array[];
+  /** Ambiguous neurons before and after, summed over the hidden layers. */
+  readonly ambiguousBefore: number;
+  readonly ambiguousAfter: number;
+}
+
+/** Dense rows x inDim of a folded layer beyond which a layer is left at CROWN's bounds. */
+const MAX_FOLDED_ENTRIES = 1 << 22;
+const ITERATIONS = 20;
+
+/**
+ * Tightened pre-activation bounds of every hidden layer over the box, or
+ * null when the network is not piecewise linear or nothing fits `deadline`.
+ */
+export async function optimisedIntermediates(net: LayeredNet, lower: Float64Array, upper: Float64Array, deadline: number): Promise<RootIntermediates | null> {
+  if (!isReluNet(net)) return null;
+  const H = net.layers.length - 1;
+  if (H < 2) return null;
+  const base = await crown().bound(net, { size: 1, lower, upper });
+  const preLower = base.preLower.map((a) => a.slice());
+  const preUpper = base.preUpper.map((a) => a.slice());
+  const count = () => preLower.reduce((s, lo, k) => s + lo.reduce((c, l, j) => c + (l < 0 && preUpper[k][j] > 0 ? 1 : 0), 0), 0);
+  const ambiguousBefore = count();
+  const err = errorScale(net, lower, upper).hidden;
+  // The first hidden layer's pre-activations are affine in the input: CROWN's bounds are exact there.
+  for (let k = 1; k < H; k++) {
+    const n = net.layers[k].outDim;
+    const amb: number[] = [];
+    for (let j = 0; j < n; j++) if (preLower[k][j] < 0 && preUpper[k][j] > 0) amb.push(j);
+    if (amb.length === 0) continue;
+    if (2 * amb.length * net.layers[k].inDim > MAX_FOLDED_ENTRIES) continue;
+    const cut: LayeredNet = { ...net, outputDim: n, layers: net.layers.slice(0, k + 1) };
+    // One row through the cut network, both ways, per iteration.
+    const seconds = 2 * 2 * amb.length * cut.layers.reduce((t, l) => t + layerSeconds(l), 0) * (ITERATIONS + 1);
+    if (performance.now() + 1000 * seconds > deadline) break;
+    const C = new Float64Array(2 * amb.length * n);
+    amb.forEach((j, i) => {
+      C[2 * i * n + j] = 1;
+      C[(2 * i + 1) * n + j] = -1;
+    });
+    const folded = foldOutputRows(cut, C, new Float64Array(2 * amb.length));
+    const res = await alphaCrown({ iterations: ITERATIONS }).bound(
+      folded,
+      { size: 1, lower, upper, preLower: preLower.slice(0, k), preUpper: preUpper.slice(0, k) },
+      { deadline },
+    );
+    amb.forEach((j, i) => {
+      const lo = res.rowLower[2 * i] - err[k][j];
+      const hi = -res.rowLower[2 * i + 1] + err[k][j];
+      // NaN is no information: the comparisons keep the old bound.
+      if (lo > preLower[k][j]) preLower[k][j] = lo;
+      if (hi < preUpper[k][j]) preUpper[k][j] = hi;
+    });
+    // Layers below k were re-derived by the bounder with these as given: take its (intersected) bounds too.
+    for (let q = 0; q < k; q++) {
+      for (let j = 0; j < preLower[q].length; j++) {
+        if (res.preLower[q][j] > preLower[q][j]) preLower[q][j] = res.preLower[q][j];
+        if (res.preUpper[q][j] < preUpper[q][j]) preUpper[q][j] = res.preUpper[q][j];
+      }
+    }
+  }
+  return { preLower, preUpper, ambiguousBefore, ambiguousAfter: count() };
+}
