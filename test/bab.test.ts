@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { branchAndBound, type Branching } from '../src/bab/search.js';
 import { crown } from '../src/bounds/crown.js';
 import { alphaCrown } from '../src/bounds/alpha.js';
+import { alphaBetaCrown } from '../src/bounds/beta.js';
+import { optimisedIntermediates } from '../src/bounds/root-intermediates.js';
 import { exactMinimum } from '../src/bounds/mip.js';
 import type { LayeredNet } from '../src/network/layered.js';
 import { forward } from '../src/network/layered.js';
@@ -158,4 +160,54 @@ test('the open mass (each open domain weighing 2^-depth) starts at 1, never grow
     for (let i = 1; i < seen.length; i++) assert.ok(seen[i] <= seen[i - 1] + 1e-12, `${branching}: open mass rose from ${seen[i - 1]} to ${seen[i]}`);
     assert.equal(out.stats.openMass, 0);
   }
+});
+
+test('ReLU splitting re-bounds an open root from refined intermediate bounds and still agrees with the exact MIP', async () => {
+  for (const seed of [41, 42, 43]) {
+    const rng = makeRng(seed);
+    const base = randomNet(rng, [4, 10, 10, 10, 1]);
+    const { lower, upper } = randomBox(rng, 4, 2);
+    const truth = await exactObjective(base, lower, upper, [0]);
+    for (const [delta, expected] of [
+      [1e-2, 'unsat'],
+      [-1e-2, 'sat'],
+    ] as const) {
+      const box = canonicalBox(shiftRows(base, truth - delta), lower, upper, [0]);
+      let calls = 0;
+      const out = await branchAndBound(box, {
+        bounder: alphaBetaCrown(),
+        branching: 'relu',
+        batchSize: 8,
+        deadline: performance.now() + 60_000,
+        maxDomains: 1e6,
+        check: float64Check(box),
+        refineRoot: async () => {
+          calls++;
+          return optimisedIntermediates(box.net, lower, upper, performance.now() + 10_000);
+        },
+      });
+      assert.equal(out.kind, expected, `seed ${seed}`);
+      assert.ok(calls <= 1);
+    }
+  }
+  // A root the first bound proves is not refined.
+  const rng = makeRng(44);
+  const base = randomNet(rng, [5, 14, 14, 1]);
+  const { lower, upper } = randomBox(rng, 5, 2);
+  const box = canonicalBox(shiftRows(base, -1e6), lower, upper, [0]);
+  let calls = 0;
+  const out = await branchAndBound(box, {
+    bounder: alphaBetaCrown(),
+    branching: 'relu',
+    batchSize: 8,
+    deadline: performance.now() + 60_000,
+    maxDomains: 1e6,
+    check: float64Check(box),
+    refineRoot: async () => {
+      calls++;
+      return null;
+    },
+  });
+  assert.equal(out.kind, 'unsat');
+  assert.equal(calls, 0);
 });

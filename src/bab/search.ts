@@ -39,8 +39,11 @@ export interface BabOptions {
   readonly onProgress?: (p: BabProgress) => void;
   /** Records the tree of kept domains and what closed each disjunct, for an unsat certificate. */
   readonly proof?: ProofTree;
-  /** Pre-activation bounds known to hold on the whole box (src/bounds/root-intermediates.ts): the root starts from them. */
-  readonly rootPre?: { readonly preLower: Float64Array[]; readonly preUpper: Float64Array[] };
+  /**
+   * Tighter pre-activation bounds for the whole box (src/bounds/root-intermediates.ts), asked for only when
+   * the root's first bound leaves it open; the root is then bounded again from them (not while recording a proof).
+   */
+  readonly refineRoot?: () => Promise<{ readonly preLower: Float64Array[]; readonly preUpper: Float64Array[] } | null>;
   /** Another strategy decided (src/engine/portfolio.ts): return `stopped` at the next iteration. */
   readonly signal?: AbortSignal;
 }
@@ -236,8 +239,8 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     lower: box.lower,
     upper: box.upper,
     splits: reluMode ? net.layers.slice(0, -1).map((l) => new Int8Array(l.outDim)) : null,
-    preLower: options.rootPre?.preLower ?? null,
-    preUpper: options.rootPre?.preUpper ?? null,
+    preLower: null,
+    preUpper: null,
     open: new Uint8Array(box.numDisjuncts).fill(1),
     depth: 0,
     hard: false,
@@ -245,6 +248,23 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   };
   const rootCex = await boundAndKeep([root], options.bounder);
   if (rootCex) return { kind: 'sat', counterexample: rootCex, stats: stats() };
+  const pre = options.refineRoot && !options.proof && easy.size + hard.size === 1 ? await options.refineRoot() : null;
+  if (pre) {
+    const first = (easy.size > 0 ? easy : hard).popByLb()!;
+    openMass -= 1;
+    const tighter = (a: readonly Float64Array[], b: readonly Float64Array[], pick: (x: number, y: number) => number) =>
+      a.map((v, k) => Float64Array.from(v, (x, j) => pick(x, b[k][j])));
+    const again: ChildSpec = {
+      ...root,
+      preLower: tighter(first.preLower!, pre.preLower, (x, y) => (y > x ? y : x)),
+      preUpper: tighter(first.preUpper!, pre.preUpper, (x, y) => (y < x ? y : x)),
+      open: first.open,
+      parentLb: first.lb,
+      parentRowLower: first.rowLower,
+    };
+    const cex = await boundAndKeep([again], options.bounder);
+    if (cex) return { kind: 'sat', counterexample: cex, stats: stats() };
+  }
 
   while (easy.size + hard.size > 0) {
     if (options.signal?.aborted) return { kind: 'stopped', stats: stats() };

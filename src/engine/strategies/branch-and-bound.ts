@@ -31,16 +31,16 @@ export async function runBranchAndBound(branching: Branching, ctx: StrategyConte
     pools.push(pool);
     return pool;
   };
-  // ReLU splitting starts from optimised intermediate bounds (a tenth of the time left at most). Not while
-  // recording a certificate: the checker re-derives intermediate bounds its own (CROWN-style) way.
-  const rootPre =
-    branching === 'relu' && !ctx.proof && !ctx.signal?.aborted
-      ? await optimisedIntermediates(box.net, box.lower, box.upper, performance.now() + 0.1 * (options.deadline - performance.now()))
-      : null;
-  if (rootPre) log.info({ box: box.index, ambiguousBefore: rootPre.ambiguousBefore, ambiguousAfter: rootPre.ambiguousAfter }, 'optimised intermediate bounds at the root');
+  // A ReLU-splitting root its first bound leaves open is bounded again from optimised intermediate
+  // bounds (a tenth of the time left at most).
+  const refineRoot = async () => {
+    const pre = await optimisedIntermediates(box.net, box.lower, box.upper, performance.now() + 0.1 * (options.deadline - performance.now()));
+    if (pre) log.info({ box: box.index, ambiguousBefore: pre.ambiguousBefore, ambiguousAfter: pre.ambiguousAfter }, 'optimised intermediate bounds at the root');
+    return pre;
+  };
   try {
     return await branchAndBound(box, {
-      rootPre: rootPre ?? undefined,
+      refineRoot: branching === 'relu' ? refineRoot : undefined,
       bounder: make(bounder),
       tightBounder: tight ? make(tight) : undefined,
       branching,
