@@ -9,6 +9,7 @@
  *
  *   node dist/scripts/small-nets.js [--seed 1] [--count 200] [--timeout 15] [--out results/small-nets.csv]
  *        [--branching auto|input|relu] [--bounder auto|mip|...] [--threads 2] [--first K] [--dir DIR]
+ *        [--inputs 6-24] [--widths 6-24] [--layers 2-4]   (the class's ranges; the defaults are the issue's)
  *
  * Target (issue 13): every instance the MIP decides within the limit is decided
  * within the limit, zero wrong. The summary line counts exactly that.
@@ -41,6 +42,10 @@ const { values: args } = parseArgs({
     bounder: { type: 'string', default: 'auto' },
     threads: { type: 'string', default: String(DEFAULT_ENGINE_OPTIONS.threads) },
     first: { type: 'string', default: '0' },
+    /** Ranges of the class (the issue's by default). */
+    inputs: { type: 'string', default: '6-24' },
+    widths: { type: 'string', default: '6-24' },
+    layers: { type: 'string', default: '2-4' },
     /** Where the generated .onnx and .vnnlib files go (default: a temporary directory). */
     dir: { type: 'string' },
   },
@@ -52,6 +57,13 @@ const limit = Number(args.timeout);
 const work = args.dir ?? mkdtempSync(join(tmpdir(), 'small-nets-'));
 mkdirSync(work, { recursive: true });
 const int = (rng: () => number, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
+const range = (text: string): [number, number] => {
+  const [lo, hi] = text.split('-').map(Number);
+  return [lo, hi ?? lo];
+};
+const [inLo, inHi] = range(args.inputs);
+const [wLo, wHi] = range(args.widths);
+const [lLo, lHi] = range(args.layers);
 
 /** Log lines of one run, kept to read back which strategy decided. */
 class Capture extends Writable {
@@ -76,8 +88,8 @@ const rows: string[] = [header];
 const tally = { generated: 0, mipDecided: 0, decided: 0, decidedWhereMip: 0, wrong: 0, missed: [] as string[] };
 for (let i = Number(args.first); i < Number(args.first) + count; i++) {
   const rng = mulberry32(seed * 100000 + i);
-  const n = int(rng, 6, 24);
-  const hidden = Array.from({ length: int(rng, 2, 4) }, () => int(rng, 6, 24));
+  const n = int(rng, inLo, inHi);
+  const hidden = Array.from({ length: int(rng, lLo, lHi) }, () => int(rng, wLo, wHi));
   const m = int(rng, 2, 5);
   const bytes = randomFcOnnx({ seed: seed * 100000 + i, sizes: [n, ...hidden, m] });
   const net = lowerToLayered(loadOnnx(bytes, `small-${i}.onnx`));
