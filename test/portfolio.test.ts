@@ -63,12 +63,12 @@ test('the MIP thread returns what the in-process MIP returns, and stopping it re
   try {
     for (const rows of [[0], [1], [0, 1]]) {
       const here = await exactMinimum(box.net, box.lower, box.upper, rows);
-      const there = await thread.solve(box.lower, box.upper, rows, 30);
+      const there = await thread.solve(box.lower, box.upper, rows, { timeLimit: 30 });
       assert.equal(there.status, here.status);
       assert.equal(there.value, here.value);
       assert.deepEqual(Array.from(there.x), Array.from(here.x));
     }
-    const pending = thread.solve(box.lower, box.upper, [0, 1], 30);
+    const pending = thread.solve(box.lower, box.upper, [0, 1], { timeLimit: 30 });
     await thread.stop();
     await assert.rejects(pending, /stopped/);
   } finally {

@@ -11,7 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import type { LayeredNet } from '../network/layered.js';
 import { toPlainNet } from '../network/transfer.js';
-import type { ExactMinimumResult } from './mip.js';
+import type { ExactMinimumOptions, ExactMinimumResult } from './mip.js';
 
 export class MipThread {
   private readonly worker: Worker;
@@ -44,12 +44,12 @@ export class MipThread {
   }
 
   /** Exact min over [lower, upper] of max over `rows` (mip.ts exactMinimum). */
-  solve(lower: Float64Array, upper: Float64Array, rows: readonly number[], timeLimit: number): Promise<ExactMinimumResult> {
+  solve(lower: Float64Array, upper: Float64Array, rows: readonly number[], opts: ExactMinimumOptions): Promise<ExactMinimumResult> {
     if (this.stopped) return Promise.reject(new Error('MIP thread stopped'));
     const job = this.nextJob++;
     return new Promise((resolve, reject) => {
       this.pending.set(job, { resolve, reject });
-      this.worker.postMessage({ type: 'solve', job, lower, upper, rows: [...rows], timeLimit });
+      this.worker.postMessage({ type: 'solve', job, lower, upper, rows: [...rows], opts });
     });
   }
 

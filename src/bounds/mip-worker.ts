@@ -3,10 +3,11 @@ import { parentPort } from 'node:worker_threads';
 import { fromPlainNet, type PlainNet } from '../network/transfer.js';
 import { nativeCall } from '../util/native-gate.js';
 import type { LayeredNet } from '../network/layered.js';
+import type { ExactMinimumOptions } from './mip.js';
 
 type Request =
   | { type: 'net'; net: PlainNet }
-  | { type: 'solve'; job: number; lower: Float64Array; upper: Float64Array; rows: number[]; timeLimit: number };
+  | { type: 'solve'; job: number; lower: Float64Array; upper: Float64Array; rows: number[]; opts: ExactMinimumOptions };
 
 // mip.js's imports load onnxruntime's binding (matmul.ts): counted in the native gate, and the
 // parent terminates this thread only after `ready` (never while the binding loads).
@@ -17,7 +18,7 @@ parentPort!.on('message', (m: Request) => {
     net = fromPlainNet(m.net);
     return;
   }
-  mip.exactMinimum(net!, m.lower, m.upper, m.rows, { timeLimit: m.timeLimit }).then(
+  mip.exactMinimum(net!, m.lower, m.upper, m.rows, m.opts).then(
     (result) => parentPort!.postMessage({ type: 'result', job: m.job, result }),
     (e: unknown) => parentPort!.postMessage({ type: 'error', job: m.job, error: e instanceof Error ? e.message : String(e) }),
   );

@@ -11,7 +11,8 @@
 import { screenCandidates, type CandidateCheck } from '../attack/screen.js';
 import type { BabOutcome } from '../bab/search.js';
 import { safeMipBound } from '../bounds/lp-bounder.js';
-import { exactMinimum, type ExactMinimumResult } from '../bounds/mip.js';
+import { crown } from '../bounds/crown.js';
+import { exactMinimum, type ExactMinimumOptions, type ExactMinimumResult } from '../bounds/mip.js';
 import { MipThread } from '../bounds/mip-thread.js';
 import type { CanonicalBox } from '../problem/types.js';
 import type { Witness } from '../attack/witness.js';
@@ -28,13 +29,21 @@ export async function exactMipBox(box: CanonicalBox, check: CandidateCheck, dead
   let lowest = Infinity;
   const stats = () => ({ iterations: solved, openDomains: 0, boundedDomains: solved, tightBounded: 0, globalLb: lowest, bestObjective: NaN, openMass: NaN });
   const thread = run.thread && !run.signal?.aborted ? new MipThread(box.net) : undefined;
+  // Racing, the MIP starts from CROWN's intermediate bounds with interval tightening only: measured on four
+  // 40-60-wide networks, 1.2-8.5 s against 3.8-10.3 s with its own LP tightening (the LPs cost more than they save
+  // there). Alone (`--bounder mip`) it keeps the LP tightening.
+  let pre: Promise<Pick<ExactMinimumOptions, 'preLower' | 'preUpper' | 'tighten'>> | undefined;
+  const racePre = () =>
+    (pre ??= crown()
+      .bound(box.net, { size: 1, lower: box.lower, upper: box.upper })
+      .then((r) => ({ preLower: r.preLower, preUpper: r.preUpper, tighten: 'interval' as const })));
   const stop = () => void thread?.stop();
   run.signal?.addEventListener('abort', stop);
   const minimum = async (rows: number[], timeLimit: number): Promise<ExactMinimumResult | 'stopped'> => {
     if (run.signal?.aborted) return 'stopped';
     if (!thread) return exactMinimum(box.net, box.lower, box.upper, rows, { timeLimit });
     try {
-      return await thread.solve(box.lower, box.upper, rows, timeLimit);
+      return await thread.solve(box.lower, box.upper, rows, { timeLimit, ...(await racePre()) });
     } catch (e) {
       if (run.signal?.aborted) return 'stopped';
       throw e;
