@@ -7,44 +7,34 @@
  *
  * This module is the only place that calls onnxruntime for arithmetic.
  */
-import ort from 'onnxruntime-node';
-import onnxProto from 'onnx-proto';
+import type ortTypes from 'onnxruntime-node';
 import { nativeCall } from '../util/native-gate.js';
-
-const P = onnxProto.onnx;
 
 /** Products with fewer multiply-adds than this run in TypeScript. */
 const ORT_THRESHOLD = 64 * 64 * 64;
 
-let sessionPromise: Promise<ort.InferenceSession> | undefined;
+/**
+ * The float64 MatMul model (inputs A [m,k] and B [k,n], output C [m,n], opset 13), encoded once with
+ * onnx-proto (test/matmul.test.ts checks the bytes against that encoding). A constant, so that this
+ * module loads neither onnx-proto nor onnxruntime: every thread that bounds imports it, and module loading
+ * is part of each instance's time (onnxruntime is loaded with the first product large enough to need it).
+ */
+export const MATMUL_MODEL_BASE64 =
+  'CAg6ZAoRCgFBCgFCEgFDIgZNYXRNdWwSCm1hdG11bF9mNjRaFQoBQRIQCg4ICxIKCgMSAW0KAxIBa1oVCgFCEhAKDggLEgoKAxIBawoDEgFuYhUKAUMSEAoOCAsSCgoDEgFtCgMSAW5CBAoAEA0=';
 
-function matmulModel(): Uint8Array {
-  const DOUBLE = 11;
-  const vi = (name: string, a: string, b: string) =>
-    P.ValueInfoProto.create({
-      name,
-      type: { tensorType: { elemType: DOUBLE, shape: { dim: [{ dimParam: a }, { dimParam: b }] } } },
-    });
-  const model = P.ModelProto.create({
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: 13 }],
-    graph: P.GraphProto.create({
-      name: 'matmul_f64',
-      node: [P.NodeProto.create({ opType: 'MatMul', input: ['A', 'B'], output: ['C'] })],
-      input: [vi('A', 'm', 'k'), vi('B', 'k', 'n')],
-      output: [vi('C', 'm', 'n')],
-    }),
-  });
-  return P.ModelProto.encode(model).finish();
-}
+let sessionPromise: Promise<ortTypes.InferenceSession> | undefined;
+/** onnxruntime, once the session exists. */
+let ort: typeof ortTypes | undefined;
 
-function session(): Promise<ort.InferenceSession> {
-  sessionPromise ??= nativeCall(() =>
-    ort.InferenceSession.create(matmulModel(), {
+function session(): Promise<ortTypes.InferenceSession> {
+  sessionPromise ??= nativeCall(async () => {
+    const lib = (await import('onnxruntime-node')).default;
+    ort = lib;
+    return lib.InferenceSession.create(Buffer.from(MATMUL_MODEL_BASE64, 'base64'), {
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
-    }),
-  );
+    });
+  });
   return sessionPromise;
 }
 
@@ -154,7 +144,8 @@ export async function matmul(A: Float64Array, B: Float64Array, m: number, k: num
   }
   const s = await session();
   // Through the native gate: the solver thread must not be terminated inside run (src/util/native-gate.ts).
-  const out = await nativeCall(() => s.run({ A: new ort.Tensor('float64', A, [m, k]), B: new ort.Tensor('float64', B, [k, n]) }));
+  const lib = ort!;
+  const out = await nativeCall(() => s.run({ A: new lib.Tensor('float64', A, [m, k]), B: new lib.Tensor('float64', B, [k, n]) }));
   return out.C.data as Float64Array;
 }
 
