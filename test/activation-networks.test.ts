@@ -115,6 +115,7 @@ test('activations survive the trip to a bounding thread: pooled bounds equal loc
   const batch = batchOf([...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes]);
   const pool = pooledBounder('crown', 2, 'bab');
   try {
+    await pool.started();
     const [a, b] = [await pool.bound(net, batch), await crown().bound(net, batch)];
     assert.deepEqual(Array.from(a.rowLower), Array.from(b.rowLower));
   } finally {

@@ -8,7 +8,14 @@ import { nativeCall } from '../util/native-gate.js';
 
 const data = workerData as { bounder: BounderName; purpose: BoundingPurpose };
 // The bounders load onnxruntime's native binding: counted in the native gate (see src/cli/worker.ts).
-const ready = nativeCall(() => import('./index.js')).then((m) => m.bounderByName(data.bounder, data.purpose));
+const ready = nativeCall(() => import('./index.js')).then(async (m) => {
+  const bounder = m.bounderByName(data.bounder, data.purpose);
+  // onnxruntime's session too, before the first slice comes: a product just large enough to need it.
+  const { matmul } = await import('../tensor/matmul.js');
+  await matmul(new Float64Array(64 * 64), new Float64Array(64 * 64), 64, 64, 64);
+  parentPort!.postMessage({ ready: true });
+  return bounder;
+});
 const nets = new Map<number, LayeredNet>();
 
 type Message =
