@@ -33,6 +33,11 @@ function session(): Promise<ortTypes.InferenceSession> {
     return lib.InferenceSession.create(Buffer.from(MATMUL_MODEL_BASE64, 'base64'), {
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
+      // onnxruntime's pool threads spin after each run by default: with two bounding threads, each with its
+      // own session and pool, on two cores, the spinning took the cores from the bounding itself (ACAS Xu
+      // 1_1 prop_3, two runs each: 8.8 and 7.7 s spinning, 4.4 and 4.7 s not; one intra-op thread: 4.3, 4.7 s).
+      // Not spinning keeps the intra-op threads for the large products of single-threaded passes.
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     });
   });
   return sessionPromise;
