@@ -12,7 +12,7 @@ const ready = nativeCall(() => import('./index.js')).then(async (m) => {
   const bounder = m.bounderByName(data.bounder, data.purpose);
   // onnxruntime's session too, before the first slice comes: a product just large enough to need it.
   const { matmul } = await import('../tensor/matmul.js');
-  await matmul(new Float64Array(64 * 64), new Float64Array(64 * 64), 64, 64, 64);
+  await matmul(new Float64Array(64 * 64), new Float64Array(64 * 64), 64, 64, 64, 0);
   parentPort!.postMessage({ ready: true });
   return bounder;
 });
