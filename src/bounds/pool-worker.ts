@@ -4,15 +4,13 @@ import type { LayeredNet } from '../network/layered.js';
 import { fromPlainNet, type PlainNet } from '../network/transfer.js';
 import type { BounderName, BoundingPurpose } from './index.js';
 import type { DomainBatch } from './types.js';
-import { nativeCall } from '../util/native-gate.js';
 
 const data = workerData as { bounder: BounderName; purpose: BoundingPurpose };
-// The bounders load onnxruntime's native binding: counted in the native gate (see src/cli/worker.ts).
-const ready = nativeCall(() => import('./index.js')).then(async (m) => {
+// Loading the bounders does not load onnxruntime (src/tensor/matmul.ts loads it, through the native gate,
+// with the first product that needs it), so terminating this thread while it still loads them is safe: a short
+// run that ends before the thread is ready does not wait for it. Its first slice creates the session.
+const ready = import('./index.js').then((m) => {
   const bounder = m.bounderByName(data.bounder, data.purpose);
-  // onnxruntime's session too, before the first slice comes: a product just large enough to need it.
-  const { matmul } = await import('../tensor/matmul.js');
-  await matmul(new Float64Array(64 * 64), new Float64Array(64 * 64), 64, 64, 64, 0);
   parentPort!.postMessage({ ready: true });
   return bounder;
 });
