@@ -6,10 +6,10 @@
  * branch and bound uses both cores of the machine (onnxruntime's own
  * threads only help the products).
  *
- * Workers start with the pool's first call (whatever its size) and load
- * their modules meanwhile; until one has said it is ready, the calling
- * thread bounds the batches alone, so a short run never waits for a
- * worker's start-up (a few hundred ms of module loading per instance).
+ * Workers start with the first batch large enough to split and load their
+ * modules meanwhile; until one has said it is ready, the calling thread
+ * bounds the batches alone, so a run never waits for a worker's start-up
+ * (a few hundred ms of module loading per instance).
  *
  * Networks are sent to each worker once (by identity) and kept there.
  */
@@ -142,6 +142,9 @@ export function pooledBounder(
       await Promise.all(start().map((w) => w.whenReady));
     },
     async bound(net: LayeredNet, batch: DomainBatch, options?: BoundOptions): Promise<BoundResult> {
+      // Workers start with the first batch worth splitting: a run that never has one (most ACAS Xu
+      // instances under a second) does not spend a core's time loading them.
+      if (Math.floor(batch.size / MIN_SLICE) < 2) return local.bound(net, batch, options);
       const ready = start().filter((w) => w.ready);
       const slices = Math.min(1 + ready.length, Math.floor(batch.size / MIN_SLICE));
       if (slices < 2) return local.bound(net, batch, options);
