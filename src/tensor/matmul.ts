@@ -26,17 +26,26 @@ const ORT_THRESHOLD = 1 << 15;
 export const MATMUL_MODEL_BASE64 =
   'CAg6ZAoRCgFBCgFCEgFDIgZNYXRNdWwSCm1hdG11bF9mNjRaFQoBQRIQCg4ICxIKCgMSAW0KAxIBa1oVCgFCEhAKDggLEgoKAxIBawoDEgFuYhUKAUMSEAoOCAsSCgoDEgFtCgMSAW5CBAoAEA0=';
 
-let sessionPromise: Promise<ortTypes.InferenceSession> | undefined;
-/** onnxruntime, once the session exists. */
+/**
+ * Products below this many multiply-adds run on a session with one intra-op thread, inline in the calling
+ * thread: splitting them over onnxruntime's pool costs a thread wake-up per run, which on a loaded machine
+ * exceeds the product itself. Larger ones use a session with the default pool.
+ */
+const SMALL_PRODUCT = 1 << 21;
+
+const sessions: (Promise<ortTypes.InferenceSession> | undefined)[] = [undefined, undefined];
+/** onnxruntime, once a session exists. */
 let ort: typeof ortTypes | undefined;
 
-function session(): Promise<ortTypes.InferenceSession> {
-  sessionPromise ??= nativeCall(async () => {
+/** Session 0: one intra-op thread (small products); session 1: onnxruntime's default thread pool. */
+function session(which: 0 | 1): Promise<ortTypes.InferenceSession> {
+  sessions[which] ??= nativeCall(async () => {
     const lib = (await import('onnxruntime-node')).default;
     ort = lib;
     return lib.InferenceSession.create(Buffer.from(MATMUL_MODEL_BASE64, 'base64'), {
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
+      ...(which === 0 ? { intraOpNumThreads: 1, interOpNumThreads: 1 } : {}),
       // onnxruntime's pool threads spin after each run by default: with two bounding threads, each with its
       // own session and pool, on two cores, the spinning took the cores from the bounding itself (ACAS Xu
       // 1_1 prop_3, two runs each: 8.8 and 7.7 s spinning, 4.4 and 4.7 s not; one intra-op thread: 4.3, 4.7 s).
@@ -44,7 +53,7 @@ function session(): Promise<ortTypes.InferenceSession> {
       extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     });
   });
-  return sessionPromise;
+  return sessions[which]!;
 }
 
 /** C (m x n) = A (m x k) · B (k x n), all row-major. */
@@ -151,7 +160,7 @@ export async function matmul(A: Float64Array, B: Float64Array, m: number, k: num
       if (sparseS < denseS) return denseTimesCsr(A, csr, m, k, n);
     }
   }
-  const s = await session();
+  const s = await session(m * k * n < SMALL_PRODUCT ? 0 : 1);
   // Through the native gate: the solver thread must not be terminated inside run (src/util/native-gate.ts).
   const lib = ort!;
   const out = await nativeCall(() => s.run({ A: new lib.Tensor('float64', A, [m, k]), B: new lib.Tensor('float64', B, [k, n]) }));
