@@ -115,8 +115,12 @@ test('activations survive the trip to a bounding thread: pooled bounds equal loc
   const batch = batchOf([...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes, ...boxes]);
   const pool = pooledBounder('crown', 2, 'bab');
   try {
+    await pool.started();
     const [a, b] = [await pool.bound(net, batch), await crown().bound(net, batch)];
-    assert.deepEqual(Array.from(a.rowLower), Array.from(b.rowLower));
+    // Equal up to rounding: a slice's products may be small enough for the TypeScript loop where the whole
+    // batch's go to onnxruntime (src/tensor/matmul.ts), which sums in another order.
+    assert.equal(a.rowLower.length, b.rowLower.length);
+    b.rowLower.forEach((v, i) => assert.ok(Math.abs(v - a.rowLower[i]) <= 1e-9 * (1 + Math.abs(v)), `row ${i}: ${a.rowLower[i]} vs ${v}`));
   } finally {
     await pool.close();
   }

@@ -29,3 +29,22 @@ test('matmul: sparse right operands (materialised convolutions) multiply in CSR 
     }
   }
 });
+
+test('matmul: the embedded MatMul model is the onnx-proto encoding of float64 A [m,k] x B [k,n] = C [m,n], opset 13', async () => {
+  const { MATMUL_MODEL_BASE64 } = await import('../src/tensor/matmul.js');
+  const P = (await import('onnx-proto')).default.onnx;
+  const DOUBLE = 11;
+  const vi = (name: string, a: string, b: string) =>
+    P.ValueInfoProto.create({ name, type: { tensorType: { elemType: DOUBLE, shape: { dim: [{ dimParam: a }, { dimParam: b }] } } } });
+  const model = P.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: P.GraphProto.create({
+      name: 'matmul_f64',
+      node: [P.NodeProto.create({ opType: 'MatMul', input: ['A', 'B'], output: ['C'] })],
+      input: [vi('A', 'm', 'k'), vi('B', 'k', 'n')],
+      output: [vi('C', 'm', 'n')],
+    }),
+  });
+  assert.equal(Buffer.from(P.ModelProto.encode(model).finish()).toString('base64'), MATMUL_MODEL_BASE64);
+});

@@ -19,6 +19,8 @@ test('a batch bounded on two threads gives the bounds of one thread', async () =
   for (const name of ['crown', 'symbolic', 'bigm', 'activeset', 'bddplus'] as const) {
     const pool = pooledBounder(name, 2, 'bab');
     try {
+      // Before its worker is ready the pool bounds on the calling thread: wait, so that the slices are split.
+      await pool.started();
       const one = await bounderByName(name, 'bab').bound(net, { size: B, lower, upper });
       const two = await pool.bound(net, { size: B, lower, upper });
       assert.equal(two.rowLower.length, one.rowLower.length);

@@ -30,6 +30,12 @@ export interface AlphaOptions extends CrownOptions {
   readonly lrDecay?: number;
   readonly beta1?: number;
   readonly beta2?: number;
+  /**
+   * Iterations and initial learning rate for batches without ReLU splits
+   * (input-splitting branch and bound, where alpha is the tight bounder of
+   * stratified bounding); absent: `iterations` and `lr` everywhere.
+   */
+  readonly unsplit?: { readonly iterations: number; readonly lr: number };
 }
 
 /**
@@ -329,7 +335,7 @@ export function alphaCrown(options: AlphaOptions = {}): Bounder {
     name: 'alpha',
     async bound(net: LayeredNet, batch: DomainBatch, bopts?: BoundOptions): Promise<BoundResult> {
       const st = restrictRows(await crownPass(net, batch, options), batch, net.outputDim);
-      return optimiseSlopes(net, batch, st, options, bopts);
+      return optimiseSlopes(net, batch, st, options.unsplit && !batch.splits ? { ...options, ...options.unsplit } : options, bopts);
     },
   };
 }

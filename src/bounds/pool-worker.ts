@@ -4,11 +4,16 @@ import type { LayeredNet } from '../network/layered.js';
 import { fromPlainNet, type PlainNet } from '../network/transfer.js';
 import type { BounderName, BoundingPurpose } from './index.js';
 import type { DomainBatch } from './types.js';
-import { nativeCall } from '../util/native-gate.js';
 
 const data = workerData as { bounder: BounderName; purpose: BoundingPurpose };
-// The bounders load onnxruntime's native binding: counted in the native gate (see src/cli/worker.ts).
-const ready = nativeCall(() => import('./index.js')).then((m) => m.bounderByName(data.bounder, data.purpose));
+// Loading the bounders does not load onnxruntime (src/tensor/matmul.ts loads it, through the native gate,
+// with the first product that needs it), so terminating this thread while it still loads them is safe: a short
+// run that ends before the thread is ready does not wait for it. Its first slice creates the session.
+const ready = import('./index.js').then((m) => {
+  const bounder = m.bounderByName(data.bounder, data.purpose);
+  parentPort!.postMessage({ ready: true });
+  return bounder;
+});
 const nets = new Map<number, LayeredNet>();
 
 type Message =

@@ -1,9 +1,15 @@
 /**
  * Bound one batch on several threads: the batch's domains are cut into
- * contiguous slices, each bounded by the same bounder in a worker thread,
- * and the results stitched back together. TypeScript loops run on one core
- * per thread, so this is how branch and bound uses both cores of the
- * machine (onnxruntime's own threads only help the products).
+ * contiguous slices, one bounded on the calling thread and the others by
+ * the same bounder in worker threads, and the results stitched back
+ * together. TypeScript loops run on one core per thread, so this is how
+ * branch and bound uses both cores of the machine (onnxruntime's own
+ * threads only help the products).
+ *
+ * Workers start with the first batch large enough to split and load their
+ * modules meanwhile; until one has said it is ready, the calling thread
+ * bounds the batches alone, so a run never waits for a worker's start-up
+ * (a few hundred ms of module loading per instance).
  *
  * Networks are sent to each worker once (by identity) and kept there.
  */
@@ -29,11 +35,21 @@ class BoundWorker {
   private readonly netIds = new WeakMap<LayeredNet, number>();
   private nextJob = 0;
   private nextNet = 0;
+  /** True once the worker has loaded its bounder (its first message). */
+  ready = false;
+  readonly whenReady: Promise<void>;
+  private onReady: () => void = () => undefined;
 
   constructor(bounder: BounderName, purpose: BoundingPurpose) {
+    this.whenReady = new Promise((r) => (this.onReady = r));
     this.worker = new Worker(new URL('./pool-worker.js', import.meta.url), { workerData: { bounder, purpose } });
     this.worker.unref();
-    this.worker.on('message', (m: { job: number; result?: BoundResult; error?: string }) => {
+    this.worker.on('message', (m: { job: number; result?: BoundResult; error?: string } | { ready: true }) => {
+      if ('ready' in m) {
+        this.ready = true;
+        this.onReady();
+        return;
+      }
       const p = this.pending.get(m.job);
       if (!p) return;
       this.pending.delete(m.job);
@@ -106,26 +122,42 @@ function stitch(parts: BoundResult[]): BoundResult {
 }
 
 /**
- * A bounder that spreads each batch over `threads` worker threads (each
- * with the named bounder). Small batches run on the calling thread.
+ * A bounder that spreads each batch over `threads` threads: the calling
+ * thread and `threads - 1` worker threads (each with the named bounder).
+ * Small batches, and every batch before a worker is ready, run on the
+ * calling thread alone.
  */
-export function pooledBounder(name: BounderName, threads: number, purpose: BoundingPurpose = 'bab'): Bounder & { close(): Promise<void> } {
+export function pooledBounder(
+  name: BounderName,
+  threads: number,
+  purpose: BoundingPurpose = 'bab',
+): Bounder & { close(): Promise<void>; started(): Promise<void> } {
   const local = bounderByName(name, purpose);
   let workers: BoundWorker[] | undefined;
+  const start = () => (workers ??= Array.from({ length: threads - 1 }, () => new BoundWorker(name, purpose)));
   return {
     name: `${name}x${threads}`,
+    /** Starts the workers now if not yet started; resolves once every one is ready (tests). */
+    async started() {
+      await Promise.all(start().map((w) => w.whenReady));
+    },
     async bound(net: LayeredNet, batch: DomainBatch, options?: BoundOptions): Promise<BoundResult> {
-      const slices = Math.min(threads, Math.floor(batch.size / MIN_SLICE));
+      // Workers start with the first batch worth splitting: a run that never has one (most ACAS Xu
+      // instances under a second) does not spend a core's time loading them.
+      if (Math.floor(batch.size / MIN_SLICE) < 2) return local.bound(net, batch, options);
+      const ready = start().filter((w) => w.ready);
+      const slices = Math.min(1 + ready.length, Math.floor(batch.size / MIN_SLICE));
       if (slices < 2) return local.bound(net, batch, options);
-      workers ??= Array.from({ length: threads }, () => new BoundWorker(name, purpose));
       const deadlineEpochMs = options?.deadline === undefined ? undefined : Date.now() + (options.deadline - performance.now());
       const per = Math.ceil(batch.size / slices);
       const jobs: Promise<BoundResult>[] = [];
-      for (let s = 0; s < slices; s++) {
+      // Slice 0 stays here, started last so that the workers' slices are on their way first.
+      for (let s = 1; s < slices; s++) {
         const b0 = s * per;
         const b1 = Math.min(batch.size, b0 + per);
-        jobs.push(workers[s].bound(net, sliceBatch(net, batch, b0, b1), deadlineEpochMs));
+        jobs.push(ready[s - 1].bound(net, sliceBatch(net, batch, b0, b1), deadlineEpochMs));
       }
+      jobs.unshift(local.bound(net, sliceBatch(net, batch, 0, Math.min(batch.size, per)), options));
       return stitch(await Promise.all(jobs));
     },
     async close() {

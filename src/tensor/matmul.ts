@@ -7,45 +7,53 @@
  *
  * This module is the only place that calls onnxruntime for arithmetic.
  */
-import ort from 'onnxruntime-node';
-import onnxProto from 'onnx-proto';
+import type ortTypes from 'onnxruntime-node';
 import { nativeCall } from '../util/native-gate.js';
 
-const P = onnxProto.onnx;
+/**
+ * Products with fewer multiply-adds than this run in TypeScript. Measured with non-spinning sessions
+ * (m x 50 times 50 x 50, the ACAS Xu layers, loaded machine): m = 8 (20k) 49 us in TypeScript, 57 us in
+ * onnxruntime; m = 16 (40k) 102 vs 26 us; m = 64 (160k) 418 vs 50 us; m = 128 (320k) 815 vs 62 us.
+ */
+const ORT_THRESHOLD = 1 << 15;
 
-/** Products with fewer multiply-adds than this run in TypeScript. */
-const ORT_THRESHOLD = 64 * 64 * 64;
+/**
+ * The float64 MatMul model (inputs A [m,k] and B [k,n], output C [m,n], opset 13), encoded once with
+ * onnx-proto (test/matmul.test.ts checks the bytes against that encoding). A constant, so that this
+ * module loads neither onnx-proto nor onnxruntime: every thread that bounds imports it, and module loading
+ * is part of each instance's time (onnxruntime is loaded with the first product large enough to need it).
+ */
+export const MATMUL_MODEL_BASE64 =
+  'CAg6ZAoRCgFBCgFCEgFDIgZNYXRNdWwSCm1hdG11bF9mNjRaFQoBQRIQCg4ICxIKCgMSAW0KAxIBa1oVCgFCEhAKDggLEgoKAxIBawoDEgFuYhUKAUMSEAoOCAsSCgoDEgFtCgMSAW5CBAoAEA0=';
 
-let sessionPromise: Promise<ort.InferenceSession> | undefined;
+/**
+ * Products below this many multiply-adds run on a session with one intra-op thread, inline in the calling
+ * thread: splitting them over onnxruntime's pool costs a thread wake-up per run, which on a loaded machine
+ * exceeds the product itself. Larger ones use a session with the default pool.
+ */
+const SMALL_PRODUCT = 1 << 21;
 
-function matmulModel(): Uint8Array {
-  const DOUBLE = 11;
-  const vi = (name: string, a: string, b: string) =>
-    P.ValueInfoProto.create({
-      name,
-      type: { tensorType: { elemType: DOUBLE, shape: { dim: [{ dimParam: a }, { dimParam: b }] } } },
-    });
-  const model = P.ModelProto.create({
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: 13 }],
-    graph: P.GraphProto.create({
-      name: 'matmul_f64',
-      node: [P.NodeProto.create({ opType: 'MatMul', input: ['A', 'B'], output: ['C'] })],
-      input: [vi('A', 'm', 'k'), vi('B', 'k', 'n')],
-      output: [vi('C', 'm', 'n')],
-    }),
-  });
-  return P.ModelProto.encode(model).finish();
-}
+const sessions: (Promise<ortTypes.InferenceSession> | undefined)[] = [undefined, undefined];
+/** onnxruntime, once a session exists. */
+let ort: typeof ortTypes | undefined;
 
-function session(): Promise<ort.InferenceSession> {
-  sessionPromise ??= nativeCall(() =>
-    ort.InferenceSession.create(matmulModel(), {
+/** Session 0: one intra-op thread (small products); session 1: onnxruntime's default thread pool. */
+function session(which: 0 | 1): Promise<ortTypes.InferenceSession> {
+  sessions[which] ??= nativeCall(async () => {
+    const lib = (await import('onnxruntime-node')).default;
+    ort = lib;
+    return lib.InferenceSession.create(Buffer.from(MATMUL_MODEL_BASE64, 'base64'), {
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
-    }),
-  );
-  return sessionPromise;
+      ...(which === 0 ? { intraOpNumThreads: 1, interOpNumThreads: 1 } : {}),
+      // onnxruntime's pool threads spin after each run by default: with two bounding threads, each with its
+      // own session and pool, on two cores, the spinning took the cores from the bounding itself (ACAS Xu
+      // 1_1 prop_3, two runs each: 8.8 and 7.7 s spinning, 4.4 and 4.7 s not; one intra-op thread: 4.3, 4.7 s).
+      // Not spinning keeps the intra-op threads for the large products of single-threaded passes.
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+    });
+  });
+  return sessions[which]!;
 }
 
 /** C (m x n) = A (m x k) · B (k x n), all row-major. */
@@ -137,7 +145,7 @@ export function denseTimesCsr(A: Float64Array, B: Csr, m: number, k: number, n: 
 /**
  * C (m x n) = A (m x k) · B (k x n), all row-major. Products of fewer than
  * `ortThreshold` multiply-adds stay in TypeScript (callers whose products
- * are many and mid-sized may lower it: onnxruntime wins from about 32k).
+ * are many and small may lower it further).
  */
 export async function matmul(A: Float64Array, B: Float64Array, m: number, k: number, n: number, ortThreshold = ORT_THRESHOLD): Promise<Float64Array> {
   if (A.length !== m * k || B.length !== k * n) {
@@ -152,9 +160,10 @@ export async function matmul(A: Float64Array, B: Float64Array, m: number, k: num
       if (sparseS < denseS) return denseTimesCsr(A, csr, m, k, n);
     }
   }
-  const s = await session();
+  const s = await session(m * k * n < SMALL_PRODUCT ? 0 : 1);
   // Through the native gate: the solver thread must not be terminated inside run (src/util/native-gate.ts).
-  const out = await nativeCall(() => s.run({ A: new ort.Tensor('float64', A, [m, k]), B: new ort.Tensor('float64', B, [k, n]) }));
+  const lib = ort!;
+  const out = await nativeCall(() => s.run({ A: new lib.Tensor('float64', A, [m, k]), B: new lib.Tensor('float64', B, [k, n]) }));
   return out.C.data as Float64Array;
 }
 
