@@ -4,9 +4,9 @@
  * HiGHS's solve is one blocking WebAssembly call that only its time limit
  * interrupts: stopping terminates the thread. The MIP path makes no
  * onnxruntime call (the reason terminating a bounding thread is gated,
- * src/util/native-gate.ts); termination waits for the thread's module
- * loading, which does load the binding. The thread is started once per
- * network and kept for its MIPs (starting one costs a few hundred ms).
+ * src/util/native-gate.ts); termination still waits for the thread's module
+ * loading to finish. The thread is started once per network and kept for
+ * its MIPs (starting one costs a few hundred ms).
  */
 import { Worker } from 'node:worker_threads';
 import type { LayeredNet } from '../network/layered.js';

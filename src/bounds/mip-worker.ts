@@ -1,7 +1,6 @@
 /** Worker side of mip-thread.ts: exact MIPs, one request at a time, each result posted back. */
 import { parentPort } from 'node:worker_threads';
 import { fromPlainNet, type PlainNet } from '../network/transfer.js';
-import { nativeCall } from '../util/native-gate.js';
 import type { LayeredNet } from '../network/layered.js';
 import type { ExactMinimumOptions } from './mip.js';
 
@@ -9,9 +8,9 @@ type Request =
   | { type: 'net'; net: PlainNet }
   | { type: 'solve'; job: number; lower: Float64Array; upper: Float64Array; rows: number[]; opts: ExactMinimumOptions };
 
-// mip.js's imports load onnxruntime's binding (matmul.ts): counted in the native gate, and the
-// parent terminates this thread only after `ready` (never while the binding loads).
-const mip = await nativeCall(() => import('./mip.js'));
+// The MIP path neither loads nor calls onnxruntime (matmul.ts loads it with the first product, and
+// the MIP makes none): nothing to count in the native gate, and terminating this thread is safe.
+const mip = await import('./mip.js');
 let net: LayeredNet | undefined;
 parentPort!.on('message', (m: Request) => {
   if (m.type === 'net') {
