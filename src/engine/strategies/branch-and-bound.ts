@@ -24,6 +24,7 @@ export async function runBranchAndBound(branching: Branching, ctx: StrategyConte
   const batchSize = options.batchSize || Math.min(affordable, branching === 'input' ? 256 : Math.max(8, Math.min(128, Math.floor(20000 / Math.max(1, neurons)) * 8)));
   const { bounder, tight } = resolveBounders(options, branching, box.net);
   log.info({ box: box.index, branching, bounder, tight: tight ?? 'none', batchSize, threads: ctx.threads }, 'branch and bound starts');
+  let lastLog = 0;
   const pools: ReturnType<typeof pooledBounder>[] = [];
   const make = (name: BounderName): Bounder => {
     if (ctx.threads <= 1) return bounderByName(name, 'bab');
@@ -51,7 +52,14 @@ export async function runBranchAndBound(branching: Branching, ctx: StrategyConte
       witness: ctx.witness,
       proof: ctx.proof,
       signal: ctx.signal,
-      onProgress: ctx.onProgress,
+      onProgress: (p) => {
+        const now = performance.now();
+        if (now - lastLog > 2000) {
+          lastLog = now;
+          log.debug({ box: box.index, branching, ...p }, 'bab progress');
+        }
+        ctx.onProgress?.(p);
+      },
     });
   } finally {
     await Promise.all(pools.map((p) => p.close()));
