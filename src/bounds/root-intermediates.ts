@@ -12,7 +12,7 @@
  * carry errors of that size, which the output rows' margins cover.
  */
 import { foldOutputRows, isReluNet, type LayeredNet } from '../network/layered.js';
-import { layerSeconds } from '../network/linear.js';
+import { rowSeconds } from '../network/linear.js';
 import { errorScale } from '../problem/rounding.js';
 import { alphaCrown } from './alpha.js';
 import { crown } from './crown.js';
@@ -52,7 +52,7 @@ export async function optimisedIntermediates(net: LayeredNet, lower: Float64Arra
     if (2 * amb.length * net.layers[k].inDim > MAX_FOLDED_ENTRIES) continue;
     const cut: LayeredNet = { ...net, outputDim: n, layers: net.layers.slice(0, k + 1) };
     // One row through the cut network, both ways, per iteration.
-    const seconds = 2 * 2 * amb.length * cut.layers.reduce((t, l) => t + layerSeconds(l), 0) * (ITERATIONS + 1);
+    const seconds = 2 * 2 * amb.length * rowSeconds(cut) * (ITERATIONS + 1);
     if (performance.now() + 1000 * seconds > deadline) break;
     const C = new Float64Array(2 * amb.length * n);
     amb.forEach((j, i) => {

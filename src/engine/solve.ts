@@ -11,7 +11,7 @@ import { deepPoint } from '../problem/polytope.js';
 import { exactLinearLeq } from '../util/dyadic.js';
 import { INPUT_SPLIT_MAX_DIM, resolveBounders, type EngineOptions } from './options.js';
 import { freeInputs, searchBox } from './portfolio.js';
-import { rowSeconds } from './strategies/branch-and-bound.js';
+import { rowSeconds } from '../network/linear.js';
 
 /**
  * Resolve a canonical problem: attacks on every box first (cheap sat), then

@@ -143,3 +143,8 @@ export function forEachWeight(layer: AffineLayer, j: number, f: (i: number, w: n
 export function layerSeconds(layer: AffineLayer): number {
   return layer.csr ? layer.csr.val.length / 4e8 : (layer.inDim * layer.outDim) / 2e10;
 }
+
+/** Estimated seconds of one vector through every layer of the network (layerSeconds summed). */
+export function rowSeconds(net: { readonly layers: readonly AffineLayer[] }): number {
+  return net.layers.reduce((t, l) => t + layerSeconds(l), 0);
+}

@@ -2,8 +2,8 @@ import { branchAndBound, type BabOutcome, type Branching } from '../../bab/searc
 import { bounderByName, type BounderName } from '../../bounds/index.js';
 import { pooledBounder } from '../../bounds/pool.js';
 import type { Bounder } from '../../bounds/types.js';
-import { hiddenSizes, type LayeredNet } from '../../network/layered.js';
-import { layerSeconds } from '../../network/linear.js';
+import { hiddenSizes } from '../../network/layered.js';
+import { rowSeconds } from '../../network/linear.js';
 import { optimisedIntermediates } from '../../bounds/root-intermediates.js';
 import { resolveBounders } from '../options.js';
 import type { Strategy, StrategyContext } from './types.js';
@@ -68,8 +68,3 @@ export async function runBranchAndBound(branching: Branching, ctx: StrategyConte
 
 export const inputSplitStrategy: Strategy = { name: 'input-split', run: (ctx) => runBranchAndBound('input', ctx) };
 export const reluSplitStrategy: Strategy = { name: 'relu-split', run: (ctx) => runBranchAndBound('relu', ctx) };
-
-/** Estimated seconds of one vector through every layer (dense products in onnxruntime, CSR ones in loops). */
-export function rowSeconds(net: LayeredNet): number {
-  return net.layers.reduce((t, l) => t + layerSeconds(l), 0);
-}
