@@ -181,9 +181,9 @@ test('ReLU splitting re-bounds an open root from refined intermediate bounds and
         deadline: performance.now() + 60_000,
         maxDomains: 1e6,
         check: float64Check(box),
-        refineRoot: async () => {
+        refineRoot: async (first) => {
           calls++;
-          return optimisedIntermediates(box.net, lower, upper, performance.now() + 10_000);
+          return optimisedIntermediates(box.net, lower, upper, performance.now() + 10_000, first);
         },
       });
       assert.equal(out.kind, expected, `seed ${seed}`);

@@ -33,6 +33,12 @@ export class DomainQueue {
     return this.byLb.peekKey();
   }
 
+  /** The domain popByLb would return, left in the queue. */
+  peekByLb(): Domain | undefined {
+    this.skipTaken(this.byLb);
+    return this.byLb.peek();
+  }
+
   popByLb(): Domain | undefined {
     return this.take(this.byLb);
   }

@@ -40,10 +40,11 @@ export interface BabOptions {
   /** Records the tree of kept domains and what closed each disjunct, for an unsat certificate. */
   readonly proof?: ProofTree;
   /**
-   * Tighter pre-activation bounds for the whole box (src/bounds/root-intermediates.ts), asked for only when
-   * the root's first bound leaves it open; the root is then bounded again from them (not while recording a proof).
+   * Pre-activation bounds for the whole box at least as tight as the root's first ones, which it is given
+   * (src/bounds/root-intermediates.ts); asked for only when the root's first bound leaves it open, and the root
+   * is then bounded again from them (not while recording a proof).
    */
-  readonly refineRoot?: () => Promise<{ readonly preLower: Float64Array[]; readonly preUpper: Float64Array[] } | null>;
+  readonly refineRoot?: (first: { readonly preLower: Float64Array[]; readonly preUpper: Float64Array[] }) => Promise<{ readonly preLower: Float64Array[]; readonly preUpper: Float64Array[] } | null>;
   /** Another strategy decided (src/engine/portfolio.ts): return `stopped` at the next iteration. */
   readonly signal?: AbortSignal;
 }
@@ -248,16 +249,16 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   };
   const rootCex = await boundAndKeep([root], options.bounder);
   if (rootCex) return { kind: 'sat', counterexample: rootCex, stats: stats() };
-  const pre = options.refineRoot && !options.proof && easy.size + hard.size === 1 ? await options.refineRoot() : null;
-  if (pre) {
-    const first = (easy.size > 0 ? easy : hard).popByLb()!;
+  const rootQueue = easy.size > 0 ? easy : hard;
+  const first = options.refineRoot && !options.proof && rootQueue.size === 1 ? rootQueue.peekByLb()! : undefined;
+  const pre = first && (await options.refineRoot!({ preLower: first.preLower!, preUpper: first.preUpper! }));
+  if (first && pre) {
+    rootQueue.popByLb();
     openMass -= 1;
-    const tighter = (a: readonly Float64Array[], b: readonly Float64Array[], pick: (x: number, y: number) => number) =>
-      a.map((v, k) => Float64Array.from(v, (x, j) => pick(x, b[k][j])));
     const again: ChildSpec = {
       ...root,
-      preLower: tighter(first.preLower!, pre.preLower, (x, y) => (y > x ? y : x)),
-      preUpper: tighter(first.preUpper!, pre.preUpper, (x, y) => (y < x ? y : x)),
+      preLower: pre.preLower,
+      preUpper: pre.preUpper,
       open: first.open,
       parentLb: first.lb,
       parentRowLower: first.rowLower,

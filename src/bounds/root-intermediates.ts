@@ -29,15 +29,22 @@ export interface RootIntermediates {
 const MAX_FOLDED_ENTRIES = 1 << 22;
 const ITERATIONS = 20;
 
+export interface PreBounds {
+  readonly preLower: readonly Float64Array[];
+  readonly preUpper: readonly Float64Array[];
+}
+
 /**
  * Tightened pre-activation bounds of every hidden layer over the box, or
- * null when the network is not piecewise linear or nothing fits `deadline`.
+ * null when the network is not piecewise linear. They start from `start`
+ * (bounds known to hold on the box, e.g. the root's first bound; default
+ * CROWN's) and only tighten them; layers that do not fit `deadline` keep them.
  */
-export async function optimisedIntermediates(net: LayeredNet, lower: Float64Array, upper: Float64Array, deadline: number): Promise<RootIntermediates | null> {
+export async function optimisedIntermediates(net: LayeredNet, lower: Float64Array, upper: Float64Array, deadline: number, start?: PreBounds): Promise<RootIntermediates | null> {
   if (!isReluNet(net)) return null;
   const H = net.layers.length - 1;
   if (H < 2) return null;
-  const base = await crown().bound(net, { size: 1, lower, upper });
+  const base = start ?? (await crown().bound(net, { size: 1, lower, upper }));
   const preLower = base.preLower.map((a) => a.slice());
   const preUpper = base.preUpper.map((a) => a.slice());
   const count = () => preLower.reduce((s, lo, k) => s + lo.reduce((c, l, j) => c + (l < 0 && preUpper[k][j] > 0 ? 1 : 0), 0), 0);

@@ -4,7 +4,7 @@ import { pooledBounder } from '../../bounds/pool.js';
 import type { Bounder } from '../../bounds/types.js';
 import { hiddenSizes } from '../../network/layered.js';
 import { rowSeconds } from '../../network/linear.js';
-import { optimisedIntermediates } from '../../bounds/root-intermediates.js';
+import { optimisedIntermediates, type PreBounds } from '../../bounds/root-intermediates.js';
 import { resolveBounders } from '../options.js';
 import type { Strategy, StrategyContext } from './types.js';
 
@@ -34,8 +34,8 @@ export async function runBranchAndBound(branching: Branching, ctx: StrategyConte
   };
   // A ReLU-splitting root its first bound leaves open is bounded again from optimised intermediate
   // bounds (a tenth of the time left at most).
-  const refineRoot = async () => {
-    const pre = await optimisedIntermediates(box.net, box.lower, box.upper, performance.now() + 0.1 * (options.deadline - performance.now()));
+  const refineRoot = async (first: PreBounds) => {
+    const pre = await optimisedIntermediates(box.net, box.lower, box.upper, performance.now() + 0.1 * (options.deadline - performance.now()), first);
     if (pre) log.info({ box: box.index, ambiguousBefore: pre.ambiguousBefore, ambiguousAfter: pre.ambiguousAfter }, 'optimised intermediate bounds at the root');
     return pre;
   };
