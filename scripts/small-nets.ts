@@ -17,7 +17,6 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { mulberry32 } from '../src/attack/rng.js';
@@ -30,6 +29,7 @@ import type { Outcome } from '../src/report/verdict.js';
 import { centre, randomInputBox } from '../test/helpers/soundness/boxes.js';
 import { randomProperty, toVnnlib } from '../test/helpers/soundness/property.js';
 import { exactTruth, tuneProperty } from '../test/helpers/soundness/truth.js';
+import { LogLines } from '../test/helpers/log-lines.js';
 import { randomFcOnnx } from '../test/helpers/random-onnx.js';
 
 const { values: args } = parseArgs({
@@ -64,15 +64,6 @@ const range = (text: string): [number, number] => {
 const [inLo, inHi] = range(args.inputs);
 const [wLo, wHi] = range(args.widths);
 const [lLo, lHi] = range(args.layers);
-
-/** Log lines of one run, kept to read back which strategy decided. */
-class Capture extends Writable {
-  lines: Record<string, unknown>[] = [];
-  override _write(chunk: Buffer, _enc: string, done: () => void): void {
-    for (const l of chunk.toString().split('\n')) if (l) this.lines.push(JSON.parse(l) as Record<string, unknown>);
-    done();
-  }
-}
 
 function strategyOf(lines: Record<string, unknown>[]): string {
   const decided = lines.find((l) => l.msg === 'portfolio decided');
@@ -115,7 +106,7 @@ for (let i = Number(args.first); i < Number(args.first) + count; i++) {
   writeFileSync(onnx, bytes);
   writeFileSync(vnnlib, toVnnlib(box, property));
 
-  const capture = new Capture();
+  const capture = new LogLines();
   const log = pino({ level: 'info' }, capture);
   const t0 = performance.now();
   let outcome: Outcome;

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { Writable } from 'node:stream';
 import { Witness } from '../src/attack/witness.js';
 import type { BabProgress } from '../src/bab/search.js';
 import { exactMinimum } from '../src/bounds/mip.js';
@@ -11,6 +10,7 @@ import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from '../src/engine/option
 import { MIP_RACE_MAX_NEURONS, planSearch, searchBox, stalled } from '../src/engine/portfolio.js';
 import type { LayeredNet } from '../src/network/layered.js';
 import { canonicalBox, float64Check, shiftRows } from './helpers/canonical.js';
+import { LogLines } from './helpers/log-lines.js';
 import { makeRng, randomBox, randomNet } from './helpers/random-net.js';
 
 const auto = { branching: 'auto', bounder: 'auto' } as const;
@@ -84,14 +84,6 @@ test('the exact-MIP strategy returns `stopped` once the race is decided elsewher
   assert.equal(out.kind, 'stopped');
 });
 
-class Lines extends Writable {
-  readonly lines: Record<string, unknown>[] = [];
-  override _write(chunk: Buffer, _enc: string, done: () => void): void {
-    for (const l of chunk.toString().split('\n')) if (l) this.lines.push(JSON.parse(l) as Record<string, unknown>);
-    done();
-  }
-}
-
 async function exactObjective(net: LayeredNet, lower: Float64Array, upper: Float64Array): Promise<number> {
   const res = await exactMinimum(net, lower, upper, [0]);
   assert.equal(res.status, 'optimal');
@@ -111,7 +103,7 @@ for (const seed of [11, 12, 13]) {
       [-1e-3, 'sat'],
     ] as const) {
       const box = canonicalBox(shiftRows(base, truth - delta), lower, upper, [0]);
-      const lines = new Lines();
+      const lines = new LogLines();
       const options: EngineOptions = { ...DEFAULT_ENGINE_OPTIONS, threads: 1, deadline: performance.now() + 60_000 };
       const out = await searchBox(box, float64Check(box), options, pino({ level: 'info' }, lines), new Witness());
       assert.equal(out.kind, expected);
