@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { branchAndBound, type Branching } from '../src/bab/search.js';
+import { branchAndBound, type BabOptions, type Branching } from '../src/bab/search.js';
+import type { CanonicalBox } from '../src/problem/types.js';
 import { crown } from '../src/bounds/crown.js';
 import { alphaCrown } from '../src/bounds/alpha.js';
 import { alphaBetaCrown } from '../src/bounds/beta.js';
@@ -162,6 +163,19 @@ test('the open mass (each open domain weighing 2^-depth) starts at 1, never grow
   }
 });
 
+/** beta-CROWN ReLU splitting with a root-refinement hook. */
+function reluSearch(box: CanonicalBox, refineRoot: BabOptions['refineRoot']) {
+  return branchAndBound(box, {
+    bounder: alphaBetaCrown(),
+    branching: 'relu',
+    batchSize: 8,
+    deadline: performance.now() + 60_000,
+    maxDomains: 1e6,
+    check: float64Check(box),
+    refineRoot,
+  });
+}
+
 test('ReLU splitting re-bounds an open root from refined intermediate bounds and still agrees with the exact MIP', async () => {
   for (const seed of [41, 42, 43]) {
     const rng = makeRng(seed);
@@ -174,17 +188,9 @@ test('ReLU splitting re-bounds an open root from refined intermediate bounds and
     ] as const) {
       const box = canonicalBox(shiftRows(base, truth - delta), lower, upper, [0]);
       let calls = 0;
-      const out = await branchAndBound(box, {
-        bounder: alphaBetaCrown(),
-        branching: 'relu',
-        batchSize: 8,
-        deadline: performance.now() + 60_000,
-        maxDomains: 1e6,
-        check: float64Check(box),
-        refineRoot: async (first) => {
-          calls++;
-          return optimisedIntermediates(box.net, lower, upper, performance.now() + 10_000, first);
-        },
+      const out = await reluSearch(box, async (first) => {
+        calls++;
+        return optimisedIntermediates(box.net, lower, upper, performance.now() + 10_000, first);
       });
       assert.equal(out.kind, expected, `seed ${seed}`);
       assert.ok(calls <= 1);
@@ -196,17 +202,9 @@ test('ReLU splitting re-bounds an open root from refined intermediate bounds and
   const { lower, upper } = randomBox(rng, 5, 2);
   const box = canonicalBox(shiftRows(base, -1e6), lower, upper, [0]);
   let calls = 0;
-  const out = await branchAndBound(box, {
-    bounder: alphaBetaCrown(),
-    branching: 'relu',
-    batchSize: 8,
-    deadline: performance.now() + 60_000,
-    maxDomains: 1e6,
-    check: float64Check(box),
-    refineRoot: async () => {
-      calls++;
-      return null;
-    },
+  const out = await reluSearch(box, async () => {
+    calls++;
+    return null;
   });
   assert.equal(out.kind, 'unsat');
   assert.equal(calls, 0);
