@@ -16,6 +16,14 @@ function decompose(x: number): { m: bigint; e: number } {
   return { m: BigInt(x), e };
 }
 
+/** Exact sign test of a sum of dyadic terms m·2^e: over the common power of two, the numerators are BigInts. */
+function sumAtMostZero(terms: readonly { m: bigint; e: number }[]): boolean {
+  const e0 = Math.min(...terms.map((t) => t.e));
+  let sum = 0n;
+  for (const t of terms) sum += t.m << BigInt(t.e - e0);
+  return sum <= 0n;
+}
+
 /** True when sum_i coef[i]·x[i] <= rhs holds exactly (all values finite doubles). */
 export function exactLinearLeq(coef: ArrayLike<number>, x: ArrayLike<number>, rhs: number): boolean {
   const terms: { m: bigint; e: number }[] = [];
@@ -29,10 +37,7 @@ export function exactLinearLeq(coef: ArrayLike<number>, x: ArrayLike<number>, rh
   if (!Number.isFinite(rhs)) return rhs === Infinity;
   const r = decompose(rhs);
   terms.push({ m: -r.m, e: r.e });
-  const e0 = Math.min(...terms.map((t) => t.e));
-  let s = 0n;
-  for (const t of terms) s += t.m << BigInt(t.e - e0);
-  return s <= 0n;
+  return sumAtMostZero(terms);
 }
 
 /** True when sum_i |x[i] - c[i]| <= eps holds exactly (all values finite doubles). */
@@ -50,8 +55,5 @@ export function exactL1Leq(x: ArrayLike<number>, c: ArrayLike<number>, eps: numb
   }
   const r = decompose(eps);
   terms.push({ m: -r.m, e: r.e });
-  const e0 = Math.min(...terms.map((t) => t.e));
-  let sum = 0n;
-  for (const t of terms) sum += t.m << BigInt(t.e - e0);
-  return sum <= 0n;
+  return sumAtMostZero(terms);
 }
