@@ -8,7 +8,7 @@ import { parseVnnlib } from '../src/vnnlib/parse.js';
 import { gatePasses } from '../src/gate/gate.js';
 import { robustnessVnnlib, vnnNumber } from '../src/gate/robustness-spec.js';
 import { parseSamplesCsv } from '../src/gate/samples.js';
-import { OnnxBuilder } from './helpers/onnx-builder.js';
+import { reluIdentityClassifier } from './helpers/onnx-builder.js';
 import { schedulerFreeEnv } from './helpers/scheduler-env.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -23,17 +23,7 @@ function verify(args: string[]) {
 
 /** y = relu(x): class 0 when x0 > x1 >= 0, class 1 when x1 > x0 >= 0. Margin at (1, 0) is 1. */
 const classifier = join(tmp, 'classifier.onnx');
-writeFileSync(
-  classifier,
-  new OnnxBuilder()
-    .input('x', [1, 2])
-    .init('W1', [1, 0, 0, 1], [2, 2])
-    .init('B1', [0, 0], [2])
-    .node('Gemm', ['x', 'W1', 'B1'], ['h'], { transB: 1 })
-    .node('Relu', ['h'], ['y'])
-    .output('y', [1, 2])
-    .build(),
-);
+writeFileSync(classifier, reluIdentityClassifier());
 
 // Two confidently classified samples (margin 1) and one barely classified (margin 0.2).
 const samples = join(tmp, 'samples.csv');

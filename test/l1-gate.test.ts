@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { OnnxBuilder } from './helpers/onnx-builder.js';
+import { OnnxBuilder, reluIdentityClassifier } from './helpers/onnx-builder.js';
 import { schedulerFreeEnv } from './helpers/scheduler-env.js';
 import { checkL1Sample, runL1Gate } from '../src/gate/l1-gate.js';
 import { exactMinimumOverSet } from '../src/bounds/simplex/mip.js';
@@ -97,17 +97,7 @@ test('verify gate --norm l1: verdicts, exit code, JSON; flags that do not apply 
   after(() => rmSync(tmp, { recursive: true, force: true }));
   // y = relu(x): class 0 when x0 > x1 >= 0. Over the ℓ1 ball of radius 0.3 the margin y0 - y1 drops by at most 0.3.
   const onnx = join(tmp, 'classifier.onnx');
-  writeFileSync(
-    onnx,
-    new OnnxBuilder()
-      .input('x', [1, 2])
-      .init('W1', [1, 0, 0, 1], [2, 2])
-      .init('B1', [0, 0], [2])
-      .node('Gemm', ['x', 'W1', 'B1'], ['h'], { transB: 1 })
-      .node('Relu', ['h'], ['y'])
-      .output('y', [1, 2])
-      .build(),
-  );
+  writeFileSync(onnx, reluIdentityClassifier());
   const samples = join(tmp, 'samples.csv');
   writeFileSync(samples, 'x0,x1,label\n1,0,0\n0,1,1\n0.2,0,0\n0,0.5,0\n');
   const json = join(tmp, 'gate.json');

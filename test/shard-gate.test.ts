@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { selectShard } from '../src/batch/shard.js';
 import { sampleKey, sampleKeying } from '../src/gate/gate-shard.js';
 import { parseSamplesCsv } from '../src/gate/samples.js';
-import { OnnxBuilder } from './helpers/onnx-builder.js';
+import { reluIdentityClassifier } from './helpers/onnx-builder.js';
 import { schedulerFreeEnv } from './helpers/scheduler-env.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -17,17 +17,7 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** y = relu(x) on 2 inputs: class 0 when x0 > x1 >= 0; robust at radius eps iff the margin exceeds 2 eps. */
 const classifier = join(tmp, 'classifier.onnx');
-writeFileSync(
-  classifier,
-  new OnnxBuilder()
-    .input('x', [1, 2])
-    .init('W1', [1, 0, 0, 1], [2, 2])
-    .init('B1', [0, 0], [2])
-    .node('Gemm', ['x', 'W1', 'B1'], ['h'], { transB: 1 })
-    .node('Relu', ['h'], ['y'])
-    .output('y', [1, 2])
-    .build(),
-);
+writeFileSync(classifier, reluIdentityClassifier());
 
 // Margins 1, 1, 0.02, 0.6, 0.02, 0.8, 0.4: at eps 0.05 the 3rd and 5th samples are not robust (5/7).
 const SAMPLES = ['x0,x1,label', '1,0,0', '0,1,1', '0.52,0.5,0', '0.3,0.9,1', '0.5,0.48,0', '0.9,0.1,0', '0.2,0.6,1'];

@@ -141,3 +141,18 @@ export class OnnxBuilder {
     return P.ModelProto.encode(model).finish();
   }
 }
+
+/**
+ * y = relu(x) on 2 inputs (Gemm with the identity, then Relu): class 0 when x0 > x1 >= 0, class 1 when
+ * x1 > x0 >= 0; the classification margin at x is |x0 - x1| on the non-negative quadrant. The gate tests' model.
+ */
+export function reluIdentityClassifier(): Uint8Array {
+  return new OnnxBuilder()
+    .input('x', [1, 2])
+    .init('W1', [1, 0, 0, 1], [2, 2])
+    .init('B1', [0, 0], [2])
+    .node('Gemm', ['x', 'W1', 'B1'], ['h'], { transB: 1 })
+    .node('Relu', ['h'], ['y'])
+    .output('y', [1, 2])
+    .build();
+}
