@@ -10,7 +10,7 @@
  * The ground-truth oracle for tests, a bounder for small nets, and the decision
  * procedure for a branch-and-bound leaf (with no ambiguous ReLU it is one LP).
  */
-import { forward, type LayeredNet } from '../network/layered.js';
+import { forward, hiddenNeuronCount, type LayeredNet } from '../network/layered.js';
 import { batchErrorScale } from '../problem/rounding.js';
 import { createModel, encodeNet, extractInput, forwardColumns, getHighs, intervalBounds, lastPostCols, reconcileBounds } from './highs-model.js';
 import { planetLpIntermediate } from './lp.js';
@@ -82,7 +82,7 @@ export async function exactMinimum(
 
   // Pre-activation bounds.
   let { preLower, preUpper } = intervalBounds(net, lower, upper, opts.preLower, opts.preUpper);
-  const hiddenCount = net.layers.slice(0, -1).reduce((s, l) => s + l.outDim, 0);
+  const hiddenCount = hiddenNeuronCount(net);
   const tighten = opts.tighten ?? 'auto';
   if (tighten === 'lp' || (tighten === 'auto' && hiddenCount <= 1000)) {
     const tl = opts.timeLimit !== undefined ? opts.timeLimit / 2 : undefined;

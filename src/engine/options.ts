@@ -3,7 +3,7 @@ import type { Branching } from '../bab/search.js';
 export type { BounderName } from '../bounds/catalog.js';
 export { BOUNDER_NAMES } from '../bounds/catalog.js';
 import { unsupportedReason, type BounderName } from '../bounds/catalog.js';
-import type { LayeredNet } from '../network/layered.js';
+import { hiddenNeuronCount, type LayeredNet } from '../network/layered.js';
 import type { ProofLog } from '../proof/recorder.js';
 
 export interface EngineOptions {
@@ -49,10 +49,6 @@ export const INPUT_SPLIT_MAX_DIM = 16;
 /** Hidden neurons beyond which input splitting uses symbolic bounds and no tight bounder. */
 export const HUGE_NET_NEURONS = 20000;
 
-function hiddenNeurons(net: LayeredNet): number {
-  return net.layers.slice(0, -1).reduce((s, l) => s + l.outDim, 0);
-}
-
 /** A flag names a bounder that cannot take this network (by name: no import of the CLI here). */
 export class UnsupportedBounderError extends Error {
   constructor(message: string) {
@@ -79,7 +75,7 @@ export function resolveBounders(
   // intermediate bounds exceed their time budget and fall back to intervals, while forward symbolic bounds cost
   // the same for every neuron (measured on cgan 32x32 prop_3 after 113 domains: global bound -0.29 with symbolic,
   // -127 with crown). alpha as the tight bounder would cost as much again.
-  const huge = net !== undefined && branching === 'input' && hiddenNeurons(net) > HUGE_NET_NEURONS;
+  const huge = net !== undefined && branching === 'input' && hiddenNeuronCount(net) > HUGE_NET_NEURONS;
   const bounder = options.bounder !== 'auto' ? options.bounder : branching === 'relu' ? 'beta' : branching === 'none' ? 'alpha' : huge ? 'symbolic' : 'crown';
   const tight =
     options.tightBounder === 'none'

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { CandidateCheck } from '../attack/screen.js';
 import type { Witness } from '../attack/witness.js';
 import type { BabOutcome, BabProgress } from '../bab/search.js';
-import { hiddenSizes, isReluNet } from '../network/layered.js';
+import { hiddenNeuronCount, isReluNet } from '../network/layered.js';
 import type { CanonicalBox } from '../problem/types.js';
 import { exactMipBox } from './exact-mip.js';
 import { INPUT_SPLIT_MAX_DIM, type EngineOptions } from './options.js';
@@ -64,7 +64,7 @@ export function planSearch(box: CanonicalBox, options: Pick<EngineOptions, 'bran
   const primary: StrategyName = defaultBranching(box) === 'input' ? 'input-split' : 'relu-split';
   const fallback: StrategyName | undefined = primary === 'input-split' ? 'relu-split' : free <= INPUT_FALLBACK_MAX_DIM ? 'input-split' : undefined;
   // The MIP works on the box: regions cut by constraints over several inputs are left to branch and bound.
-  const neurons = hiddenSizes(box.net).reduce((a, b) => a + b, 0);
+  const neurons = hiddenNeuronCount(box.net);
   const mip = isReluNet(box.net) && neurons <= MIP_RACE_MAX_NEURONS && !box.inputCuts && !box.inputSet;
   // Only the bounder the user named applies to branch and bound; the MIP race stays (it is no bounder).
   return { primary, race: mip ? ['exact-mip'] : [], fallback: options.bounder === 'auto' ? fallback : undefined };

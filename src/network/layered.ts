@@ -155,6 +155,11 @@ export function hiddenSizes(net: LayeredNet): number[] {
   return net.layers.slice(0, -1).map((l) => l.outDim);
 }
 
+/** Neurons of all hidden layers together. */
+export function hiddenNeuronCount(net: LayeredNet): number {
+  return net.layers.slice(0, -1).reduce((s, l) => s + l.outDim, 0);
+}
+
 /** Exact float64 forward pass of one input; returns the output. */
 export function forward(net: LayeredNet, x: Float64Array): Float64Array {
   let cur = x;

@@ -2,7 +2,7 @@ import { branchAndBound, type BabOutcome, type Branching } from '../../bab/searc
 import { bounderByName, type BounderName } from '../../bounds/index.js';
 import { pooledBounder } from '../../bounds/pool.js';
 import type { Bounder } from '../../bounds/types.js';
-import { hiddenSizes } from '../../network/layered.js';
+import { hiddenNeuronCount } from '../../network/layered.js';
 import { rowSeconds } from '../../network/linear.js';
 import { optimisedIntermediates, type PreBounds } from '../../bounds/root-intermediates.js';
 import { resolveBounders } from '../options.js';
@@ -12,8 +12,7 @@ import type { Strategy, StrategyContext } from './types.js';
 export async function runBranchAndBound(branching: Branching, ctx: StrategyContext): Promise<BabOutcome> {
   const { box, options, log } = ctx;
   const n0 = box.net.inputDim;
-  const hidden = hiddenSizes(box.net);
-  const neurons = hidden.reduce((a, b) => a + b, 0);
+  const neurons = hiddenNeuronCount(box.net);
   const rows = box.net.outputDim;
   // Bytes kept per open domain: box, linear bound, row bounds, pre-activation
   // bounds, and in ReLU mode the split signs and the float32 dual parameters.
