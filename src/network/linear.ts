@@ -7,7 +7,10 @@
  * through these instead of touching `layer.W`, which on a sparse layer is
  * materialised on first use and may be too large.
  */
-import { denseTimesCsr, matmul, transpose, type Csr } from '../tensor/matmul.js';
+import { csrOf, denseTimesCsr, matmul, transpose, transposeCsr, type Csr } from '../tensor/matmul.js';
+import { findStencil, stencilBackward, stencilForward, type Stencil } from '../tensor/stencil.js';
+
+export { transposeCsr };
 import type { AffineLayer } from './layered.js';
 
 export type { Csr };
@@ -35,25 +38,6 @@ function absWeightT(layer: AffineLayer): Float64Array {
     denseAbsT.set(layer, t);
   }
   return t;
-}
-
-/** CSR of the transpose (rows = inputs) of a CSR matrix with `rows` x `cols`. */
-export function transposeCsr(a: Csr, rows: number, cols: number): Csr {
-  const nnz = a.val.length;
-  const rowPtr = new Int32Array(cols + 1);
-  for (let q = 0; q < nnz; q++) rowPtr[a.col[q] + 1]++;
-  for (let j = 0; j < cols; j++) rowPtr[j + 1] += rowPtr[j];
-  const fill = rowPtr.slice(0, cols);
-  const col = new Int32Array(nnz);
-  const val = new Float64Array(nnz);
-  for (let i = 0; i < rows; i++) {
-    for (let q = a.rowPtr[i]; q < a.rowPtr[i + 1]; q++) {
-      const p = fill[a.col[q]]++;
-      col[p] = i;
-      val[p] = a.val[q];
-    }
-  }
-  return { rowPtr, col, val };
 }
 
 function sparseT(layer: AffineLayer & { csr: Csr }): Csr {
@@ -94,20 +78,77 @@ export function csrTimesDense(A: Csr, B: Float64Array, rows: number, n: number):
 
 /** R x outDim: X (R x inDim) · W^T, no bias. */
 export function forwardProduct(layer: AffineLayer, X: Float64Array, R: number): Promise<Float64Array> | Float64Array {
+  const st = stencilFor(layer, R);
+  if (st) return stencilForward(st, X, R);
   if (layer.csr) return denseTimesCsr(X, sparseT(layer as AffineLayer & { csr: Csr }), R, layer.inDim, layer.outDim);
   return matmul(X, weightT(layer), R, layer.inDim, layer.outDim);
 }
 
 /** R x outDim: X (R x inDim) · |W|^T. */
 export function absForwardProduct(layer: AffineLayer, X: Float64Array, R: number): Promise<Float64Array> | Float64Array {
+  const st = stencilFor(layer, R);
+  if (st) return stencilForward(st, X, R, true);
   if (layer.csr) return denseTimesCsr(X, absCsr(sparseT(layer as AffineLayer & { csr: Csr })), R, layer.inDim, layer.outDim);
   return matmul(X, absWeightT(layer), R, layer.inDim, layer.outDim);
 }
 
 /** R x inDim: G (R x outDim) · W (the backward step of linear bound propagation and of gradients). */
 export function backwardProduct(layer: AffineLayer, G: Float64Array, R: number): Promise<Float64Array> | Float64Array {
+  const st = stencilFor(layer, R);
+  if (st) return stencilBackward(st, G, R);
   if (layer.csr) return denseTimesCsr(G, layer.csr, R, layer.outDim, layer.inDim);
   return matmul(G, layer.W, R, layer.outDim, layer.inDim);
+}
+
+/**
+ * Layers with fewer matrix entries are never searched for a stencil (their
+ * products are cheap in any form); layers with more nonzeros are not either
+ * (the search itself would cost seconds).
+ */
+const STENCIL_MIN_ENTRIES = 1 << 18;
+const STENCIL_MAX_NNZ = 1 << 25;
+/** Rates of this machine (s per unit): gathered/scattered entries in TypeScript, onnxruntime multiply-adds, CSR multiply-adds, a session run. */
+const MOVE_S = 8e-9;
+const ORT_MAC_S = 1 / 25e9;
+const CSR_MAC_S = 4e-9;
+const RUN_S = 50e-6;
+const stencils = new WeakMap<AffineLayer, Stencil | null>();
+
+/** The layer's matrix as a sparse product (its CSR, or the CSR of a dense matrix mostly of zeros), if it is one. */
+function sparseForm(layer: AffineLayer): Csr | null {
+  if (layer.csr) return layer.csr;
+  return layer.inDim * layer.outDim >= STENCIL_MIN_ENTRIES ? csrOf(layer.W, layer.outDim, layer.inDim) : null;
+}
+
+/** The layer's stencil (src/tensor/stencil.ts), found once per layer; null when it has none. */
+export function layerStencil(layer: AffineLayer): Stencil | null {
+  let st = stencils.get(layer);
+  if (st === undefined) {
+    const csr = layer.inDim * layer.outDim >= STENCIL_MIN_ENTRIES ? sparseForm(layer) : null;
+    st = csr && csr.val.length <= STENCIL_MAX_NNZ ? findStencil(csr, layer.outDim, layer.inDim) : null;
+    stencils.set(layer, st);
+  }
+  return st;
+}
+
+/** Estimated seconds of a product of R rows with the stencil form. */
+function stencilSeconds(st: Stencil, R: number): number {
+  return R * (st.moves * MOVE_S + st.blockMacs * ORT_MAC_S + st.restNnz * CSR_MAC_S) + st.classes.length * RUN_S;
+}
+
+/** Estimated seconds of a product of R rows in the layer's plain form (CSR loops, or onnxruntime's dense MatMul). */
+function plainSeconds(layer: AffineLayer, R: number): number {
+  const csr = sparseForm(layer);
+  const sparse = csr ? R * csr.val.length * CSR_MAC_S : Infinity;
+  if (layer.csr) return sparse;
+  const entries = layer.inDim * layer.outDim;
+  return Math.min(sparse, Math.max(R * entries * ORT_MAC_S, entries * 8 / 8e9) + RUN_S);
+}
+
+/** The stencil when it is estimated faster than the plain form for R rows. */
+function stencilFor(layer: AffineLayer, R: number): Stencil | null {
+  const st = layerStencil(layer);
+  return st && stencilSeconds(st, R) < plainSeconds(layer, R) ? st : null;
 }
 
 /** out[0..inDim) = row j of W (scaled by `sign`). */
@@ -141,7 +182,9 @@ export function forEachWeight(layer: AffineLayer, j: number, f: (i: number, w: n
  * rounded down). For sizing work to a time budget.
  */
 export function layerSeconds(layer: AffineLayer): number {
-  return layer.csr ? layer.csr.val.length / 4e8 : (layer.inDim * layer.outDim) / 2e10;
+  const plain = layer.csr ? layer.csr.val.length / 4e8 : (layer.inDim * layer.outDim) / 2e10;
+  const st = layerStencil(layer);
+  return st ? Math.min(plain, st.moves * MOVE_S + st.blockMacs * ORT_MAC_S + st.restNnz * CSR_MAC_S) : plain;
 }
 
 /** Estimated seconds of one vector through every layer of the network (layerSeconds summed). */

@@ -142,6 +142,25 @@ export function denseTimesCsr(A: Float64Array, B: Csr, m: number, k: number, n: 
   return C;
 }
 
+/** CSR of the transpose (rows = inputs) of a CSR matrix with `rows` x `cols`. */
+export function transposeCsr(a: Csr, rows: number, cols: number): Csr {
+  const nnz = a.val.length;
+  const rowPtr = new Int32Array(cols + 1);
+  for (let q = 0; q < nnz; q++) rowPtr[a.col[q] + 1]++;
+  for (let j = 0; j < cols; j++) rowPtr[j + 1] += rowPtr[j];
+  const fill = rowPtr.slice(0, cols);
+  const col = new Int32Array(nnz);
+  const val = new Float64Array(nnz);
+  for (let i = 0; i < rows; i++) {
+    for (let q = a.rowPtr[i]; q < a.rowPtr[i + 1]; q++) {
+      const p = fill[a.col[q]]++;
+      col[p] = i;
+      val[p] = a.val[q];
+    }
+  }
+  return { rowPtr, col, val };
+}
+
 /**
  * C (m x n) = A (m x k) · B (k x n), all row-major. Products of fewer than
  * `ortThreshold` multiply-adds stay in TypeScript (callers whose products

@@ -1,0 +1,237 @@
+/**
+ * Products with a sparse matrix that repeats one small dense block along its
+ * rows: a materialised convolution. Its rows of output position p (one per
+ * output channel) share one column set (the receptive field of p), and the
+ * block M[rows of p, columns of p] is the same kernel at every interior p
+ * (and at every p of the same border shape). Found generically from the CSR,
+ * with no knowledge of the convolution (a normalisation folded into it,
+ * strides, padding and dilation change nothing).
+ *
+ * The products then become one dense float64 MatMul per block class in
+ * onnxruntime (the im2col form of a convolution) around gathers and
+ * scatters in TypeScript whose work lacks the output-channel factor of the
+ * CSR loops: G·M gathers G's columns of each position (R x members x c),
+ * multiplies by the c x w block, and scatter-adds into the w columns; X·Mᵀ
+ * gathers the receptive fields and multiplies by the block's transpose.
+ * Rows in no class of at least `MIN_MEMBERS` positions stay in CSR.
+ *
+ * Every entry is the same sum of the same products as in the CSR loops, in
+ * another order; the rounding-error bounds of src/problem/rounding.ts hold
+ * for any order.
+ */
+import { denseTimesCsr, matmul, transposeCsr, type Csr } from './matmul.js';
+
+export interface StencilClass {
+  /** Positions (row groups) sharing the block. */
+  readonly members: number;
+  /** Rows per group and columns per group. */
+  readonly c: number;
+  readonly w: number;
+  /** c x w, the shared block; its transpose and |transpose| for X·Mᵀ. */
+  readonly block: Float64Array;
+  readonly blockT: Float64Array;
+  readonly absBlockT: Float64Array;
+  /** members x c row indices and members x w column indices (ascending within a member). */
+  readonly rowIdx: Int32Array;
+  readonly colIdx: Int32Array;
+}
+
+export interface Stencil {
+  readonly rows: number;
+  readonly cols: number;
+  readonly classes: readonly StencilClass[];
+  /** The rows in no class (others empty), rows x cols, and its transposes; null when every row is in a class. */
+  readonly rest: { readonly csr: Csr; readonly t: Csr; readonly absT: Csr } | null;
+  /** Multiply-adds per row of the left operand in onnxruntime (sum of members·c·w) and gathered/scattered entries in TypeScript. */
+  readonly blockMacs: number;
+  readonly moves: number;
+  /** Nonzeros left to the CSR loops. */
+  readonly restNnz: number;
+}
+
+/** A class must have at least this many positions (a lone position saves nothing over its CSR rows). */
+export const MIN_MEMBERS = 2;
+/** Classes must hold at least this fraction of the nonzeros, or the matrix is no stencil. */
+const MIN_COVERAGE = 0.5;
+
+/** 32-bit hash of an int run / of float64 bit patterns. */
+function hashInts(a: Int32Array, from: number, to: number, seed: number): number {
+  let h = seed | 0;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ a[i], 0x9e3779b1) ^ (h >>> 15);
+  return h;
+}
+const f64 = new Float64Array(1);
+const f64Bits = new Int32Array(f64.buffer);
+function hashValues(a: Float64Array, seed: number): number {
+  let h = seed | 0;
+  for (let i = 0; i < a.length; i++) {
+    f64[0] = a[i];
+    h = Math.imul(h ^ f64Bits[0], 0x9e3779b1) ^ (h >>> 15);
+    h = Math.imul(h ^ f64Bits[1], 0x85ebca6b) ^ (h >>> 13);
+  }
+  return h;
+}
+
+function sameCols(csr: Csr, i: number, j: number): boolean {
+  const a = csr.rowPtr[i];
+  const b = csr.rowPtr[j];
+  const n = csr.rowPtr[i + 1] - a;
+  if (csr.rowPtr[j + 1] - b !== n) return false;
+  for (let q = 0; q < n; q++) if (csr.col[a + q] !== csr.col[b + q]) return false;
+  return true;
+}
+
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+/**
+ * The stencil form of a rows x cols CSR matrix (columns ascending within a
+ * row), or null when too little of it repeats. One pass over the nonzeros
+ * plus hashing: cheap beside a single product with many rows.
+ */
+export function findStencil(csr: Csr, rows: number, cols: number): Stencil | null {
+  // 1. Row groups: rows with identical column sets (one output position, all channels).
+  const groupOf = new Map<number, number[][]>();
+  const groups: number[][] = [];
+  for (let i = 0; i < rows; i++) {
+    const a = csr.rowPtr[i];
+    const e = csr.rowPtr[i + 1];
+    if (e === a) continue;
+    const h = hashInts(csr.col, a, e, e - a);
+    let bucket = groupOf.get(h);
+    if (!bucket) groupOf.set(h, (bucket = []));
+    const g = bucket.find((rs) => sameCols(csr, rs[0], i));
+    if (g) g.push(i);
+    else {
+      const rs = [i];
+      bucket.push(rs);
+      groups.push(rs);
+    }
+  }
+  // 2. Classes: groups with equal shape and equal blocks.
+  interface Draft { c: number; w: number; block: Float64Array; groups: number[][] }
+  const classOf = new Map<number, Draft[]>();
+  const drafts: Draft[] = [];
+  for (const rs of groups) {
+    const c = rs.length;
+    const w = csr.rowPtr[rs[0] + 1] - csr.rowPtr[rs[0]];
+    const block = new Float64Array(c * w);
+    for (let r = 0; r < c; r++) block.set(csr.val.subarray(csr.rowPtr[rs[r]], csr.rowPtr[rs[r]] + w), r * w);
+    const h = hashValues(block, c * 65599 + w);
+    let bucket = classOf.get(h);
+    if (!bucket) classOf.set(h, (bucket = []));
+    const d = bucket.find((x) => x.c === c && x.w === w && sameValues(x.block, block));
+    if (d) d.groups.push(rs);
+    else {
+      const nd = { c, w, block, groups: [rs] };
+      bucket.push(nd);
+      drafts.push(nd);
+    }
+  }
+  const classes: StencilClass[] = [];
+  const inClass = new Uint8Array(rows);
+  let covered = 0;
+  let blockMacs = 0;
+  let moves = 0;
+  for (const d of drafts) {
+    const members = d.groups.length;
+    if (members < MIN_MEMBERS) continue;
+    const { c, w, block } = d;
+    const rowIdx = new Int32Array(members * c);
+    const colIdx = new Int32Array(members * w);
+    d.groups.forEach((rs, g) => {
+      for (let r = 0; r < c; r++) {
+        rowIdx[g * c + r] = rs[r];
+        inClass[rs[r]] = 1;
+      }
+      colIdx.set(csr.col.subarray(csr.rowPtr[rs[0]], csr.rowPtr[rs[0]] + w), g * w);
+    });
+    const blockT = new Float64Array(w * c);
+    for (let r = 0; r < c; r++) for (let j = 0; j < w; j++) blockT[j * c + r] = block[r * w + j];
+    classes.push({ members, c, w, block, blockT, absBlockT: blockT.map(Math.abs), rowIdx, colIdx });
+    covered += members * c * w;
+    blockMacs += members * c * w;
+    moves += members * (c + w);
+  }
+  const nnz = csr.rowPtr[rows];
+  if (classes.length === 0 || covered < MIN_COVERAGE * nnz) return null;
+  let rest: Stencil['rest'] = null;
+  const restNnz = nnz - covered;
+  if (restNnz > 0) {
+    const rowPtr = new Int32Array(rows + 1);
+    const col = new Int32Array(restNnz);
+    const val = new Float64Array(restNnz);
+    for (let i = 0, q = 0; i < rows; i++) {
+      if (!inClass[i]) {
+        for (let p = csr.rowPtr[i]; p < csr.rowPtr[i + 1]; p++) {
+          col[q] = csr.col[p];
+          val[q++] = csr.val[p];
+        }
+      }
+      rowPtr[i + 1] = q;
+    }
+    const r = { rowPtr, col, val };
+    const t = transposeCsr(r, rows, cols);
+    rest = { csr: r, t, absT: { rowPtr: t.rowPtr, col: t.col, val: t.val.map(Math.abs) } };
+  }
+  return { rows, cols, classes, rest, blockMacs, moves, restNnz };
+}
+
+/** Left-operand rows per chunk: keeps each gathered operand under about 4M entries (32 MiB). */
+function chunkRows(R: number, cl: StencilClass): number {
+  return Math.max(1, Math.min(R, Math.floor((1 << 22) / (cl.members * Math.max(cl.c, cl.w)))));
+}
+
+/** R x cols: G (R x rows) · M. */
+export async function stencilBackward(st: Stencil, G: Float64Array, R: number): Promise<Float64Array> {
+  const { rows, cols } = st;
+  const out = st.rest ? denseTimesCsr(G, st.rest.csr, R, rows, cols) : new Float64Array(R * cols);
+  for (const cl of st.classes) {
+    const { members, c, w, rowIdx, colIdx } = cl;
+    const step = chunkRows(R, cl);
+    for (let r0 = 0; r0 < R; r0 += step) {
+      const r1 = Math.min(R, r0 + step);
+      const n = (r1 - r0) * members;
+      const Gc = new Float64Array(n * c);
+      for (let r = r0, q = 0; r < r1; r++) {
+        const go = r * rows;
+        for (let i = 0; i < members * c; i++) Gc[q++] = G[go + rowIdx[i]];
+      }
+      const C = await matmul(Gc, cl.block, n, c, w);
+      for (let r = r0, q = 0; r < r1; r++) {
+        const oo = r * cols;
+        for (let i = 0; i < members * w; i++) out[oo + colIdx[i]] += C[q++];
+      }
+    }
+  }
+  return out;
+}
+
+/** R x rows: X (R x cols) · Mᵀ, or X · |M|ᵀ with `abs`. */
+export async function stencilForward(st: Stencil, X: Float64Array, R: number, abs = false): Promise<Float64Array> {
+  const { rows, cols } = st;
+  const out = st.rest ? denseTimesCsr(X, abs ? st.rest.absT : st.rest.t, R, cols, rows) : new Float64Array(R * rows);
+  for (const cl of st.classes) {
+    const { members, c, w, rowIdx, colIdx } = cl;
+    const step = chunkRows(R, cl);
+    for (let r0 = 0; r0 < R; r0 += step) {
+      const r1 = Math.min(R, r0 + step);
+      const n = (r1 - r0) * members;
+      const Xc = new Float64Array(n * w);
+      for (let r = r0, q = 0; r < r1; r++) {
+        const xo = r * cols;
+        for (let i = 0; i < members * w; i++) Xc[q++] = X[xo + colIdx[i]];
+      }
+      const C = await matmul(Xc, abs ? cl.absBlockT : cl.blockT, n, w, c);
+      // Each row of M lies in one class or in the rest: plain stores (the rest's rows are zero here).
+      for (let r = r0, q = 0; r < r1; r++) {
+        const oo = r * rows;
+        for (let i = 0; i < members * c; i++) out[oo + rowIdx[i]] = C[q++];
+      }
+    }
+  }
+  return out;
+}
