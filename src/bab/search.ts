@@ -6,7 +6,8 @@ import { Witness } from '../attack/witness.js';
 import type { BoundResult, Bounder, DomainBatch } from '../bounds/types.js';
 import type { CanonicalBox } from '../problem/types.js';
 import { isReluNet } from '../network/layered.js';
-import { babsrChoose } from './branching/babsr.js';
+import { babsr } from './branching/babsr.js';
+import type { ReluBranchingRule } from './branching/relu-rule.js';
 import { candidateDimensions, trialDims } from './branching/input-split.js';
 import { type Domain, openDisjuncts, targetRow } from './domain.js';
 import { DomainQueue } from './queue.js';
@@ -24,6 +25,8 @@ export interface BabOptions {
   readonly tightBounder?: Bounder;
   readonly stratified?: Partial<StratifiedSettings>;
   readonly branching: Branching;
+  /** Which neuron a ReLU-splitting parent splits (default BaBSR; src/bab/branching/index.ts picks by name). */
+  readonly reluRule?: ReluBranchingRule;
   /** Parents popped per iteration (each gives two children, bounded in one call). */
   readonly batchSize: number;
   /** performance.now() by which the search must have returned. */
@@ -90,6 +93,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   const rows = net.outputDim;
   const reluMode = options.branching === 'relu';
   const reluNet = isReluNet(net);
+  const reluRule = options.reluRule ?? babsr;
   const hiddenSizes = net.layers.slice(0, -1).map((l) => l.outDim);
   const rootWidth = new Float64Array(n0);
   for (let i = 0; i < n0; i++) rootWidth[i] = box.upper[i] - box.lower[i];
@@ -292,9 +296,9 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
 
     const children: ChildSpec[] = [];
     if (reluMode) {
-      const choices = await babsrChoose(
+      const choices = await reluRule.choose(
         net,
-        parents.length,
+        parents,
         stackLayers(parents, hiddenSizes, (n) => new Float64Array(n), (p) => p.preLower!),
         stackLayers(parents, hiddenSizes, (n) => new Float64Array(n), (p) => p.preUpper!),
         Int32Array.from(parents, (p) => targetRow(p.rowLower, 0, box.rowGroup, p.open)),

@@ -16,7 +16,6 @@
  * bound; the best per row is kept (and at least CROWN's, the first iterate).
  */
 import type { LayeredNet } from '../network/layered.js';
-import { matmul } from '../tensor/matmul.js';
 import { forwardProduct } from '../network/linear.js';
 import { backwardPass, batchRowSlots, crownPass, restrictRows, slotIndex, type BackwardResult, type CrownOptions, type CrownState, type LayerRelax } from './crown.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';

@@ -6,7 +6,7 @@ import { safeLines, safeMessage } from '../util/user-text.js';
 import { emit, runVerify, type ProofReply, type VerifyFlags } from './verify-command.js';
 import { safeSetTimeout } from '../util/timers.js';
 import { prepareResultFile } from '../report/result-file.js';
-import { BOUNDER_NAMES } from '../engine/options.js';
+import { BOUNDER_NAMES, RELU_RULE_NAMES } from '../engine/options.js';
 import { BOUNDERS } from '../bounds/catalog.js';
 import type { SubcommandContext } from './batch-command.js';
 
@@ -59,7 +59,8 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--mode <mode>', 'complete (branch and bound) or incomplete (one bounding pass + attacks)').default('complete').choices(['complete', 'incomplete']))
     .addOption(new Option('--bounder <name>', `bounder of every branch-and-bound step (auto: crown for input splitting, beta for ReLU splitting, alpha in incomplete mode); ${BOUNDERS.map((b) => `${b.name}: ${b.summary}${b.reluOnly ? ' [ReLU networks only]' : ''}`).join('; ')}`).default('auto').choices(['auto', ...BOUNDER_NAMES]))
     .addOption(new Option('--tight <name>', 'tight bounder of stratified bounding (auto: alpha for input splitting, none otherwise)').default('auto').choices(['auto', ...BOUNDER_NAMES, 'none']))
-    .addOption(new Option('--branching <how>', 'input splitting, ReLU splitting (BaBSR), or auto by input size').default('auto').choices(['auto', 'input', 'relu']))
+    .addOption(new Option('--branching <how>', 'input splitting, ReLU splitting, or auto by input size').default('auto').choices(['auto', 'input', 'relu']))
+    .addOption(new Option('--relu-branching <rule>', 'neuron of each ReLU split: fsb (filtered smart branching: BaBSR\'s best candidates judged by their children\'s bounds; ReLU networks) or babsr').default('fsb').choices([...RELU_RULE_NAMES]))
     .option('--batch <n>', 'parents per branch-and-bound step (0 = automatic)', int, 0)
     .option('--memory <MiB>', 'memory budget for open domains; beyond it the answer is unknown', num, 6144)
     .option('--threads <n>', 'threads bounding each branch-and-bound batch', int, 2)

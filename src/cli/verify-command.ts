@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { writeResultFile, formatResult } from '../report/result-file.js';
 import type { Outcome } from '../report/verdict.js';
-import { BOUNDER_NAMES, DEFAULT_ENGINE_OPTIONS, type BounderName, type EngineOptions } from '../engine/options.js';
+import { BOUNDER_NAMES, DEFAULT_ENGINE_OPTIONS, RELU_RULE_NAMES, type BounderName, type EngineOptions, type ReluRuleName } from '../engine/options.js';
 import { EXIT, UsageError } from './errors.js';
 import { NativeGate } from '../util/native-gate.js';
 import { safeSetTimeout } from '../util/timers.js';
@@ -19,6 +19,7 @@ export interface VerifyFlags {
   bounder: string;
   tight: string;
   branching: string;
+  reluBranching: string;
   batch: number;
   memory: number;
   threads: number;
@@ -46,6 +47,7 @@ export function engineOptionsFromFlags(f: VerifyFlags): Omit<EngineOptions, 'dea
     bounder: oneOf<BounderName | 'auto'>('bounder', f.bounder, [...BOUNDER_NAMES, 'auto']),
     tightBounder: oneOf<BounderName | 'none' | 'auto'>('tight', f.tight, [...BOUNDER_NAMES, 'none', 'auto']),
     branching: oneOf('branching', f.branching, ['auto', 'input', 'relu'] as const),
+    reluBranching: oneOf<ReluRuleName>('relu-branching', f.reluBranching, RELU_RULE_NAMES),
     batchSize: Math.floor(f.batch),
     memoryMb: f.memory,
     threads: Math.floor(f.threads),

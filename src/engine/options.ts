@@ -6,6 +6,10 @@ import { unsupportedReason, type BounderName } from '../bounds/catalog.js';
 import { hiddenNeuronCount, type LayeredNet } from '../network/layered.js';
 import type { ProofLog } from '../proof/recorder.js';
 
+/** The ReLU branching rules (src/bab/branching/index.ts has their code). */
+export const RELU_RULE_NAMES = ['fsb', 'babsr'] as const;
+export type ReluRuleName = (typeof RELU_RULE_NAMES)[number];
+
 export interface EngineOptions {
   /** performance.now() by which a verdict must be returned. */
   readonly deadline: number;
@@ -17,6 +21,8 @@ export interface EngineOptions {
   /** Tight bounder of stratified bounding in branch and bound ('none' disables it). */
   readonly tightBounder: BounderName | 'none' | 'auto';
   readonly branching: Branching | 'auto';
+  /** Rule choosing the neuron of each ReLU split (fsb falls back to babsr on networks it cannot judge). */
+  readonly reluBranching: ReluRuleName;
   /** Parents per branch-and-bound iteration; 0 = chosen from the network size. */
   readonly batchSize: number;
   /** Memory budget for open domains, in MiB. */
@@ -35,6 +41,8 @@ export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'deadline'> = {
   bounder: 'auto',
   tightBounder: 'auto',
   branching: 'auto',
+  // oval21 cifar_base img8095 (60 s, same load): BaBSR timed out after 1588 domains, FSB proved it with 18.
+  reluBranching: 'fsb',
   batchSize: 0,
   memoryMb: 6144,
   // Measured on ACAS Xu (2 cores): a 27.6 s instance took 17.9 s with two

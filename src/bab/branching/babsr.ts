@@ -1,6 +1,7 @@
 import type { RelaxLines } from '../../network/activations/activation.js';
 import type { LayeredNet } from '../../network/layered.js';
 import { backwardProduct } from '../../network/linear.js';
+import type { ReluBranchingRule } from './relu-rule.js';
 
 export interface ReluChoice {
   readonly layer: number;
@@ -29,6 +30,39 @@ export async function babsrChoose(
   preUpper: Float64Array[],
   rows: Int32Array,
 ): Promise<(ReluChoice | null)[]> {
+  return (await babsrRanked(net, B, preLower, preUpper, rows, 0)).choices;
+}
+
+/** Keeps the k best (score, choice) pairs of one domain, best first (k is small: a sorted insert). */
+class TopK {
+  private readonly scores: number[] = [];
+  readonly items: ReluChoice[] = [];
+  constructor(private readonly k: number) {}
+  offer(score: number, item: ReluChoice): void {
+    if (this.k === 0 || !(score > 0) || (this.scores.length === this.k && score <= this.scores[this.k - 1])) return;
+    let i = this.scores.length;
+    while (i > 0 && this.scores[i - 1] < score) i--;
+    this.scores.splice(i, 0, score);
+    this.items.splice(i, 0, item);
+    this.scores.length = this.items.length = Math.min(this.k, this.scores.length);
+  }
+}
+
+/**
+ * BaBSR's choice per domain and, with k > 0, its k best ReLU candidates by
+ * score and the k best by intercept |t| (the candidates filtered smart
+ * branching evaluates), without duplicates, best first.
+ */
+export async function babsrRanked(
+  net: LayeredNet,
+  B: number,
+  preLower: Float64Array[],
+  preUpper: Float64Array[],
+  rows: Int32Array,
+  k: number,
+): Promise<{ choices: (ReluChoice | null)[]; candidates: ReluChoice[][] }> {
+  const byScore = Array.from({ length: B }, () => new TopK(k));
+  const byT = Array.from({ length: B }, () => new TopK(k));
   const L = net.layers.length;
   const last = net.layers[L - 1];
   const bestScore = new Float64Array(B).fill(-1);
@@ -90,6 +124,8 @@ export async function babsrChoose(
           bestScore[b] = score;
           bestChoice[b] = choice;
         }
+        byScore[b].offer(score, choice);
+        byT[b].offer(-t, choice);
         if (t < bestT[b]) {
           bestT[b] = t;
           tChoice[b] = choice;
@@ -100,9 +136,22 @@ export async function babsrChoose(
     if (h > 0) lambda = await backwardProduct(layer, omega, B);
     n = layer.inDim;
   }
-  return bestChoice.map((c, b) => {
+  const choices = bestChoice.map((c, b) => {
     if (c && bestScore[b] > 1e-3) return c;
     if (tChoice[b] && bestT[b] < -1e-4) return tChoice[b];
     return anyChoice[b];
   });
+  const candidates = byScore.map((top, b) => {
+    const list = [...top.items];
+    for (const c of byT[b].items) if (!list.some((d) => d.layer === c.layer && d.neuron === c.neuron)) list.push(c);
+    return list;
+  });
+  return { choices, candidates };
 }
+
+/** BaBSR as a branching rule: it scores every activation kind. */
+export const babsr: ReluBranchingRule = {
+  name: 'babsr',
+  applies: () => true,
+  choose: (net, parents, preLower, preUpper, rows) => babsrChoose(net, parents.length, preLower, preUpper, rows),
+};

@@ -1,3 +1,4 @@
+import { reluRuleFor } from '../../bab/branching/index.js';
 import { branchAndBound, type BabOutcome, type Branching } from '../../bab/search.js';
 import { bounderByName, type BounderName } from '../../bounds/index.js';
 import { pooledBounder } from '../../bounds/pool.js';
@@ -22,7 +23,8 @@ export async function runBranchAndBound(branching: Branching, ctx: StrategyConte
   const affordable = Math.max(4, Math.floor(1 / (4 * rowSeconds(box.net))));
   const batchSize = options.batchSize || Math.min(affordable, branching === 'input' ? 256 : Math.max(8, Math.min(128, Math.floor(20000 / Math.max(1, neurons)) * 8)));
   const { bounder, tight } = resolveBounders(options, branching, box.net);
-  log.info({ box: box.index, branching, bounder, tight: tight ?? 'none', batchSize, threads: ctx.threads }, 'branch and bound starts');
+  const reluRule = reluRuleFor(options.reluBranching, box.net);
+  log.info({ box: box.index, branching, ...(branching === 'relu' ? { reluBranching: reluRule.name } : {}), bounder, tight: tight ?? 'none', batchSize, threads: ctx.threads }, 'branch and bound starts');
   let lastLog = 0;
   const pools: ReturnType<typeof pooledBounder>[] = [];
   const make = (name: BounderName): Bounder => {
@@ -44,6 +46,7 @@ export async function runBranchAndBound(branching: Branching, ctx: StrategyConte
       bounder: make(bounder),
       tightBounder: tight ? make(tight) : undefined,
       branching,
+      reluRule,
       batchSize,
       deadline: options.deadline,
       maxDomains,
