@@ -3,7 +3,7 @@ import { branchAndBound, type BabOutcome, type Branching } from '../../bab/searc
 import { bounderByName, type BounderName } from '../../bounds/index.js';
 import { pooledBounder } from '../../bounds/pool.js';
 import type { Bounder } from '../../bounds/types.js';
-import { hiddenNeuronCount } from '../../network/layered.js';
+import { hiddenNeuronCount, isReluNet } from '../../network/layered.js';
 import { rowSeconds } from '../../network/linear.js';
 import { optimisedIntermediates, type PreBounds } from '../../bounds/root-intermediates.js';
 import { resolveBounders } from '../options.js';
@@ -15,16 +15,17 @@ export async function runBranchAndBound(branching: Branching, ctx: StrategyConte
   const n0 = box.net.inputDim;
   const neurons = hiddenNeuronCount(box.net);
   const rows = box.net.outputDim;
-  // Bytes kept per open domain: box, linear bound, row bounds, pre-activation
-  // bounds, and in ReLU mode the split signs and the float32 dual parameters.
-  const perDomain = 8 * (2 * n0 + rows * n0 + rows) + neurons * 16 + (branching === 'relu' ? neurons * (1 + 4 * rows) : 0) + 200;
+  // Bytes kept per open domain: box, linear bound (not kept by ReLU splitting on ReLU networks), row
+  // bounds, pre-activation bounds, and in ReLU mode the split signs and the float32 dual parameters.
+  const keepsLinear = branching === 'input' || !isReluNet(box.net);
+  const perDomain = 8 * (2 * n0 + (keepsLinear ? rows * n0 : 0) + rows) + neurons * 16 + (branching === 'relu' ? neurons * (1 + 4 * rows) : 0) + 200;
   const maxDomains = Math.max(1000, Math.floor((options.memoryMb * 2 ** 20) / perDomain));
   // About a second of bounding per batch on networks where one domain is expensive.
   const affordable = Math.max(4, Math.floor(1 / (4 * rowSeconds(box.net))));
   const batchSize = options.batchSize || Math.min(affordable, branching === 'input' ? 256 : Math.max(8, Math.min(128, Math.floor(20000 / Math.max(1, neurons)) * 8)));
   const { bounder, tight } = resolveBounders(options, branching, box.net);
   const reluRule = reluRuleFor(options.reluBranching, box.net);
-  log.info({ box: box.index, branching, ...(branching === 'relu' ? { reluBranching: reluRule.name } : {}), bounder, tight: tight ?? 'none', batchSize, threads: ctx.threads }, 'branch and bound starts');
+  log.info({ box: box.index, branching, ...(branching === 'relu' ? { reluBranching: reluRule.name } : {}), bounder, tight: tight ?? 'none', batchSize, threads: ctx.threads, bytesPerDomain: perDomain, maxDomains }, 'branch and bound starts');
   let lastLog = 0;
   const pools: ReturnType<typeof pooledBounder>[] = [];
   const make = (name: BounderName): Bounder => {
