@@ -3,14 +3,15 @@
  * the layer holds: dense W (products in onnxruntime's float64 MatMul, W^T and
  * |W|^T cached per layer) or compressed sparse rows (materialised
  * convolutions too large to hold densely: products as loops over the
- * nonzeros, transposes cached per layer). Every bounder on the hot path goes
- * through these instead of touching `layer.W`, which on a sparse layer is
- * materialised on first use and may be too large.
+ * nonzeros, transposes cached per layer). Either form of a large layer that
+ * repeats a kernel block (a convolution) also has a stencil form (im2col
+ * products, src/tensor/stencil.ts); each product takes the form its cost
+ * model estimates fastest for its number of rows. Every bounder on the hot
+ * path goes through these instead of touching `layer.W`, which on a sparse
+ * layer is materialised on first use and may be too large.
  */
 import { csrOf, denseTimesCsr, matmul, transpose, transposeCsr, type Csr } from '../tensor/matmul.js';
 import { findStencil, stencilBackward, stencilForward, type Stencil } from '../tensor/stencil.js';
-
-export { transposeCsr };
 import type { AffineLayer } from './layered.js';
 
 export type { Csr };
