@@ -134,7 +134,12 @@ export function layerStencil(layer: AffineLayer): Stencil | null {
 
 /** Estimated seconds of a product of R rows with the stencil form. */
 function stencilSeconds(st: Stencil, R: number): number {
-  return R * (st.moves * MOVE_S + st.blockMacs * ORT_MAC_S + st.restNnz * CSR_MAC_S) + st.classes.length * RUN_S;
+  return R * stencilRowSeconds(st) + st.classes.length * RUN_S;
+}
+
+/** Estimated seconds per row of the stencil form, without the fixed cost of its session runs. */
+function stencilRowSeconds(st: Stencil): number {
+  return st.moves * MOVE_S + st.blockMacs * ORT_MAC_S + st.restNnz * CSR_MAC_S;
 }
 
 /** Estimated seconds of a product of R rows in the layer's plain form (CSR loops, or onnxruntime's dense MatMul). */
@@ -185,7 +190,7 @@ export function forEachWeight(layer: AffineLayer, j: number, f: (i: number, w: n
 export function layerSeconds(layer: AffineLayer): number {
   const plain = layer.csr ? layer.csr.val.length / 4e8 : (layer.inDim * layer.outDim) / 2e10;
   const st = layerStencil(layer);
-  return st ? Math.min(plain, st.moves * MOVE_S + st.blockMacs * ORT_MAC_S + st.restNnz * CSR_MAC_S) : plain;
+  return st ? Math.min(plain, stencilRowSeconds(st)) : plain;
 }
 
 /** Estimated seconds of one vector through every layer of the network (layerSeconds summed). */

@@ -185,28 +185,62 @@ function chunkRows(R: number, cl: StencilClass): number {
   return Math.max(1, Math.min(R, Math.floor((1 << 22) / (cl.members * Math.max(cl.c, cl.w)))));
 }
 
+/**
+ * One side of a class product: per member, `width` indices into a row of
+ * `src` (gathered) or of `out` (scattered). G·M gathers the class's rows and
+ * scatters into its columns; X·Mᵀ the other way round.
+ */
+interface Side {
+  readonly idx: Int32Array;
+  readonly width: number;
+}
+
+/**
+ * For every class: gather `from` of each of the R rows of src (R x srcCols),
+ * multiply by the class's block operand (from.width x to.width), and scatter
+ * into `to` of out's rows (R x outCols), adding or storing.
+ */
+async function throughClasses(
+  st: Stencil,
+  src: Float64Array,
+  srcCols: number,
+  out: Float64Array,
+  outCols: number,
+  R: number,
+  side: (cl: StencilClass) => { from: Side; to: Side; operand: Float64Array },
+  add: boolean,
+): Promise<void> {
+  for (const cl of st.classes) {
+    const { from, to, operand } = side(cl);
+    const fromIdx = from.idx;
+    const toIdx = to.idx;
+    const gather = cl.members * from.width;
+    const scatter = cl.members * to.width;
+    const step = chunkRows(R, cl);
+    for (let r0 = 0; r0 < R; r0 += step) {
+      const r1 = Math.min(R, r0 + step);
+      const n = (r1 - r0) * cl.members;
+      const A = new Float64Array(n * from.width);
+      for (let r = r0, q = 0; r < r1; r++) {
+        const so = r * srcCols;
+        for (let i = 0; i < gather; i++) A[q++] = src[so + fromIdx[i]];
+      }
+      const C = await matmul(A, operand, n, from.width, to.width);
+      for (let r = r0, q = 0; r < r1; r++) {
+        const oo = r * outCols;
+        if (add) for (let i = 0; i < scatter; i++) out[oo + toIdx[i]] += C[q++];
+        else for (let i = 0; i < scatter; i++) out[oo + toIdx[i]] = C[q++];
+      }
+    }
+  }
+}
+
 /** R x cols: G (R x rows) · M. */
 export async function stencilBackward(st: Stencil, G: Float64Array, R: number): Promise<Float64Array> {
   const { rows, cols } = st;
   const out = st.rest ? denseTimesCsr(G, st.rest.csr, R, rows, cols) : new Float64Array(R * cols);
-  for (const cl of st.classes) {
-    const { members, c, w, rowIdx, colIdx } = cl;
-    const step = chunkRows(R, cl);
-    for (let r0 = 0; r0 < R; r0 += step) {
-      const r1 = Math.min(R, r0 + step);
-      const n = (r1 - r0) * members;
-      const Gc = new Float64Array(n * c);
-      for (let r = r0, q = 0; r < r1; r++) {
-        const go = r * rows;
-        for (let i = 0; i < members * c; i++) Gc[q++] = G[go + rowIdx[i]];
-      }
-      const C = await matmul(Gc, cl.block, n, c, w);
-      for (let r = r0, q = 0; r < r1; r++) {
-        const oo = r * cols;
-        for (let i = 0; i < members * w; i++) out[oo + colIdx[i]] += C[q++];
-      }
-    }
-  }
+  // Classes share columns (overlapping receptive fields): their contributions add.
+  await throughClasses(st, G, rows, out, cols, R, (cl) => ({ from: { idx: cl.rowIdx, width: cl.c }, to: { idx: cl.colIdx, width: cl.w }, operand: cl.block }), true);
   return out;
 }
 
@@ -214,24 +248,7 @@ export async function stencilBackward(st: Stencil, G: Float64Array, R: number): 
 export async function stencilForward(st: Stencil, X: Float64Array, R: number, abs = false): Promise<Float64Array> {
   const { rows, cols } = st;
   const out = st.rest ? denseTimesCsr(X, abs ? st.rest.absT : st.rest.t, R, cols, rows) : new Float64Array(R * rows);
-  for (const cl of st.classes) {
-    const { members, c, w, rowIdx, colIdx } = cl;
-    const step = chunkRows(R, cl);
-    for (let r0 = 0; r0 < R; r0 += step) {
-      const r1 = Math.min(R, r0 + step);
-      const n = (r1 - r0) * members;
-      const Xc = new Float64Array(n * w);
-      for (let r = r0, q = 0; r < r1; r++) {
-        const xo = r * cols;
-        for (let i = 0; i < members * w; i++) Xc[q++] = X[xo + colIdx[i]];
-      }
-      const C = await matmul(Xc, abs ? cl.absBlockT : cl.blockT, n, w, c);
-      // Each row of M lies in one class or in the rest: plain stores (the rest's rows are zero here).
-      for (let r = r0, q = 0; r < r1; r++) {
-        const oo = r * rows;
-        for (let i = 0; i < members * c; i++) out[oo + rowIdx[i]] = C[q++];
-      }
-    }
-  }
+  // Each row of M lies in one class or in the rest: plain stores (the rest's rows are zero here).
+  await throughClasses(st, X, cols, out, rows, R, (cl) => ({ from: { idx: cl.colIdx, width: cl.w }, to: { idx: cl.rowIdx, width: cl.c }, operand: abs ? cl.absBlockT : cl.blockT }), false);
   return out;
 }
