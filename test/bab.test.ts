@@ -24,6 +24,19 @@ async function exactObjective(net: LayeredNet, lower: Float64Array, upper: Float
   return best;
 }
 
+/**
+ * A random net and box (from `seed`) with the rows shifted so that the true
+ * minimum of the objective is `margin` above zero: barely safe, so the
+ * search needs many domains.
+ */
+async function barelySafeBox(seed: number, dims: number[], width: number, rowGroup: number[], margin: number): Promise<CanonicalBox> {
+  const rng = makeRng(seed);
+  const base = randomNet(rng, dims);
+  const { lower, upper } = randomBox(rng, dims[0], width);
+  const truth = await exactObjective(base, lower, upper, rowGroup);
+  return canonicalBox(shiftRows(base, truth - margin), lower, upper, rowGroup);
+}
+
 interface Case {
   seed: number;
   dims: number[];
@@ -92,12 +105,7 @@ test('the deadline is kept: a search with no time left returns timeout or a deci
 });
 
 test('the memory cap turns into unknown, not a crash', async () => {
-  const rng = makeRng(11);
-  const base = randomNet(rng, [2, 40, 40, 1]);
-  const { lower, upper } = randomBox(rng, 2, 2);
-  const truth = await exactObjective(base, lower, upper, [0]);
-  const net = shiftRows(base, truth - 1e-4); // barely safe: needs many domains
-  const box = canonicalBox(net, lower, upper, [0]);
+  const box = await barelySafeBox(11, [2, 40, 40, 1], 2, [0], 1e-4);
   const out = await branchAndBound(box, {
     bounder: crown(),
     branching: 'input',
@@ -114,12 +122,7 @@ test('the global lower bound never decreases: children keep their parent\'s row 
     [21, 'input'],
     [22, 'relu'],
   ] as const) {
-    const rng = makeRng(seed);
-    const base = randomNet(rng, [4, 16, 16, 16, 2]);
-    const { lower, upper } = randomBox(rng, 4, 2);
-    const truth = await exactObjective(base, lower, upper, [0, 1]);
-    const net = shiftRows(base, truth - 1e-3); // barely safe: many iterations
-    const box = canonicalBox(net, lower, upper, [0, 1]);
+    const box = await barelySafeBox(seed, [4, 16, 16, 16, 2], 2, [0, 1], 1e-3);
     const seen: number[] = [];
     await branchAndBound(box, {
       bounder: crown(),
@@ -140,11 +143,7 @@ test('the open mass (each open domain weighing 2^-depth) starts at 1, never grow
     [31, 'input'],
     [32, 'relu'],
   ] as const) {
-    const rng = makeRng(seed);
-    const base = randomNet(rng, [4, 12, 12, 1]);
-    const { lower, upper } = randomBox(rng, 4, 2);
-    const truth = await exactObjective(base, lower, upper, [0]);
-    const box = canonicalBox(shiftRows(base, truth - 1e-2), lower, upper, [0]);
+    const box = await barelySafeBox(seed, [4, 12, 12, 1], 2, [0], 1e-2);
     const seen: number[] = [];
     const out = await branchAndBound(box, {
       bounder: crown(),

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NativeGate } from '../src/util/native-gate.js';
 import { pooledBounder } from '../src/bounds/pool.js';
-import { makeRng, randomBox, randomNet } from './helpers/random-net.js';
+import { batchOf, makeRng, randomBox, randomNet } from './helpers/random-net.js';
 
 test('a bounding pool closed while its worker still starts leaves no call counted in the native gate', async () => {
   // A short run: the search ends (and closes the pool) before the worker has loaded its bounder. Terminating the
@@ -12,18 +12,12 @@ test('a bounding pool closed while its worker still starts leaves no call counte
   const net = randomNet(rng, [5, 20, 20, 3]);
   // Large enough to be split (two slices of 32), so that the first call starts the worker.
   const B = 64;
-  const lower = new Float64Array(B * 5);
-  const upper = new Float64Array(B * 5);
-  for (let b = 0; b < B; b++) {
-    const box = randomBox(rng, 5, 0.5);
-    lower.set(box.lower, b * 5);
-    upper.set(box.upper, b * 5);
-  }
+  const batch = batchOf(Array.from({ length: B }, () => randomBox(rng, 5, 0.5)));
   // The worker is caught at different points of its start-up.
   for (const delayMs of [0, 25, 50, 75, 100, 150, 200, 300]) {
     const pool = pooledBounder('crown', 2, 'bab');
     // The first call starts the worker; with the worker not ready it is bounded on this thread.
-    const res = await pool.bound(net, { size: B, lower, upper });
+    const res = await pool.bound(net, batch);
     assert.equal(res.rowLower.length, 3 * B);
     await new Promise((r) => setTimeout(r, delayMs));
     await pool.close();
