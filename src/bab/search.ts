@@ -3,7 +3,7 @@ import { pgdAttack } from '../attack/pgd.js';
 import { screenCandidates } from '../attack/screen.js';
 import type { CheckedCounterexample } from '../attack/validate.js';
 import { Witness } from '../attack/witness.js';
-import type { BoundResult, Bounder, DomainBatch } from '../bounds/types.js';
+import type { BoundResult, Bounder, DomainBatch, IntermediateSlopes } from '../bounds/types.js';
 import type { CanonicalBox } from '../problem/types.js';
 import { isReluNet } from '../network/layered.js';
 import { babsr } from './branching/babsr.js';
@@ -45,9 +45,13 @@ export interface BabOptions {
   /**
    * Pre-activation bounds for the whole box at least as tight as the root's first ones, which it is given
    * (src/bounds/root-intermediates.ts); asked for only when the root's first bound leaves it open, and the root
-   * is then bounded again from them (not while recording a proof).
+   * is then bounded again from them (not while recording a proof). The optimised slopes behind them, when
+   * given, bound every later domain's intermediate layers (DomainBatch.intermediateSlopes).
    */
-  readonly refineRoot?: (first: { readonly preLower: Float64Array[]; readonly preUpper: Float64Array[] }) => Promise<{ readonly preLower: Float64Array[]; readonly preUpper: Float64Array[] } | null>;
+  readonly refineRoot?: (first: {
+    readonly preLower: Float64Array[];
+    readonly preUpper: Float64Array[];
+  }) => Promise<{ readonly preLower: Float64Array[]; readonly preUpper: Float64Array[]; readonly slopes?: IntermediateSlopes } | null>;
   /** Another strategy decided (src/engine/portfolio.ts): return `stopped` at the next iteration. */
   readonly signal?: AbortSignal;
 }
@@ -99,6 +103,8 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   for (let i = 0; i < n0; i++) rootWidth[i] = box.upper[i] - box.lower[i];
   const policy = new StratifiedPolicy(options.stratified);
   const witness = options.witness ?? new Witness();
+  /** The root's optimised intermediate slopes (refineRoot), reused by every later domain. */
+  let sharedSlopes: IntermediateSlopes | undefined;
 
   const easy = new DomainQueue();
   const hard = new DomainQueue();
@@ -121,7 +127,8 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
 
   /** Bound would-be domains in one call; per child: its open disjuncts and lower bound. */
   const boundChildren = async (children: ChildSpec[], bounder: Bounder) => {
-    const batch = makeBatch(children, n0, hiddenSizes, box.rowGroup);
+    const made = makeBatch(children, n0, hiddenSizes, box.rowGroup);
+    const batch = sharedSlopes ? { ...made, intermediateSlopes: sharedSlopes } : made;
     const res: BoundResult = await bounder.bound(net, options.proof ? { ...batch, certify: true } : batch, { deadline: options.deadline });
     bounded += children.length;
     if (bounder === options.tightBounder) tightBounded += children.length;
@@ -259,6 +266,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   const first = options.refineRoot && !options.proof && rootQueue.size === 1 ? rootQueue.peekByLb()! : undefined;
   const pre = first && (await options.refineRoot!({ preLower: first.preLower!, preUpper: first.preUpper! }));
   if (first && pre) {
+    sharedSlopes = pre.slopes;
     rootQueue.popByLb();
     openMass -= 1;
     const again: ChildSpec = {

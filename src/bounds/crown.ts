@@ -23,7 +23,7 @@ import { activationsOf, type AffineLayer, type LayerActivation, type LayeredNet 
 import type { RelaxLines } from '../network/activations/activation.js';
 import { backwardProduct, layerSeconds, weightRow } from '../network/linear.js';
 import { applyDomainConstraints, emptinessContext, ibpAffine, inputInfeasible, postActivation } from './ibp.js';
-import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
+import type { Bounder, BoundOptions, BoundResult, DomainBatch, LayerRowSlopes } from './types.js';
 
 /** Lower-line slope of ambiguous ReLUs: adaptive CROWN rule, alpha = s (KW / Fast-Lin), or alpha = 0. */
 export type SlopeRule = 'adaptive' | 'kw' | 'zero';
@@ -426,6 +426,42 @@ function withinBudget(net: LayeredNet, i: number, targets: Int32Array, lower: Fl
 }
 
 /**
+ * Per-row lower slopes of the rows bounding `targets` (b*n + j, two rows
+ * each): the shared slopes (DomainBatch.intermediateSlopes) on neurons
+ * ambiguous in the row's domain, the relaxation's own slopes everywhere
+ * else (exact on stable and identity neurons, and where none is shared).
+ */
+function sharedRowSlopes(shared: LayerRowSlopes, relax: readonly LayerRelax[], targets: Int32Array, n: number, rowDomain: Int32Array): Float64Array[] {
+  const rows = rowDomain.length;
+  return relax.map((rx, q) => {
+    const nq = rx.n;
+    const src = shared.slopes[q];
+    const out = new Float64Array(rows * nq);
+    for (let r = 0; r < rows; r++) {
+      const boff = rowDomain[r] * nq;
+      out.set(rx.lowSlope.subarray(boff, boff + nq), r * nq);
+    }
+    if (!src) return out;
+    for (let t = 0; t < targets.length; t++) {
+      const s0 = shared.rowOf[targets[t] % n];
+      if (s0 < 0) continue;
+      for (let side = 0; side < 2; side++) {
+        const r = 2 * t + side;
+        const boff = rowDomain[r] * nq;
+        const soff = (s0 + side) * nq;
+        for (let j = 0; j < nq; j++) {
+          if (!rx.ambiguous[boff + j]) continue;
+          const a = src[soff + j];
+          // NaN (no slope) keeps the relaxation's; any value in [0, 1] is valid.
+          if (a >= 0 && a <= 1) out[r * nq + j] = a;
+        }
+      }
+    }
+    return out;
+  });
+}
+
+/**
  * Tightest intermediate bounds and relaxations for every hidden layer
  * (IBP ∩ inherited ∩ splits ∩ linear bounds), layer by layer.
  */
@@ -507,7 +543,9 @@ export async function intermediateBounds(
             rowDomain[r] = b;
             rowDomain[r + 1] = b;
           }
-          const bw = await backwardPass(net, relax, i - 1, Lam, c0, rowDomain, batch.lower, batch.upper, { needA: false });
+          const shared = batch.intermediateSlopes?.[i];
+          const rowAlpha = shared ? sharedRowSlopes(shared, relax, targets.subarray(q0, q1), n, rowDomain) : undefined;
+          const bw = await backwardPass(net, relax, i - 1, Lam, c0, rowDomain, batch.lower, batch.upper, { needA: false, rowAlpha });
           const lb = bw.lb;
           for (let q = q0, r = 0; q < q1; q++, r += 2) {
             const t = targets[q];

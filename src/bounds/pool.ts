@@ -97,6 +97,7 @@ function sliceBatch(net: LayeredNet, batch: DomainBatch, b0: number, b1: number)
     preUpper: per(batch.preUpper),
     freshFrom: batch.freshFrom?.slice(b0, b1),
     activeRows: batch.activeRows?.slice(b0 * net.outputDim, b1 * net.outputDim),
+    intermediateSlopes: batch.intermediateSlopes,
     warmStart: batch.warmStart?.map((a, k) => a.slice(b0 * net.outputDim * net.layers[k].outDim, b1 * net.outputDim * net.layers[k].outDim)),
     certify: batch.certify,
   };

@@ -16,10 +16,13 @@ import { rowSeconds } from '../network/linear.js';
 import { errorScale } from '../problem/rounding.js';
 import { alphaCrown } from './alpha.js';
 import { crown } from './crown.js';
+import type { IntermediateSlopes, LayerRowSlopes } from './types.js';
 
 export interface RootIntermediates {
   readonly preLower: Float64Array[];
   readonly preUpper: Float64Array[];
+  /** The optimised slopes of the rows behind each tightened layer, for the search's children to reuse. */
+  readonly slopes: IntermediateSlopes;
   /** Ambiguous neurons before and after, summed over the hidden layers. */
   readonly ambiguousBefore: number;
   readonly ambiguousAfter: number;
@@ -49,6 +52,7 @@ export async function optimisedIntermediates(net: LayeredNet, lower: Float64Arra
   const preUpper = base.preUpper.map((a) => a.slice());
   const count = () => preLower.reduce((s, lo, k) => s + lo.reduce((c, l, j) => c + (l < 0 && preUpper[k][j] > 0 ? 1 : 0), 0), 0);
   const ambiguousBefore = count();
+  const slopes: (LayerRowSlopes | undefined)[] = new Array(H).fill(undefined);
   const err = errorScale(net, lower, upper).hidden;
   // The first hidden layer's pre-activations are affine in the input: CROWN's bounds are exact there.
   for (let k = 1; k < H; k++) {
@@ -69,9 +73,16 @@ export async function optimisedIntermediates(net: LayeredNet, lower: Float64Arra
     const folded = foldOutputRows(cut, C, new Float64Array(2 * amb.length));
     const res = await alphaCrown({ iterations: ITERATIONS }).bound(
       folded,
-      { size: 1, lower, upper, preLower: preLower.slice(0, k), preUpper: preUpper.slice(0, k) },
+      // certify: the slopes of each row's best iterate (bestDual), kept for the children.
+      { size: 1, lower, upper, preLower: preLower.slice(0, k), preUpper: preUpper.slice(0, k), certify: true },
       { deadline },
     );
+    const best = res.bestDual ?? res.dual;
+    if (best) {
+      const rowOf = new Int32Array(n).fill(-1);
+      amb.forEach((j, i) => (rowOf[j] = 2 * i));
+      slopes[k] = { rowOf, slopes: best.map((a) => Float32Array.from(a)) };
+    }
     amb.forEach((j, i) => {
       const lo = res.rowLower[2 * i] - err[k][j];
       const hi = -res.rowLower[2 * i + 1] + err[k][j];
@@ -87,5 +98,5 @@ export async function optimisedIntermediates(net: LayeredNet, lower: Float64Arra
       }
     }
   }
-  return { preLower, preUpper, ambiguousBefore, ambiguousAfter: count() };
+  return { preLower, preUpper, slopes, ambiguousBefore, ambiguousAfter: count() };
 }

@@ -57,7 +57,32 @@ export interface DomainBatch {
   readonly warmStart?: readonly Float32Array[];
   /** Also report `BoundResult.bestDual` (an unsat certificate is being recorded). */
   readonly certify?: boolean;
+  /**
+   * Lower slopes for the backward passes of intermediate bounds, one set for
+   * every domain of the batch (see IntermediateSlopes). Absent: each
+   * relaxation's own slopes.
+   */
+  readonly intermediateSlopes?: IntermediateSlopes;
 }
+
+/**
+ * Optimised lower slopes of the rows that bound one hidden layer's
+ * pre-activations (alpha-CROWN's optimum for its ambiguous neurons at the
+ * root of branch and bound, root-intermediates.ts). Any slope in [0, 1] is
+ * valid on any domain, so a search reuses them in every domain: a child's
+ * intermediate bounds then start from the root's optimised relaxation
+ * instead of the adaptive one (alpha-beta-CROWN shares its root alphas the
+ * same way).
+ */
+export interface LayerRowSlopes {
+  /** Per neuron j of the layer, the row bounding xhat_j from below (+x_j); the next row bounds it from above (-x_j). -1: none. */
+  readonly rowOf: Int32Array;
+  /** Per hidden layer q below this one, rows x n_q slopes (NaN: none). */
+  readonly slopes: readonly Float32Array[];
+}
+
+/** Per hidden layer (index 0 = first hidden layer), its rows' slopes, or undefined. */
+export type IntermediateSlopes = readonly (LayerRowSlopes | undefined)[];
 
 export interface BoundResult {
   /**
