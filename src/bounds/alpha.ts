@@ -17,7 +17,7 @@
  */
 import type { LayeredNet } from '../network/layered.js';
 import { forwardProduct } from '../network/linear.js';
-import { backwardPass, batchRowSlots, crownPass, restrictRows, slotIndex, type BackwardResult, type CrownOptions, type CrownState, type LayerRelax } from './crown.js';
+import { backwardPass, batchRowSlots, crownPass, interleavedBox, restrictRows, slotIndex, type BackwardResult, type CrownOptions, type CrownState, type LayerRelax } from './crown.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
 export interface AlphaOptions extends CrownOptions {
@@ -247,6 +247,7 @@ export async function optimiseSlopes(
   const bestC = Float64Array.from(st.outLinear.c);
   const { lower: inL, upper: inU } = batch;
   const x0 = new Float64Array(R * n0);
+  const ends = interleavedBox(inL, inU);
   let lr = lr0;
   let lambdaBuffers: Float64Array[] | undefined;
   // The extra parameters' first step follows the evaluation of iterate `extFirst`.
@@ -279,8 +280,8 @@ export async function optimiseSlopes(
     const A = bw.A;
     for (let r = 0; r < R; r++) {
       const off = r * n0;
-      const boff = rowDomain[r] * n0;
-      for (let j = 0; j < n0; j++) x0[off + j] = A[off + j] >= 0 ? inL[boff + j] : inU[boff + j];
+      const boff = 2 * rowDomain[r] * n0;
+      for (let j = 0; j < n0; j++) x0[off + j] = ends[boff + 2 * j + +(A[off + j] < 0)];
     }
     await relaxedForwardGrad(net, x0, R, rowDomain, st.relax, alpha, bw.lambdas!, grad, pre);
     // Adam ascent step, projected onto [0,1].

@@ -131,17 +131,32 @@ export function concretize(
   out?: Float64Array,
 ): Float64Array {
   const lb = out ?? new Float64Array(R);
+  const ends = interleavedBox(inLower, inUpper);
   for (let r = 0; r < R; r++) {
     const off = r * n0;
-    const boff = rowDomain[r] * n0;
+    const boff = 2 * rowDomain[r] * n0;
     let s = c[r];
     for (let j = 0; j < n0; j++) {
       const a = A[off + j];
-      s += a >= 0 ? a * inLower[boff + j] : a * inUpper[boff + j];
+      s += a * ends[boff + 2 * j + +(a < 0)];
     }
     lb[r] = s;
   }
   return lb;
+}
+
+/**
+ * lower[i], upper[i] side by side: the end a coefficient a picks is
+ * ends[2i + (a < 0)], an index instead of a branch on the sign of a, which
+ * is data-dependent and mispredicts (same products, same sums).
+ */
+export function interleavedBox(lower: Float64Array, upper: Float64Array): Float64Array {
+  const ends = new Float64Array(2 * lower.length);
+  for (let i = 0; i < lower.length; i++) {
+    ends[2 * i] = lower[i];
+    ends[2 * i + 1] = upper[i];
+  }
+  return ends;
 }
 
 export interface BackwardOptions {
