@@ -5,7 +5,7 @@ import { exactMinimum } from '../src/bounds/mip.js';
 import { optimisedIntermediates } from '../src/bounds/root-intermediates.js';
 import { foldOutputRows, type LayeredNet } from '../src/network/layered.js';
 import type { BoundResult, DomainBatch } from '../src/bounds/types.js';
-import { batchOf, makeRng, randomBox, randomNet, randomSplits, sampleStats } from './helpers/random-net.js';
+import { assertBoundsHoldOnSamples, batchOf, makeRng, randomBox, randomNet, randomSplits, sampleStats } from './helpers/random-net.js';
 
 /** The network cut after hidden layer k, its outputs the pre-activations of that layer. */
 function cutAt(net: LayeredNet, k: number): LayeredNet {
@@ -96,20 +96,8 @@ function childBatch(net: LayeredNet, kids: Awaited<ReturnType<typeof children>>,
 
 /** Sampled pre-activation ranges and output minima of each child lie inside its bounds. */
 function assertValid(net: LayeredNet, kids: Awaited<ReturnType<typeof children>>, res: BoundResult, what: string): void {
-  const H = net.layers.length - 1;
-  const m = net.outputDim;
-  kids.forEach((kid, c) => {
-    const s = sampleStats(net, kid.lower, kid.upper, 2000, makeRng(c + 1), kid.splits);
-    for (let k = 0; k < H; k++) {
-      const n = net.layers[k].outDim;
-      for (let j = 0; j < n; j++) {
-        if (s.preMin[k][j] > s.preMax[k][j]) continue; // no sample kept
-        assert.ok(res.preLower[k][c * n + j] <= s.preMin[k][j] + 1e-9, `${what}: child ${c} layer ${k} neuron ${j} lower above a sample`);
-        assert.ok(res.preUpper[k][c * n + j] >= s.preMax[k][j] - 1e-9, `${what}: child ${c} layer ${k} neuron ${j} upper below a sample`);
-      }
-    }
-    for (let r = 0; r < m; r++) assert.ok(res.rowLower[c * m + r] <= s.min[r] + 1e-9, `${what}: child ${c} row ${r} bound above a sample`);
-  });
+  const stats = kids.map((kid, c) => sampleStats(net, kid.lower, kid.upper, 2000, makeRng(c + 1), kid.splits));
+  assertBoundsHoldOnSamples(net, res, stats, what, 1e-9);
 }
 
 /** Summed width of the intermediate bounds of layers >= 1 (layer 0's are exact either way). */

@@ -1,5 +1,6 @@
 /** Seeded random LayeredNets, box sampling and sampled minima for the bounder tests. */
-import type { DomainBatch } from '../../src/bounds/types.js';
+import assert from 'node:assert/strict';
+import type { BoundResult, DomainBatch } from '../../src/bounds/types.js';
 import { applyActivation, withActivations, type AffineLayer, type LayeredNet } from '../../src/network/layered.js';
 import type { Activation } from '../../src/network/activations/activation.js';
 import { crown } from '../../src/bounds/crown.js';
@@ -236,4 +237,27 @@ export async function randomSplits(net: LayeredNet, lower: Float64Array, upper: 
     splits[k][j] = rng() < 0.5 ? 1 : -1;
   }
   return splits;
+}
+
+/**
+ * Every output-row and pre-activation bound of each domain b of `res` lies on the safe side of the samples
+ * `stats[b]` (within `slack`). Domains with no sample kept are skipped: possibly empty, any bound holds there.
+ */
+export function assertBoundsHoldOnSamples(net: LayeredNet, res: BoundResult, stats: readonly SampleStats[], label: string, slack: number): void {
+  const m = net.outputDim;
+  const H = net.layers.length - 1;
+  stats.forEach((st, b) => {
+    if (st.kept === 0) return;
+    for (let r = 0; r < m; r++) {
+      const lb = res.rowLower[b * m + r];
+      assert.ok(lb <= st.min[r] + slack, `${label}: domain ${b} row ${r}: bound ${lb} above the sampled minimum ${st.min[r]} (kept ${st.kept})`);
+    }
+    for (let k = 0; k < H; k++) {
+      const n = net.layers[k].outDim;
+      for (let j = 0; j < n; j++) {
+        assert.ok(res.preLower[k][b * n + j] <= st.preMin[k][j] + slack, `${label}: preLower layer ${k} neuron ${j} domain ${b}`);
+        assert.ok(res.preUpper[k][b * n + j] >= st.preMax[k][j] - slack, `${label}: preUpper layer ${k} neuron ${j} domain ${b}`);
+      }
+    }
+  });
 }
