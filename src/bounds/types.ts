@@ -55,7 +55,7 @@ export interface DomainBatch {
    * parent's optimum, save iterations.
    */
   readonly warmStart?: readonly Float32Array[];
-  /** Also report `BoundResult.bestDual` (an unsat certificate is being recorded). */
+  /** Also report `BoundResult.bestDual` (an unsat certificate is being recorded, or the best slopes are kept for reuse). */
   readonly certify?: boolean;
   /**
    * Lower slopes for the backward passes of intermediate bounds, one set for

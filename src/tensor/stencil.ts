@@ -133,7 +133,7 @@ export function findStencil(csr: Csr, rows: number, cols: number): Stencil | nul
   }
   const classes: StencilClass[] = [];
   const inClass = new Uint8Array(rows);
-  let covered = 0;
+  // Each class entry is one nonzero of the matrix: blockMacs is also the nonzeros the classes cover.
   let blockMacs = 0;
   let moves = 0;
   for (const d of drafts) {
@@ -152,14 +152,13 @@ export function findStencil(csr: Csr, rows: number, cols: number): Stencil | nul
     const blockT = new Float64Array(w * c);
     for (let r = 0; r < c; r++) for (let j = 0; j < w; j++) blockT[j * c + r] = block[r * w + j];
     classes.push({ members, c, w, block, blockT, absBlockT: blockT.map(Math.abs), rowIdx, colIdx });
-    covered += members * c * w;
     blockMacs += members * c * w;
     moves += members * (c + w);
   }
   const nnz = csr.rowPtr[rows];
-  if (classes.length === 0 || covered < MIN_COVERAGE * nnz) return null;
+  if (classes.length === 0 || blockMacs < MIN_COVERAGE * nnz) return null;
   let rest: Stencil['rest'] = null;
-  const restNnz = nnz - covered;
+  const restNnz = nnz - blockMacs;
   if (restNnz > 0) {
     const rowPtr = new Int32Array(rows + 1);
     const col = new Int32Array(restNnz);
