@@ -108,9 +108,16 @@ export function backwardProduct(layer: AffineLayer, G: Float64Array, R: number):
  */
 const STENCIL_MIN_ENTRIES = 1 << 18;
 const STENCIL_MAX_NNZ = 1 << 25;
-/** Rates of this machine (s per unit): gathered/scattered entries in TypeScript, onnxruntime multiply-adds, CSR multiply-adds, a session run. */
-const MOVE_S = 8e-9;
-const ORT_MAC_S = 1 / 25e9;
+/**
+ * Rates of this machine (s per unit) while both cores bound, as they do in a search: gathered/scattered entries
+ * in TypeScript, onnxruntime multiply-adds of a large dense product and of a stencil's block products (inner
+ * dimension 16-128, slower), CSR multiply-adds, a session run. Fitted on oval21's six conv layers at 1-200 rows
+ * (results/stencil-cost-model-2026-12-06.txt): the earlier 25e9 dense rate, measured on an idle machine, picked
+ * the dense form of cifar_base's second conv at 85 rows where the stencil took 8.8 ms against 15.8.
+ */
+const MOVE_S = 11e-9;
+const ORT_MAC_S = 1 / 14e9;
+const BLOCK_MAC_S = 1 / 5e9;
 const CSR_MAC_S = 4e-9;
 const RUN_S = 50e-6;
 const stencils = new WeakMap<AffineLayer, Stencil | null>();
@@ -139,7 +146,7 @@ function stencilSeconds(st: Stencil, R: number): number {
 
 /** Estimated seconds per row of the stencil form, without the fixed cost of its session runs. */
 function stencilRowSeconds(st: Stencil): number {
-  return st.moves * MOVE_S + st.blockMacs * ORT_MAC_S + st.restNnz * CSR_MAC_S;
+  return st.moves * MOVE_S + st.blockMacs * BLOCK_MAC_S + st.restNnz * CSR_MAC_S;
 }
 
 /** Estimated seconds of a product of R rows in the layer's plain form (CSR loops, or onnxruntime's dense MatMul). */
@@ -149,6 +156,12 @@ function plainSeconds(layer: AffineLayer, R: number): number {
   if (layer.csr) return sparse;
   const entries = layer.inDim * layer.outDim;
   return Math.min(sparse, Math.max(R * entries * ORT_MAC_S, entries * 8 / 8e9) + RUN_S);
+}
+
+/** The form a product of R rows with the layer's matrix takes (scripts/stencil-cost.ts checks the choice against timings). */
+export function productForm(layer: AffineLayer, R: number): 'stencil' | 'csr' | 'dense' {
+  if (stencilFor(layer, R)) return 'stencil';
+  return layer.csr ? 'csr' : 'dense';
 }
 
 /** The stencil when it is estimated faster than the plain form for R rows. */
