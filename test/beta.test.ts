@@ -194,3 +194,60 @@ test('beta-CROWN keeps the deadline and returns at least CROWN', async () => {
   for (let i = 0; i < C.rowLower.length; i++) assert.ok(Bt.rowLower[i] >= C.rowLower[i] - SLACK);
   assert.equal(alphaBetaCrown().name, 'beta');
 });
+
+test('a goal stops the rows of closed disjuncts (alpha and beta): the same disjuncts close, open rows keep their bounds, all sound', async () => {
+  const tol = (v: number) => 1e-9 * (1 + Math.abs(v));
+  let cut = 0;
+  let checked = 0;
+  for (let seed = 50; seed <= 57; seed++) {
+    const { net, boxes } = randomCase(seed);
+    const rng = makeRng(9000 + seed);
+    const m = net.outputDim;
+    const splits = await randomSplits(net, boxes, 2, rng);
+    const batch = batchOf(boxes, { splits });
+    // Disjuncts of two rows; margins at the median CROWN bound of each row, so that some disjuncts close at
+    // once, some during the iterations, some never.
+    const rowGroup = Int32Array.from({ length: m }, (_, o) => o >> 1);
+    const C = await crown().bound(net, batch);
+    const margin = Float64Array.from({ length: m }, (_, o) => {
+      const v = boxes.map((_, b) => C.rowLower[b * m + o]).filter(Number.isFinite).sort((x, y) => x - y);
+      return v.length ? v[v.length >> 1] : 0;
+    });
+    const closed = (rowLower: Float64Array, b: number, g: number) => {
+      for (let o = 0; o < m; o++) if (rowGroup[o] === g && rowLower[b * m + o] > margin[o]) return true;
+      return false;
+    };
+    for (const make of [() => alphaCrown(), () => alphaBetaCrown()]) {
+      const full = await make().bound(net, batch);
+      const stopped = await make().bound(net, { ...batch, goal: { rowGroup, margin } });
+      checkSound(net, batch, stopped, `seed ${seed} ${make().name} with a goal`, rng);
+      for (let b = 0; b < boxes.length; b++) {
+        for (let g = 0; g <= rowGroup[m - 1]; g++) {
+          const shut = closed(full.rowLower, b, g);
+          assert.equal(closed(stopped.rowLower, b, g), shut, `seed ${seed} ${make().name} domain ${b} disjunct ${g}`);
+          for (let o = 0; o < m; o++) {
+            if (rowGroup[o] !== g) continue;
+            const i = b * m + o;
+            const [x, y] = [stopped.rowLower[i], full.rowLower[i]];
+            if (x === y) continue;
+            if (shut) {
+              assert.ok(x <= y + tol(y), `seed ${seed} domain ${b} row ${o}: stopped ${x} above the full run's ${y}`);
+              if (x < y - 1e-6) cut++;
+            } else {
+              assert.ok(Math.abs(x - y) <= tol(y), `seed ${seed} domain ${b} row ${o} of an open disjunct: ${x} vs ${y}`);
+            }
+            checked++;
+          }
+        }
+      }
+      // With every margin at -Infinity all disjuncts close on the first iterate, which is CROWN's.
+      const first = await make().bound(net, { ...batch, goal: { rowGroup, margin: new Float64Array(m).fill(-Infinity) } });
+      for (let i = 0; i < C.rowLower.length; i++) {
+        const y = C.rowLower[i];
+        assert.ok(first.rowLower[i] === y || Math.abs(first.rowLower[i] - y) <= tol(y), `seed ${seed} row ${i}: ${first.rowLower[i]} vs CROWN ${y}`);
+      }
+    }
+  }
+  assert.ok(checked > 50, `only ${checked} rows compared`);
+  assert.ok(cut > 0, 'no row stopped short of the full run: the goal was never used');
+});

@@ -125,10 +125,12 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     bestObjective,
   });
 
+  const goal = { rowGroup: box.rowGroup, margin: box.margin };
   /** Bound would-be domains in one call; per child: its open disjuncts and lower bound. */
   const boundChildren = async (children: ChildSpec[], bounder: Bounder) => {
     const made = makeBatch(children, n0, hiddenSizes, box.rowGroup);
-    const batch = sharedSlopes ? { ...made, intermediateSlopes: sharedSlopes } : made;
+    // The goal: iterative bounders stop on a disjunct once a row of it clears its margin (openDisjuncts' rule).
+    const batch: DomainBatch = { ...made, goal, ...(sharedSlopes ? { intermediateSlopes: sharedSlopes } : {}) };
     const res: BoundResult = await bounder.bound(net, options.proof ? { ...batch, certify: true } : batch, { deadline: options.deadline });
     bounded += children.length;
     if (bounder === options.tightBounder) tightBounded += children.length;

@@ -154,9 +154,66 @@ export interface SlopeLoopExtension {
    * pre-activations at the concretising input).
    */
   step(pre: readonly Float64Array[], it: number): void;
-  /** Per hidden layer, the extra parameters (R x n_k, dense) and the flat indices where they live. */
+  /**
+   * Per hidden layer, the extra parameters (R x n_k, dense, over the rows still optimised) and the flat
+   * indices where they live.
+   */
   readonly params: readonly (Float64Array | undefined)[];
   readonly paramIdx: readonly Int32Array[];
+  /** Keep only the rows `keep` (ascending indices into the current rows), in that order, for the next iterations. */
+  compact(keep: Int32Array): void;
+}
+
+/** The rows `keep` (ascending) of an R x n row-major array, in that order. */
+export function pickRows(a: Float64Array, n: number, keep: Int32Array): Float64Array {
+  const out = new Float64Array(keep.length * n);
+  for (let i = 0; i < keep.length; i++) out.set(a.subarray(keep[i] * n, (keep[i] + 1) * n), i * n);
+  return out;
+}
+
+/**
+ * Flat indices r*n + j (ascending) of an R x n array restricted to the rows `keep`: the new index of each
+ * entry whose row is kept, and the positions in `idx` of those entries (for arrays parallel to idx).
+ */
+export function pickIndices(idx: Int32Array, n: number, keep: Int32Array, R: number): { idx: Int32Array; at: Int32Array } {
+  const newRow = new Int32Array(R).fill(-1);
+  keep.forEach((r, i) => (newRow[r] = i));
+  let cnt = 0;
+  for (let q = 0; q < idx.length; q++) cnt += +(newRow[(idx[q] / n) | 0] >= 0);
+  const out = new Int32Array(cnt);
+  const at = new Int32Array(cnt);
+  for (let q = 0, c = 0; q < idx.length; q++) {
+    const r = (idx[q] / n) | 0;
+    if (newRow[r] < 0) continue;
+    out[c] = newRow[r] * n + (idx[q] - r * n);
+    at[c++] = q;
+  }
+  return { idx: out, at };
+}
+
+/**
+ * Rows of the optimisation that the caller no longer needs (DomainBatch.goal): those of (domain, disjunct)
+ * pairs one of whose rows already clears its margin. `slot[r]` is row r's b*m + o.
+ */
+function settledRows(goal: NonNullable<DomainBatch['goal']>, best: Float64Array, floor: Float64Array | null, slot: Int32Array, cur: Int32Array, m: number, B: number): Uint8Array {
+  let groups = 0;
+  for (let o = 0; o < m; o++) groups = Math.max(groups, goal.rowGroup[o] + 1);
+  const closed = new Uint8Array(B * groups);
+  for (let i = 0; i < cur.length; i++) {
+    const s = slot[cur[i]];
+    const b = (s / m) | 0;
+    const o = s - b * m;
+    // The reported bound is the better of the row's best iterate and `floor` (IBP's, when clamping).
+    const v = floor && floor[s] > best[cur[i]] ? floor[s] : best[cur[i]];
+    if (v > goal.margin[o]) closed[b * groups + goal.rowGroup[o]] = 1;
+  }
+  const settled = new Uint8Array(cur.length);
+  for (let i = 0; i < cur.length; i++) {
+    const s = slot[cur[i]];
+    const b = (s / m) | 0;
+    settled[i] = closed[b * groups + goal.rowGroup[s - b * m]];
+  }
+  return settled;
 }
 
 /**
@@ -182,7 +239,6 @@ export async function optimiseSlopes(
   const m = net.outputDim;
   const n0 = net.inputDim;
   const R = st.outRowDomain.length;
-  const rowDomain = st.outRowDomain;
   if (R === 0 || H === 0 || iterations <= 0) return st.result;
 
   // Rows worth optimising: those whose domain has an ambiguous neuron.
@@ -193,12 +249,17 @@ export async function optimiseSlopes(
   }
   if (!anyAmb && !ext?.active) return st.result;
 
-  const alpha: Float64Array[] = [];
-  const mAdam: Float64Array[] = [];
-  const vAdam: Float64Array[] = [];
-  const grad: Float64Array[] = [];
-  const ambIdx: Int32Array[] = [];
-  const pre: Float64Array[] | undefined = ext?.active ? [] : undefined;
+  // The loop works on the rows still optimised (`cur`: their indices r in 0..R-1); rows the caller no longer
+  // needs (batch.goal) leave it, and the per-row state shrinks with them. Per-row results (best, bestA, ...)
+  // stay indexed by r.
+  let cur = Int32Array.from({ length: R }, (_, r) => r);
+  let rowDomain = st.outRowDomain;
+  let outLam = st.outLam;
+  let outC0 = st.outC0;
+  let alpha: Float64Array[] = [];
+  let mAdam: Float64Array[] = [];
+  let vAdam: Float64Array[] = [];
+  let ambIdx: Int32Array[] = [];
   const slot = batchRowSlots(st, m);
   for (let k = 0; k < H; k++) {
     const n = net.layers[k].outDim;
@@ -229,12 +290,14 @@ export async function optimiseSlopes(
     }
     mAdam.push(new Float64Array(R * n));
     vAdam.push(new Float64Array(R * n));
-    grad.push(new Float64Array(R * n));
-    pre?.push(new Float64Array(R * n));
   }
+  const newLayerArrays = (rows: number) => Array.from({ length: H }, (_, k) => new Float64Array(rows * net.layers[k].outDim));
+  let grad = newLayerArrays(R);
+  let pre: Float64Array[] | undefined = ext?.active ? newLayerArrays(R) : undefined;
 
   // The parameters of each row's best iterate; the first is CROWN's (its own slopes, no extra parameters).
   const certify = batch.certify === true;
+  const clamp = options.clampWithIbp ?? true;
   const bestAlpha = (certify ? st.relax : []).map((rx, k) => {
     const n = net.layers[k].outDim;
     const a = new Float64Array(R * n);
@@ -242,11 +305,30 @@ export async function optimiseSlopes(
     return a;
   });
   const bestExt = certify ? ext?.params.map((p) => (p ? new Float64Array(p.length) : undefined)) : undefined;
+  // Where the extra parameters live among all R rows (ext.paramIdx shrinks with the rows).
+  const paramIdx0 = ext?.paramIdx.slice();
   const best = Float64Array.from(st.outLinear.lb);
   const bestA = Float64Array.from(st.outLinear.A);
   const bestC = Float64Array.from(st.outLinear.c);
+  // The last iterate's parameters per (domain, row) slot, for warm starts; written as rows leave the loop.
+  const B = batch.size;
+  const dual = alpha.map((_, k) => new Float32Array(B * m * net.layers[k].outDim).fill(NaN));
+  const keepDual = (rows: Int32Array) => {
+    for (let k = 0; k < H; k++) {
+      const n = net.layers[k].outDim;
+      for (const i of rows) dual[k].set(alpha[k].subarray(i * n, (i + 1) * n), slot[cur[i]] * n);
+      const p = ext?.params[k];
+      if (!p) continue;
+      const sel = new Uint8Array(cur.length);
+      for (const i of rows) sel[i] = 1;
+      for (const i of ext!.paramIdx[k]) {
+        const q = (i / n) | 0;
+        if (sel[q]) dual[k][slot[cur[q]] * n + (i - q * n)] = p[i];
+      }
+    }
+  };
   const { lower: inL, upper: inU } = batch;
-  const x0 = new Float64Array(R * n0);
+  let x0 = new Float64Array(R * n0);
   const ends = interleavedBox(inL, inU);
   let lr = lr0;
   let lambdaBuffers: Float64Array[] | undefined;
@@ -256,34 +338,67 @@ export async function optimiseSlopes(
     if (performance.now() > deadline) break;
     const bw = ext
       ? await ext.backward(alpha, lambdaBuffers)
-      : await backwardPass(net, st.relax, H - 1, st.outLam, st.outC0, rowDomain, inL, inU, {
+      : await backwardPass(net, st.relax, H - 1, outLam, outC0, rowDomain, inL, inU, {
           rowAlpha: alpha,
           keepLambdas: true,
           lambdaBuffers,
         });
     lambdaBuffers = bw.lambdas;
-    for (let r = 0; r < R; r++) {
-      if (bw.lb[r] > best[r]) {
-        best[r] = bw.lb[r];
-        bestC[r] = bw.c[r];
-        bestA.set(bw.A.subarray(r * n0, (r + 1) * n0), r * n0);
+    for (let i = 0; i < cur.length; i++) {
+      const r = cur[i];
+      if (bw.lb[i] > best[r]) {
+        best[r] = bw.lb[i];
+        bestC[r] = bw.c[i];
+        bestA.set(bw.A.subarray(i * n0, (i + 1) * n0), r * n0);
         for (let k = 0; k < bestAlpha.length; k++) {
           const n = net.layers[k].outDim;
-          bestAlpha[k].set(alpha[k].subarray(r * n, (r + 1) * n), r * n);
+          bestAlpha[k].set(alpha[k].subarray(i * n, (i + 1) * n), r * n);
           const p = ext?.params[k];
-          if (p) bestExt![k]!.set(p.subarray(r * n, (r + 1) * n), r * n);
+          if (p) bestExt![k]!.set(p.subarray(i * n, (i + 1) * n), r * n);
         }
       }
     }
     if (it === iterations) break; // the last step's update would never be evaluated
+    let A = bw.A;
+    let lambdas = bw.lambdas!;
+    if (batch.goal) {
+      const settled = settledRows(batch.goal, best, clamp ? st.ibpOut : null, slot, cur, m, B);
+      let gone = 0;
+      for (const v of settled) gone += v;
+      // Shrinking copies every row's state: worth it once an eighth of the rows have settled.
+      if (gone > 0 && (gone === cur.length || 8 * gone >= cur.length)) {
+        const keep = Int32Array.from(cur.keys()).filter((i) => !settled[i]);
+        keepDual(Int32Array.from(cur.keys()).filter((i) => settled[i] === 1));
+        if (keep.length === 0) {
+          cur = keep;
+          break;
+        }
+        const layerPick = (arrs: Float64Array[]) => arrs.map((a, k) => pickRows(a, net.layers[k].outDim, keep));
+        alpha = layerPick(alpha);
+        mAdam = layerPick(mAdam);
+        vAdam = layerPick(vAdam);
+        ambIdx = ambIdx.map((idx, k) => pickIndices(idx, net.layers[k].outDim, keep, cur.length).idx);
+        lambdas = layerPick(lambdas);
+        lambdaBuffers = lambdas;
+        A = pickRows(A, n0, keep);
+        rowDomain = Int32Array.from(keep, (i) => rowDomain[i]);
+        outLam = pickRows(outLam, outLam.length / cur.length, keep);
+        outC0 = Float64Array.from(keep, (i) => outC0[i]);
+        ext?.compact(keep);
+        cur = Int32Array.from(keep, (i) => cur[i]);
+        grad = newLayerArrays(cur.length);
+        if (pre) pre = newLayerArrays(cur.length);
+        x0 = new Float64Array(cur.length * n0);
+      }
+    }
     // Concretising input x0* per row.
-    const A = bw.A;
-    for (let r = 0; r < R; r++) {
+    const Rc = cur.length;
+    for (let r = 0; r < Rc; r++) {
       const off = r * n0;
       const boff = 2 * rowDomain[r] * n0;
       for (let j = 0; j < n0; j++) x0[off + j] = ends[boff + 2 * j + +(A[off + j] < 0)];
     }
-    await relaxedForwardGrad(net, x0, R, rowDomain, st.relax, alpha, bw.lambdas!, grad, pre);
+    await relaxedForwardGrad(net, x0, Rc, rowDomain, st.relax, alpha, lambdas, grad, pre);
     // Adam ascent step, projected onto [0,1].
     const bc1 = 1 - Math.pow(beta1, it);
     const bc2 = 1 - Math.pow(beta2, it);
@@ -291,33 +406,22 @@ export async function optimiseSlopes(
     if (ext && pre && it >= extFirst) ext.step(pre, it - extFirst + 1);
     lr *= decay;
   }
+  keepDual(Int32Array.from(cur.keys()));
 
   // Rows left out of the loop (restrictRows) keep CROWN's result.
-  const B = batch.size;
-  const dual = alpha.map((a, k) => {
-    const n = net.layers[k].outDim;
-    const out = new Float32Array(B * m * n).fill(NaN);
-    for (let r = 0; r < R; r++) out.set(a.subarray(r * n, (r + 1) * n), slot[r] * n);
-    const p = ext?.params[k];
-    if (p) {
-      for (const i of ext.paramIdx[k]) out[slotIndex(slot, n, i)] = p[i];
-    }
-    return out;
-  });
   const bestDual = !certify ? undefined : bestAlpha.map((a, k) => {
     const n = net.layers[k].outDim;
     const out = new Float64Array(B * m * n).fill(NaN);
     for (let r = 0; r < R; r++) out.set(a.subarray(r * n, (r + 1) * n), slot[r] * n);
     const p = bestExt?.[k];
-    if (p && ext) {
-      for (const i of ext.paramIdx[k]) out[slotIndex(slot, n, i)] = p[i];
+    if (p && paramIdx0) {
+      for (const i of paramIdx0[k]) out[slotIndex(slot, n, i)] = p[i];
     }
     return out;
   });
   const rowLower = new Float64Array(st.result.rowLower);
   const Aout = new Float64Array(st.result.linear!.A);
   const cOut = new Float64Array(st.result.linear!.c);
-  const clamp = options.clampWithIbp ?? true;
   for (let r = 0; r < R; r++) {
     const i = slot[r];
     Aout.set(bestA.subarray(r * n0, (r + 1) * n0), i * n0);

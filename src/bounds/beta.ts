@@ -29,7 +29,7 @@
  * satisfy the domain's splits (and lie in its box).
  */
 import type { LayeredNet } from '../network/layered.js';
-import { optimiseSlopes, projectedAdamStep, type AlphaOptions, type SlopeLoopExtension } from './alpha.js';
+import { optimiseSlopes, pickIndices, pickRows, projectedAdamStep, type AlphaOptions, type SlopeLoopExtension } from './alpha.js';
 import { backwardPass, batchRowSlots, crownPass, restrictRows, slotIndex, type CrownState } from './crown.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
@@ -112,7 +112,7 @@ function betaExtension(
 ): SlopeLoopExtension {
   const H = net.layers.length - 1;
   const rowDomain = st.outRowDomain;
-  const mult = splitMultipliers(net, batch, rowDomain);
+  let mult = splitMultipliers(net, batch, rowDomain);
   // Warm start: a parent's multipliers on the splits it shares (projected onto beta >= 0).
   if (batch.warmStart) {
     const slot = batchRowSlots(st, net.outputDim);
@@ -135,22 +135,48 @@ function betaExtension(
   const beta2 = options.beta2 ?? 0.999;
   const decay = options.lrDecay ?? 0.98;
   let lr = options.betaLr ?? 0.1;
-  const grad = mult.beta.map((b) => (b ? new Float64Array(b.length) : undefined));
-  const mAdam = mult.beta.map((b) => (b ? new Float64Array(b.length) : undefined));
-  const vAdam = mult.beta.map((b) => (b ? new Float64Array(b.length) : undefined));
+  let grad: (Float64Array | undefined)[] = mult.beta.map((b) => (b ? new Float64Array(b.length) : undefined));
+  let mAdam: (Float64Array | undefined)[] = mult.beta.map((b) => (b ? new Float64Array(b.length) : undefined));
+  let vAdam: (Float64Array | undefined)[] = mult.beta.map((b) => (b ? new Float64Array(b.length) : undefined));
+  // The rows still optimised (optimiseSlopes shrinks them through compact).
+  let rows = { rowDomain, outLam: st.outLam, outC0: st.outC0 };
   return {
-    params: mult.beta,
-    paramIdx: mult.idx,
+    get params() {
+      return mult.beta;
+    },
+    get paramIdx() {
+      return mult.idx;
+    },
     active: mult.count > 0,
     warmup: batch.warmStart ? 0 : (options.alphaIterations ?? 20),
     backward: (rowAlpha, lambdaBuffers) =>
       // The split terms enter as Omega_k -= beta_j s_j on each split neuron.
-      backwardPass(net, st.relax, H - 1, st.outLam, st.outC0, rowDomain, batch.lower, batch.upper, {
+      backwardPass(net, st.relax, H - 1, rows.outLam, rows.outC0, rows.rowDomain, batch.lower, batch.upper, {
         rowAlpha,
         omegaShift: mult.sb,
         keepLambdas: true,
         lambdaBuffers,
       }),
+    compact(keep) {
+      const R = rows.rowDomain.length;
+      const pick = (arrs: (Float64Array | undefined)[]) => arrs.map((a, k) => (a ? pickRows(a, net.layers[k].outDim, keep) : undefined));
+      const picked = mult.idx.map((idx, k) => pickIndices(idx, net.layers[k].outDim, keep, R));
+      mult = {
+        sb: pick(mult.sb),
+        beta: pick(mult.beta),
+        idx: picked.map((p) => p.idx),
+        sign: picked.map((p, k) => Int8Array.from(p.at, (q) => mult.sign[k][q])),
+        count: picked.reduce((c, p) => c + p.idx.length, 0),
+      };
+      grad = pick(grad);
+      mAdam = pick(mAdam);
+      vAdam = pick(vAdam);
+      rows = {
+        rowDomain: Int32Array.from(keep, (i) => rows.rowDomain[i]),
+        outLam: pickRows(rows.outLam, rows.outLam.length / R, keep),
+        outC0: Float64Array.from(keep, (i) => rows.outC0[i]),
+      };
+    },
     step(pre, it) {
       const bc1 = 1 - Math.pow(beta1, it);
       const bc2 = 1 - Math.pow(beta2, it);

@@ -100,6 +100,7 @@ function sliceBatch(net: LayeredNet, batch: DomainBatch, b0: number, b1: number)
     intermediateSlopes: batch.intermediateSlopes,
     warmStart: batch.warmStart?.map((a, k) => a.slice(b0 * net.outputDim * net.layers[k].outDim, b1 * net.outputDim * net.layers[k].outDim)),
     certify: batch.certify,
+    goal: batch.goal,
   };
 }
 

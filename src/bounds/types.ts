@@ -55,6 +55,14 @@ export interface DomainBatch {
    * parent's optimum, save iterations.
    */
   readonly warmStart?: readonly Float32Array[];
+  /**
+   * What the caller needs of each domain (branch and bound: a disjunct is closed once one of its rows'
+   * bounds exceeds that row's margin): `rowGroup[o]` is output row o's disjunct and `margin[o]` its
+   * margin. Iterative bounders stop optimising the rows of a (domain, disjunct) once it is closed; they
+   * may then report bounds below what more iterations would reach, never invalid ones. Absent: every
+   * row is optimised to the end.
+   */
+  readonly goal?: { readonly rowGroup: Int32Array; readonly margin: Float64Array };
   /** Also report `BoundResult.bestDual` (an unsat certificate is being recorded, or the best slopes are kept for reuse). */
   readonly certify?: boolean;
   /**
