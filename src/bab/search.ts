@@ -125,12 +125,11 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     bestObjective,
   });
 
+  // The goal: iterative bounders stop on a disjunct once a row of it clears its margin (openDisjuncts' rule).
   const goal = { rowGroup: box.rowGroup, margin: box.margin };
   /** Bound would-be domains in one call; per child: its open disjuncts and lower bound. */
   const boundChildren = async (children: ChildSpec[], bounder: Bounder) => {
-    const made = makeBatch(children, n0, hiddenSizes, box.rowGroup);
-    // The goal: iterative bounders stop on a disjunct once a row of it clears its margin (openDisjuncts' rule).
-    const batch: DomainBatch = { ...made, goal, ...(sharedSlopes ? { intermediateSlopes: sharedSlopes } : {}) };
+    const batch = makeBatch(children, n0, hiddenSizes, box.rowGroup, goal, sharedSlopes);
     const res: BoundResult = await bounder.bound(net, options.proof ? { ...batch, certify: true } : batch, { deadline: options.deadline });
     bounded += children.length;
     if (bounder === options.tightBounder) tightBounded += children.length;
@@ -484,7 +483,14 @@ function stackLayers<I, T extends Int8Array | Float32Array | Float64Array>(
   });
 }
 
-function makeBatch(children: ChildSpec[], n0: number, sizes: readonly number[], rowGroup: Int32Array): DomainBatch {
+function makeBatch(
+  children: ChildSpec[],
+  n0: number,
+  sizes: readonly number[],
+  rowGroup: Int32Array,
+  goal: DomainBatch['goal'],
+  intermediateSlopes: IntermediateSlopes | undefined,
+): DomainBatch {
   const B = children.length;
   const m = rowGroup.length;
   const lower = new Float64Array(B * n0);
@@ -498,7 +504,11 @@ function makeBatch(children: ChildSpec[], n0: number, sizes: readonly number[], 
   });
   const f64 = (n: number) => new Float64Array(n);
   const splits = children.every((c) => c.splits) ? stackLayers(children, sizes, (n) => new Int8Array(n), (c) => c.splits!) : undefined;
-  if (!children.every((c) => c.preLower && c.preUpper)) return { size: B, lower, upper, splits, activeRows };
+  // Both literals name the same fields in the same order: one object shape for the bounders' hot loops (a
+  // spread copy adding fields made ACAS Xu's CROWN passes about 9% slower).
+  if (!children.every((c) => c.preLower && c.preUpper)) {
+    return { size: B, lower, upper, splits, activeRows, warmStart: undefined, preLower: undefined, preUpper: undefined, freshFrom: undefined, goal, intermediateSlopes };
+  }
   const warmStart = children.every((c) => c.warmStart)
     ? stackLayers(children, sizes.map((n) => m * n), (n) => new Float32Array(n), (c) => c.warmStart!)
     : undefined;
@@ -512,5 +522,7 @@ function makeBatch(children: ChildSpec[], n0: number, sizes: readonly number[], 
     preLower: stackLayers(children, sizes, f64, (c) => c.preLower!),
     preUpper: stackLayers(children, sizes, f64, (c) => c.preUpper!),
     freshFrom: Int32Array.from(children, (c) => c.freshFrom ?? 0),
+    goal,
+    intermediateSlopes,
   };
 }
