@@ -14,6 +14,8 @@
  *   dLB_r/dalpha_{k,j} = Lambda_{k,j} * xhat~_{k,j}   (ambiguous, Lambda >= 0; else 0),
  * then an Adam ascent step projected onto [0,1]. Every iterate is a valid
  * bound; the best per row is kept (and at least CROWN's, the first iterate).
+ * With a goal (DomainBatch.goal) the rows of a disjunct that a row already
+ * closes leave the loop: the open rows' iterates are unchanged.
  */
 import type { LayeredNet } from '../network/layered.js';
 import { forwardProduct, rowSeconds } from '../network/linear.js';
@@ -318,13 +320,13 @@ export async function optimiseSlopes(
   const B = batch.size;
   const dual = alpha.map((_, k) => new Float32Array(B * m * net.layers[k].outDim).fill(NaN));
   const keepDual = (rows: Int32Array) => {
+    const sel = new Uint8Array(cur.length);
+    for (const i of rows) sel[i] = 1;
     for (let k = 0; k < H; k++) {
       const n = net.layers[k].outDim;
       for (const i of rows) dual[k].set(alpha[k].subarray(i * n, (i + 1) * n), slot[cur[i]] * n);
       const p = ext?.params[k];
       if (!p) continue;
-      const sel = new Uint8Array(cur.length);
-      for (const i of rows) sel[i] = 1;
       for (const i of ext!.paramIdx[k]) {
         const q = (i / n) | 0;
         if (sel[q]) dual[k][slot[cur[q]] * n + (i - q * n)] = p[i];
