@@ -19,6 +19,7 @@
  */
 import type { LayeredNet } from '../network/layered.js';
 import { forwardProduct, rowSeconds } from '../network/linear.js';
+import { takeRows } from '../tensor/arrays.js';
 import { backwardPass, batchRowSlots, crownPass, interleavedBox, restrictRows, slotIndex, type BackwardResult, type CrownOptions, type CrownState, type LayerRelax } from './crown.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
@@ -149,7 +150,7 @@ export interface SlopeLoopExtension {
    * the lambdas (into `lambdaBuffers` when given). Must equal backwardPass
    * when the extra parameters are at their initial value.
    */
-  backward(rowAlpha: Float64Array[], lambdaBuffers: Float64Array[] | undefined): Promise<BackwardResult>;
+  backward(rowAlpha: Float64Array[], lambdaBuffers: Float64Array[] | undefined, rows: OutputRows): Promise<BackwardResult>;
   /**
    * Ascent step number `it` (1-based, counted from the end of the warmup)
    * given xhat~_k (R x n_k per hidden layer, the chosen relaxation's
@@ -162,15 +163,15 @@ export interface SlopeLoopExtension {
    */
   readonly params: readonly (Float64Array | undefined)[];
   readonly paramIdx: readonly Int32Array[];
-  /** Keep only the rows `keep` (ascending indices into the current rows), in that order, for the next iterations. */
-  compact(keep: Int32Array): void;
+  /** Of the current `rows` rows, keep only `keep` (ascending indices), in that order, for the next iterations. */
+  compact(keep: Int32Array, rows: number): void;
 }
 
-/** The rows `keep` (ascending) of an R x n row-major array, in that order. */
-export function pickRows(a: Float64Array, n: number, keep: Int32Array): Float64Array {
-  const out = new Float64Array(keep.length * n);
-  for (let i = 0; i < keep.length; i++) out.set(a.subarray(keep[i] * n, (keep[i] + 1) * n), i * n);
-  return out;
+/** The output-pass rows the loop still optimises: each one's domain, objective on x_{H-1} and constant. */
+export interface OutputRows {
+  readonly rowDomain: Int32Array;
+  readonly outLam: Float64Array;
+  readonly outC0: Float64Array;
 }
 
 /**
@@ -255,9 +256,8 @@ export async function optimiseSlopes(
   // needs (batch.goal) leave it, and the per-row state shrinks with them. Per-row results (best, bestA, ...)
   // stay indexed by r.
   let cur = Int32Array.from({ length: R }, (_, r) => r);
-  let rowDomain = st.outRowDomain;
-  let outLam = st.outLam;
-  let outC0 = st.outC0;
+  let rows: OutputRows = { rowDomain: st.outRowDomain, outLam: st.outLam, outC0: st.outC0 };
+  const rowDomain = st.outRowDomain;
   let alpha: Float64Array[] = [];
   let mAdam: Float64Array[] = [];
   let vAdam: Float64Array[] = [];
@@ -265,9 +265,7 @@ export async function optimiseSlopes(
   const slot = batchRowSlots(st, m);
   for (let k = 0; k < H; k++) {
     const n = net.layers[k].outDim;
-    const a = new Float64Array(R * n);
-    const low = st.relax[k].lowSlope;
-    for (let r = 0; r < R; r++) a.set(low.subarray(rowDomain[r] * n, (rowDomain[r] + 1) * n), r * n);
+    const a = takeRows(st.relax[k].lowSlope, n, rowDomain);
     alpha.push(a);
     // Flat indices r*n + j of ambiguous (row, neuron) pairs: only these move.
     const amb = st.relax[k].ambiguous;
@@ -304,12 +302,7 @@ export async function optimiseSlopes(
   // The parameters of each row's best iterate; the first is CROWN's (its own slopes, no extra parameters).
   const certify = batch.certify === true;
   const clamp = options.clampWithIbp ?? true;
-  const bestAlpha = (certify ? st.relax : []).map((rx, k) => {
-    const n = net.layers[k].outDim;
-    const a = new Float64Array(R * n);
-    for (let r = 0; r < R; r++) a.set(rx.lowSlope.subarray(rowDomain[r] * n, (rowDomain[r] + 1) * n), r * n);
-    return a;
-  });
+  const bestAlpha = (certify ? st.relax : []).map((rx, k) => takeRows(rx.lowSlope, net.layers[k].outDim, rowDomain));
   const bestExt = certify ? ext?.params.map((p) => (p ? new Float64Array(p.length) : undefined)) : undefined;
   // Where the extra parameters live among all R rows (ext.paramIdx shrinks with the rows).
   const paramIdx0 = ext?.paramIdx.slice();
@@ -343,8 +336,8 @@ export async function optimiseSlopes(
   for (let it = 1; it <= iterations; it++) {
     if (performance.now() > deadline) break;
     const bw = ext
-      ? await ext.backward(alpha, lambdaBuffers)
-      : await backwardPass(net, st.relax, H - 1, outLam, outC0, rowDomain, inL, inU, {
+      ? await ext.backward(alpha, lambdaBuffers, rows)
+      : await backwardPass(net, st.relax, H - 1, rows.outLam, rows.outC0, rows.rowDomain, inL, inU, {
           rowAlpha: alpha,
           keepLambdas: true,
           lambdaBuffers,
@@ -381,18 +374,20 @@ export async function optimiseSlopes(
           cur = keep;
           break;
         }
-        const layerPick = (arrs: Float64Array[]) => arrs.map((a, k) => pickRows(a, net.layers[k].outDim, keep));
+        const layerPick = (arrs: Float64Array[]) => arrs.map((a, k) => takeRows(a, net.layers[k].outDim, keep));
         alpha = layerPick(alpha);
         mAdam = layerPick(mAdam);
         vAdam = layerPick(vAdam);
         ambIdx = ambIdx.map((idx, k) => pickIndices(idx, net.layers[k].outDim, keep, cur.length).idx);
         lambdas = layerPick(lambdas);
         lambdaBuffers = lambdas;
-        A = pickRows(A, n0, keep);
-        rowDomain = Int32Array.from(keep, (i) => rowDomain[i]);
-        outLam = pickRows(outLam, outLam.length / cur.length, keep);
-        outC0 = Float64Array.from(keep, (i) => outC0[i]);
-        ext?.compact(keep);
+        A = takeRows(A, n0, keep);
+        rows = {
+          rowDomain: Int32Array.from(keep, (i) => rows.rowDomain[i]),
+          outLam: takeRows(rows.outLam, rows.outLam.length / cur.length, keep),
+          outC0: takeRows(rows.outC0, 1, keep),
+        };
+        ext?.compact(keep, cur.length);
         cur = Int32Array.from(keep, (i) => cur[i]);
         grad = newLayerArrays(cur.length);
         if (pre) pre = newLayerArrays(cur.length);
@@ -403,10 +398,10 @@ export async function optimiseSlopes(
     const Rc = cur.length;
     for (let r = 0; r < Rc; r++) {
       const off = r * n0;
-      const boff = 2 * rowDomain[r] * n0;
+      const boff = 2 * rows.rowDomain[r] * n0;
       for (let j = 0; j < n0; j++) x0[off + j] = ends[boff + 2 * j + +(A[off + j] < 0)];
     }
-    await relaxedForwardGrad(net, x0, Rc, rowDomain, st.relax, alpha, lambdas, grad, pre);
+    await relaxedForwardGrad(net, x0, Rc, rows.rowDomain, st.relax, alpha, lambdas, grad, pre);
     // Adam ascent step, projected onto [0,1].
     const bc1 = 1 - Math.pow(beta1, it);
     const bc2 = 1 - Math.pow(beta2, it);

@@ -29,7 +29,8 @@
  * satisfy the domain's splits (and lie in its box).
  */
 import type { LayeredNet } from '../network/layered.js';
-import { optimiseSlopes, pickIndices, pickRows, projectedAdamStep, type AlphaOptions, type SlopeLoopExtension } from './alpha.js';
+import { takeRows } from '../tensor/arrays.js';
+import { optimiseSlopes, pickIndices, projectedAdamStep, type AlphaOptions, type SlopeLoopExtension } from './alpha.js';
 import { backwardPass, batchRowSlots, crownPass, restrictRows, slotIndex, type CrownState } from './crown.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
@@ -138,8 +139,6 @@ function betaExtension(
   let grad: (Float64Array | undefined)[] = mult.beta.map((b) => (b ? new Float64Array(b.length) : undefined));
   let mAdam: (Float64Array | undefined)[] = mult.beta.map((b) => (b ? new Float64Array(b.length) : undefined));
   let vAdam: (Float64Array | undefined)[] = mult.beta.map((b) => (b ? new Float64Array(b.length) : undefined));
-  // The rows still optimised (optimiseSlopes shrinks them through compact).
-  let rows = { rowDomain, outLam: st.outLam, outC0: st.outC0 };
   return {
     get params() {
       return mult.beta;
@@ -149,7 +148,7 @@ function betaExtension(
     },
     active: mult.count > 0,
     warmup: batch.warmStart ? 0 : (options.alphaIterations ?? 20),
-    backward: (rowAlpha, lambdaBuffers) =>
+    backward: (rowAlpha, lambdaBuffers, rows) =>
       // The split terms enter as Omega_k -= beta_j s_j on each split neuron.
       backwardPass(net, st.relax, H - 1, rows.outLam, rows.outC0, rows.rowDomain, batch.lower, batch.upper, {
         rowAlpha,
@@ -157,9 +156,8 @@ function betaExtension(
         keepLambdas: true,
         lambdaBuffers,
       }),
-    compact(keep) {
-      const R = rows.rowDomain.length;
-      const pick = (arrs: (Float64Array | undefined)[]) => arrs.map((a, k) => (a ? pickRows(a, net.layers[k].outDim, keep) : undefined));
+    compact(keep, R) {
+      const pick = (arrs: (Float64Array | undefined)[]) => arrs.map((a, k) => (a ? takeRows(a, net.layers[k].outDim, keep) : undefined));
       const picked = mult.idx.map((idx, k) => pickIndices(idx, net.layers[k].outDim, keep, R));
       mult = {
         sb: pick(mult.sb),
@@ -171,11 +169,6 @@ function betaExtension(
       grad = pick(grad);
       mAdam = pick(mAdam);
       vAdam = pick(vAdam);
-      rows = {
-        rowDomain: Int32Array.from(keep, (i) => rows.rowDomain[i]),
-        outLam: pickRows(rows.outLam, rows.outLam.length / R, keep),
-        outC0: Float64Array.from(keep, (i) => rows.outC0[i]),
-      };
     },
     step(pre, it) {
       const bc1 = 1 - Math.pow(beta1, it);

@@ -22,6 +22,7 @@
 import { activationsOf, type AffineLayer, type LayerActivation, type LayeredNet } from '../network/layered.js';
 import type { RelaxLines } from '../network/activations/activation.js';
 import { backwardProduct, layerSeconds, weightRow } from '../network/linear.js';
+import { takeRows } from '../tensor/arrays.js';
 import { applyDomainConstraints, emptinessContext, ibpAffine, inputInfeasible, postActivation } from './ibp.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch, LayerRowSlopes } from './types.js';
 
@@ -405,19 +406,13 @@ export function restrictRows(st: CrownState, batch: DomainBatch, m: number): Cro
   const rows = Int32Array.from(keep);
   const nIn = st.outLam.length / Math.max(1, full);
   const n0 = st.outLinear.A.length / Math.max(1, full);
-  const outLam = new Float64Array(rows.length * nIn);
-  const A = new Float64Array(rows.length * n0);
-  rows.forEach((r, i) => {
-    outLam.set(st.outLam.subarray(r * nIn, (r + 1) * nIn), i * nIn);
-    A.set(st.outLinear.A.subarray(r * n0, (r + 1) * n0), i * n0);
-  });
-  const pick = (a: Float64Array) => Float64Array.from(rows, (r) => a[r]);
+  const pick = (a: Float64Array) => takeRows(a, 1, rows);
   return {
     ...st,
     outRowDomain: Int32Array.from(rows, (r) => st.outRowDomain[r]),
-    outLam,
+    outLam: takeRows(st.outLam, nIn, rows),
     outC0: pick(st.outC0),
-    outLinear: { A, c: pick(st.outLinear.c), lb: pick(st.outLinear.lb) },
+    outLinear: { A: takeRows(st.outLinear.A, n0, rows), c: pick(st.outLinear.c), lb: pick(st.outLinear.lb) },
     outRows: rows,
   };
 }

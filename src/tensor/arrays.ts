@@ -11,3 +11,10 @@ export function concat(parts: readonly (Float64Array | Float32Array)[]): Float64
   }
   return out;
 }
+
+/** Rows `rows[i]` of an R x n row-major array, stacked in that order (a subset, a reordering or repeats). */
+export function takeRows(a: Float64Array, n: number, rows: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(rows.length * n);
+  for (let i = 0; i < rows.length; i++) out.set(a.subarray(rows[i] * n, (rows[i] + 1) * n), i * n);
+  return out;
+}

@@ -10,6 +10,7 @@ import type { LayeredNet } from '../../network/layered.js';
 import { crownPass } from '../crown.js';
 import { applyDomainConstraints, emptinessContext, inputInfeasible, postActivation } from '../ibp.js';
 import type { BoundResult, DomainBatch } from '../types.js';
+import { takeRows } from '../../tensor/arrays.js';
 
 /** Where the intermediate bounds of a dual bounder come from. */
 export type IntermediateSource =
@@ -108,12 +109,7 @@ export async function dualSetup(net: LayeredNet, batch: DomainBatch, source: Int
 
 /** Per-domain B x n array expanded to one copy per dual row (R x n). */
 export function expandRows(setup: DualSetup, perDomain: Float64Array, n: number): Float64Array {
-  const out = new Float64Array(setup.R * n);
-  for (let r = 0; r < setup.R; r++) {
-    const b = setup.rowDomain[r];
-    out.set(perDomain.subarray(b * n, (b + 1) * n), r * n);
-  }
-  return out;
+  return takeRows(perDomain, n, setup.rowDomain);
 }
 
 /**
