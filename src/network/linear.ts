@@ -10,7 +10,7 @@
  * path goes through these instead of touching `layer.W`, which on a sparse
  * layer is materialised on first use and may be too large.
  */
-import { csrOf, denseTimesCsr, matmul, transpose, transposeCsr, type Csr } from '../tensor/matmul.js';
+import { csrOf, denseTimesCsr, matmul, ORT_THRESHOLD, transpose, transposeCsr, type Csr } from '../tensor/matmul.js';
 import { findStencil, stencilBackward, stencilForward, type Stencil } from '../tensor/stencil.js';
 import type { AffineLayer } from './layered.js';
 
@@ -120,6 +120,8 @@ const ORT_MAC_S = 1 / 14e9;
 const BLOCK_MAC_S = 1 / 5e9;
 const CSR_MAC_S = 4e-9;
 const RUN_S = 50e-6;
+/** Multiply-adds of a small dense product in TypeScript (matmulSync: 20k in 49 us, src/tensor/matmul.ts). */
+const TS_MAC_S = 2.5e-9;
 const stencils = new WeakMap<AffineLayer, Stencil | null>();
 
 /** The layer's matrix as a sparse product (its CSR, or the CSR of a dense matrix mostly of zeros), if it is one. */
@@ -141,7 +143,15 @@ export function layerStencil(layer: AffineLayer): Stencil | null {
 
 /** Estimated seconds of a product of R rows with the stencil form. */
 function stencilSeconds(st: Stencil, R: number): number {
-  return R * stencilRowSeconds(st) + st.classes.length * RUN_S;
+  // A class product below matmul's threshold runs in TypeScript, with no session run.
+  let runs = 0;
+  let small = 0;
+  for (const cl of st.classes) {
+    const macs = R * cl.members * cl.c * cl.w;
+    if (macs < ORT_THRESHOLD) small += macs;
+    else runs++;
+  }
+  return R * stencilRowSeconds(st) + small * (TS_MAC_S - BLOCK_MAC_S) + runs * RUN_S;
 }
 
 /** Estimated seconds per row of the stencil form, without the fixed cost of its session runs. */

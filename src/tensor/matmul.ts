@@ -15,7 +15,7 @@ import { nativeCall } from '../util/native-gate.js';
  * (m x 50 times 50 x 50, the ACAS Xu layers, loaded machine): m = 8 (20k) 49 us in TypeScript, 57 us in
  * onnxruntime; m = 16 (40k) 102 vs 26 us; m = 64 (160k) 418 vs 50 us; m = 128 (320k) 815 vs 62 us.
  */
-const ORT_THRESHOLD = 1 << 15;
+export const ORT_THRESHOLD = 1 << 15;
 
 /**
  * The float64 MatMul model (inputs A [m,k] and B [k,n], output C [m,n], opset 13), encoded once with

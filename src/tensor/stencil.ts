@@ -49,8 +49,14 @@ export interface Stencil {
   readonly restNnz: number;
 }
 
-/** A class must have at least this many positions (a lone position saves nothing over its CSR rows). */
+/** Classes of this many positions decide whether the matrix is a stencil (MIN_COVERAGE). */
 export const MIN_MEMBERS = 2;
+/**
+ * Once it is one, a lone position (a corner of a padded convolution) becomes a class of its own when its block
+ * has at least this many rows: one small block product beats its CSR rows from a few left-operand rows on
+ * (cifar_wide's second conv: its four corners were 4% of the nonzeros and about a third of the product's time).
+ */
+export const MIN_LONE_ROWS = 4;
 /** Classes must hold at least this fraction of the nonzeros, or the matrix is no stencil. */
 const MIN_COVERAGE = 0.5;
 
@@ -136,9 +142,8 @@ export function findStencil(csr: Csr, rows: number, cols: number): Stencil | nul
   // Each class entry is one nonzero of the matrix: blockMacs is also the nonzeros the classes cover.
   let blockMacs = 0;
   let moves = 0;
-  for (const d of drafts) {
+  const addClass = (d: Draft) => {
     const members = d.groups.length;
-    if (members < MIN_MEMBERS) continue;
     const { c, w, block } = d;
     const rowIdx = new Int32Array(members * c);
     const colIdx = new Int32Array(members * w);
@@ -154,9 +159,11 @@ export function findStencil(csr: Csr, rows: number, cols: number): Stencil | nul
     classes.push({ members, c, w, block, blockT, absBlockT: blockT.map(Math.abs), rowIdx, colIdx });
     blockMacs += members * c * w;
     moves += members * (c + w);
-  }
+  };
+  for (const d of drafts) if (d.groups.length >= MIN_MEMBERS) addClass(d);
   const nnz = csr.rowPtr[rows];
   if (classes.length === 0 || blockMacs < MIN_COVERAGE * nnz) return null;
+  for (const d of drafts) if (d.groups.length < MIN_MEMBERS && d.c >= MIN_LONE_ROWS) addClass(d);
   let rest: Stencil['rest'] = null;
   const restNnz = nnz - blockMacs;
   if (restNnz > 0) {
