@@ -13,7 +13,8 @@
  * CSR loops: G·M gathers G's columns of each position (R x members x c),
  * multiplies by the c x w block, and scatter-adds into the w columns; X·Mᵀ
  * gathers the receptive fields and multiplies by the block's transpose.
- * Rows in no class of at least `MIN_MEMBERS` positions stay in CSR.
+ * Rows in no class (lone positions with blocks of fewer than `MIN_LONE_ROWS`
+ * rows) stay in CSR.
  *
  * Every entry is the same sum of the same products as in the CSR loops, in
  * another order; the rounding-error bounds of src/problem/rounding.ts hold
