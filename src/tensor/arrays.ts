@@ -15,6 +15,11 @@ export function concat(parts: readonly (Float64Array | Float32Array)[]): Float64
 /** Rows `rows[i]` of an R x n row-major array, stacked in that order (a subset, a reordering or repeats). */
 export function takeRows(a: Float64Array, n: number, rows: ArrayLike<number>): Float64Array {
   const out = new Float64Array(rows.length * n);
+  // Single entries (per-row constants and bounds) by index: a subarray view per entry costs more than the copy.
+  if (n === 1) {
+    for (let i = 0; i < rows.length; i++) out[i] = a[rows[i]];
+    return out;
+  }
   for (let i = 0; i < rows.length; i++) out.set(a.subarray(rows[i] * n, (rows[i] + 1) * n), i * n);
   return out;
 }
