@@ -10,7 +10,7 @@
  * path goes through these instead of touching `layer.W`, which on a sparse
  * layer is materialised on first use and may be too large.
  */
-import { csrOf, denseTimesCsr, matmul, ORT_THRESHOLD, transpose, transposeCsr, type Csr } from '../tensor/matmul.js';
+import { csrOf, denseTimesCsr, matmul, transpose, transposeCsr, type Csr } from '../tensor/matmul.js';
 import { findStencil, stencilBackward, stencilForward, type Stencil } from '../tensor/stencil.js';
 import type { AffineLayer } from './layered.js';
 
@@ -109,19 +109,19 @@ export function backwardProduct(layer: AffineLayer, G: Float64Array, R: number):
 const STENCIL_MIN_ENTRIES = 1 << 18;
 const STENCIL_MAX_NNZ = 1 << 25;
 /**
- * Rates of this machine (s per unit) while both cores bound, as they do in a search: gathered/scattered entries
- * in TypeScript, onnxruntime multiply-adds of a large dense product and of a stencil's block products (inner
- * dimension 16-128, slower), CSR multiply-adds, a session run. Fitted on oval21's six conv layers at 1-200 rows
- * (results/stencil-cost-model-2026-12-06.txt): the earlier 25e9 dense rate, measured on an idle machine, picked
- * the dense form of cifar_base's second conv at 85 rows where the stencil took 8.8 ms against 15.8.
+ * Rates of this machine (s per unit) while both cores bound, as they do in a search: onnxruntime multiply-adds
+ * of a large dense product, CSR multiply-adds, a session run (fitted on oval21's six conv layers at 1-200 rows,
+ * results/stencil-cost-model-2026-12-06.txt); the stencil's fused kernel (src/tensor/class-kernel.ts) per block
+ * multiply-add, per gathered or scattered entry and per entry of the rows copied in and out of its memory
+ * (fitted on the same layers at 200-432 rows with the other core busy: 32-169 us per row; the model is within
+ * 30% of each).
  */
-const MOVE_S = 11e-9;
 const ORT_MAC_S = 1 / 14e9;
-const BLOCK_MAC_S = 1 / 5e9;
 const CSR_MAC_S = 4e-9;
 const RUN_S = 50e-6;
-/** Multiply-adds of a small dense product in TypeScript (matmulSync: 20k in 49 us, src/tensor/matmul.ts). */
-const TS_MAC_S = 2.5e-9;
+const KERNEL_MAC_S = 0.35e-9;
+const KERNEL_MOVE_S = 2e-9;
+const KERNEL_COPY_S = 0.5e-9;
 const stencils = new WeakMap<AffineLayer, Stencil | null>();
 
 /** The layer's matrix as a sparse product (its CSR, or the CSR of a dense matrix mostly of zeros), if it is one. */
@@ -143,20 +143,13 @@ export function layerStencil(layer: AffineLayer): Stencil | null {
 
 /** Estimated seconds of a product of R rows with the stencil form. */
 function stencilSeconds(st: Stencil, R: number): number {
-  // A class product below matmul's threshold runs in TypeScript, with no session run.
-  let runs = 0;
-  let small = 0;
-  for (const cl of st.classes) {
-    const macs = R * cl.members * cl.c * cl.w;
-    if (macs < ORT_THRESHOLD) small += macs;
-    else runs++;
-  }
-  return R * stencilRowSeconds(st) + small * (TS_MAC_S - BLOCK_MAC_S) + runs * RUN_S;
+  return R * stencilRowSeconds(st);
 }
 
-/** Estimated seconds per row of the stencil form, without the fixed cost of its session runs. */
+/** Estimated seconds per row of the stencil form (the backward product's copies: the larger side twice). */
 function stencilRowSeconds(st: Stencil): number {
-  return st.moves * MOVE_S + st.blockMacs * BLOCK_MAC_S + st.restNnz * CSR_MAC_S;
+  const copies = Math.min(st.rows, st.cols) + 2 * Math.max(st.rows, st.cols);
+  return st.blockMacs * KERNEL_MAC_S + st.moves * KERNEL_MOVE_S + copies * KERNEL_COPY_S + st.restNnz * CSR_MAC_S;
 }
 
 /** Estimated seconds of a product of R rows in the layer's plain form (CSR loops, or onnxruntime's dense MatMul). */

@@ -7,20 +7,22 @@
  * with no knowledge of the convolution (a normalisation folded into it,
  * strides, padding and dilation change nothing).
  *
- * The products then become one dense float64 MatMul per block class in
- * onnxruntime (the im2col form of a convolution) around gathers and
- * scatters in TypeScript whose work lacks the output-channel factor of the
- * CSR loops: G·M gathers G's columns of each position (R x members x c),
- * multiplies by the c x w block, and scatter-adds into the w columns; X·Mᵀ
- * gathers the receptive fields and multiplies by the block's transpose.
- * Rows in no class (lone positions with blocks of fewer than `MIN_LONE_ROWS`
- * rows) stay in CSR.
+ * The products then run per block class in a fused WebAssembly kernel
+ * (src/tensor/class-kernel.ts): G·M gathers G's columns of each position
+ * (c per member), multiplies by the c x w block and adds into the w columns;
+ * X·Mᵀ gathers the receptive fields (w per member) and multiplies by the
+ * block's transpose. The work lacks the CSR loops' output-channel factor on
+ * the gathers, and nothing of the size members x block width is ever
+ * materialised (the im2col form through onnxruntime's MatMul did that, at
+ * about 1-2 GMAC/s for inner dimensions of 8-16). Rows in no class (lone
+ * positions with blocks of fewer than `MIN_LONE_ROWS` rows) stay in CSR.
  *
  * Every entry is the same sum of the same products as in the CSR loops, in
  * another order; the rounding-error bounds of src/problem/rounding.ts hold
  * for any order.
  */
-import { denseTimesCsr, matmul, transposeCsr, type Csr } from './matmul.js';
+import { classProducts, type ClassOperands } from './class-kernel.js';
+import { denseTimesCsr, transposeCsr, type Csr } from './matmul.js';
 
 export interface StencilClass {
   /** Positions (row groups) sharing the block. */
@@ -48,6 +50,10 @@ export interface Stencil {
   readonly moves: number;
   /** Nonzeros left to the CSR loops. */
   readonly restNnz: number;
+  /** The classes as operands of the fused kernel (src/tensor/class-kernel.ts): G·M, X·Mᵀ and X·|M|ᵀ. */
+  readonly backward: readonly ClassOperands[];
+  readonly forward: readonly ClassOperands[];
+  readonly forwardAbs: readonly ClassOperands[];
 }
 
 /** Classes of this many positions decide whether the matrix is a stencil (MIN_COVERAGE). */
@@ -184,115 +190,28 @@ export function findStencil(csr: Csr, rows: number, cols: number): Stencil | nul
     const t = transposeCsr(r, rows, cols);
     rest = { csr: r, t, absT: { rowPtr: t.rowPtr, col: t.col, val: t.val.map(Math.abs) } };
   }
-  return { rows, cols, classes, rest, blockMacs, moves, restNnz };
-}
-
-/** Left-operand rows per chunk: keeps each gathered operand under about 4M entries (32 MiB). */
-function chunkRows(R: number, cl: StencilClass): number {
-  return Math.max(1, Math.min(R, Math.floor((1 << 22) / (cl.members * Math.max(cl.c, cl.w)))));
-}
-
-/**
- * One side of a class product: per member, `width` indices into a row of
- * `src` (gathered) or of `out` (scattered). G·M gathers the class's rows and
- * scatters into its columns; X·Mᵀ the other way round.
- */
-interface Side {
-  readonly idx: Int32Array;
-  readonly width: number;
-}
-
-/**
- * For every class: gather `from` of each of the R rows of src (R x srcCols),
- * multiply by the class's block operand (from.width x to.width), and scatter
- * into `to` of out's rows (R x outCols), adding or storing.
- */
-async function throughClasses(
-  st: Stencil,
-  src: Float64Array,
-  srcCols: number,
-  out: Float64Array,
-  outCols: number,
-  R: number,
-  side: (cl: StencilClass) => { from: Side; to: Side; operand: Float64Array },
-  add: boolean,
-): Promise<void> {
-  for (const cl of st.classes) {
-    const { from, to, operand } = side(cl);
-    const fromIdx = from.idx;
-    const toIdx = to.idx;
-    const gather = cl.members * from.width;
-    const scatter = cl.members * to.width;
-    const step = chunkRows(R, cl);
-    for (let r0 = 0; r0 < R; r0 += step) {
-      const r1 = Math.min(R, r0 + step);
-      const n = (r1 - r0) * cl.members;
-      const A = new Float64Array(n * from.width);
-      // Row views: V8 runs these indexed loops about 1.4x faster than with the row offset added to every index.
-      for (let r = r0; r < r1; r++) gatherRow(src.subarray(r * srcCols, (r + 1) * srcCols), fromIdx, A.subarray((r - r0) * gather, (r - r0 + 1) * gather));
-      const C = await matmul(A, operand, n, from.width, to.width);
-      for (let r = r0; r < r1; r++) {
-        const row = out.subarray(r * outCols, (r + 1) * outCols);
-        const part = C.subarray((r - r0) * scatter, (r - r0 + 1) * scatter);
-        if (add) scatterAddRow(part, toIdx, row);
-        else scatterRow(part, toIdx, row);
-      }
-    }
-  }
-}
-
-// Unrolled by four: V8 keeps the indexed loads and stores of neighbouring entries in flight together (a
-// scatter-add of 64 x 256 entries into a 4096-wide row: about 2-3 ns per entry against 3-3.7 rolled).
-function gatherRow(src: Float64Array, idx: Int32Array, dst: Float64Array): void {
-  const n = dst.length;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    dst[i] = src[idx[i]];
-    dst[i + 1] = src[idx[i + 1]];
-    dst[i + 2] = src[idx[i + 2]];
-    dst[i + 3] = src[idx[i + 3]];
-  }
-  for (; i < n; i++) dst[i] = src[idx[i]];
-}
-
-function scatterAddRow(src: Float64Array, idx: Int32Array, dst: Float64Array): void {
-  const n = src.length;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    dst[idx[i]] += src[i];
-    dst[idx[i + 1]] += src[i + 1];
-    dst[idx[i + 2]] += src[i + 2];
-    dst[idx[i + 3]] += src[i + 3];
-  }
-  for (; i < n; i++) dst[idx[i]] += src[i];
-}
-
-function scatterRow(src: Float64Array, idx: Int32Array, dst: Float64Array): void {
-  const n = src.length;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    dst[idx[i]] = src[i];
-    dst[idx[i + 1]] = src[i + 1];
-    dst[idx[i + 2]] = src[i + 2];
-    dst[idx[i + 3]] = src[i + 3];
-  }
-  for (; i < n; i++) dst[idx[i]] = src[i];
+  return {
+    rows, cols, classes, rest, blockMacs, moves, restNnz,
+    backward: classes.map((cl) => ({ members: cl.members, from: cl.rowIdx, fw: cl.c, to: cl.colIdx, tw: cl.w, op: cl.block })),
+    forward: classes.map((cl) => ({ members: cl.members, from: cl.colIdx, fw: cl.w, to: cl.rowIdx, tw: cl.c, op: cl.blockT })),
+    forwardAbs: classes.map((cl) => ({ members: cl.members, from: cl.colIdx, fw: cl.w, to: cl.rowIdx, tw: cl.c, op: cl.absBlockT })),
+  };
 }
 
 /** R x cols: G (R x rows) · M. */
-export async function stencilBackward(st: Stencil, G: Float64Array, R: number): Promise<Float64Array> {
+export function stencilBackward(st: Stencil, G: Float64Array, R: number): Float64Array {
   const { rows, cols } = st;
   const out = st.rest ? denseTimesCsr(G, st.rest.csr, R, rows, cols) : new Float64Array(R * cols);
   // Classes share columns (overlapping receptive fields): their contributions add.
-  await throughClasses(st, G, rows, out, cols, R, (cl) => ({ from: { idx: cl.rowIdx, width: cl.c }, to: { idx: cl.colIdx, width: cl.w }, operand: cl.block }), true);
+  classProducts(st.backward, G, rows, out, cols, R, true);
   return out;
 }
 
 /** R x rows: X (R x cols) · Mᵀ, or X · |M|ᵀ with `abs`. */
-export async function stencilForward(st: Stencil, X: Float64Array, R: number, abs = false): Promise<Float64Array> {
+export function stencilForward(st: Stencil, X: Float64Array, R: number, abs = false): Float64Array {
   const { rows, cols } = st;
   const out = st.rest ? denseTimesCsr(X, abs ? st.rest.absT : st.rest.t, R, cols, rows) : new Float64Array(R * rows);
   // Each row of M lies in one class or in the rest: plain stores (the rest's rows are zero here).
-  await throughClasses(st, X, cols, out, rows, R, (cl) => ({ from: { idx: cl.colIdx, width: cl.w }, to: { idx: cl.rowIdx, width: cl.c }, operand: abs ? cl.absBlockT : cl.blockT }), false);
+  classProducts(abs ? st.forwardAbs : st.forward, X, cols, out, rows, R, false);
   return out;
 }
