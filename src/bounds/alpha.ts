@@ -341,6 +341,7 @@ export async function optimiseSlopes(
           rowAlpha: alpha,
           keepLambdas: true,
           lambdaBuffers,
+          ends,
         });
     lambdaBuffers = bw.lambdas;
     for (let i = 0; i < cur.length; i++) {

@@ -31,7 +31,7 @@
 import type { LayeredNet } from '../network/layered.js';
 import { takeRows } from '../tensor/arrays.js';
 import { optimiseSlopes, pickIndices, projectedAdamStep, type AlphaOptions, type SlopeLoopExtension } from './alpha.js';
-import { backwardPass, batchRowSlots, crownPass, restrictRows, slotIndex, type CrownState } from './crown.js';
+import { backwardPass, batchRowSlots, crownPass, interleavedBox, restrictRows, slotIndex, type CrownState } from './crown.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
 export interface BetaOptions extends AlphaOptions {
@@ -114,6 +114,7 @@ function betaExtension(
   const H = net.layers.length - 1;
   const rowDomain = st.outRowDomain;
   let mult = splitMultipliers(net, batch, rowDomain);
+  const ends = interleavedBox(batch.lower, batch.upper);
   // Warm start: a parent's multipliers on the splits it shares (projected onto beta >= 0).
   if (batch.warmStart) {
     const slot = batchRowSlots(st, net.outputDim);
@@ -155,6 +156,7 @@ function betaExtension(
         omegaShift: mult.sb,
         keepLambdas: true,
         lambdaBuffers,
+        ends,
       }),
     compact(keep, R) {
       const pick = (arrs: (Float64Array | undefined)[]) => arrs.map((a, k) => (a ? takeRows(a, net.layers[k].outDim, keep) : undefined));
