@@ -1,7 +1,7 @@
 /**
  * Compiles src/tensor/stencil-kernel.wat (WebAssembly text) into the module bytes that
  * src/tensor/stencil-kernel.ts embeds, so that neither the build nor a user's install needs an assembler
- * (wabt is a development dependency only). test/stencil-kernel.test.ts fails while the two disagree.
+ * (wabt is a development dependency only). test/class-kernel.test.ts fails while the two disagree.
  *
  * Usage: npx tsc -p tsconfig.json && node dist/scripts/build-wasm.js [--check]
  */

@@ -69,8 +69,9 @@ export interface ClassOperands {
 
 /**
  * For every row r < R and class: out[r, to] (+)= src[r, from] · op, member by member; `add` false overwrites
- * the outputs (each output of the classes written once), true adds to what out holds. Rows go through the
- * module's memory about `chunkBytes` at a time.
+ * the outputs (each output of the classes written once), true adds to what out holds. `outZero` says out
+ * holds zeros (a fresh array), which then need no copying in. Rows go through the module's memory about
+ * `chunkBytes` at a time.
  */
 export function classProducts(
   classes: readonly ClassOperands[],
@@ -80,6 +81,7 @@ export function classProducts(
   outCols: number,
   R: number,
   add: boolean,
+  outZero = false,
   chunkBytes = CHUNK_BYTES,
 ): void {
   if (R === 0 || classes.length === 0) return;
@@ -97,7 +99,8 @@ export function classProducts(
     const n = Math.min(R, r0 + step) - r0;
     new Float64Array(buf, srcOff, n * srcCols).set(src.subarray(r0 * srcCols, (r0 + n) * srcCols));
     const o = new Float64Array(buf, outOff, n * outCols);
-    o.set(out.subarray(r0 * outCols, (r0 + n) * outCols));
+    if (outZero) o.fill(0);
+    else o.set(out.subarray(r0 * outCols, (r0 + n) * outCols));
     classes.forEach((cl, i) => k.classProduct(srcOff, srcCols, outOff, outCols, n, cl.members, offs[i].from, cl.fw, offs[i].to, cl.tw, offs[i].op, +add, scratch));
     out.set(o, r0 * outCols);
   }

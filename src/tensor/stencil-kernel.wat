@@ -3,7 +3,7 @@
 ;; with op a row-major fw x tw block. Outputs eight at a time in four f64x2 accumulators (independent
 ;; dependency chains; one splatted input feeds all four), then pairs, then an odd last one. Each output is the
 ;; plain sum over q in ascending order: a sum of the same products as the CSR loops, in another order.
-;; Built into stencil-kernel.ts by scripts/build-wasm.ts (test/stencil-kernel.test.ts checks the bytes).
+;; Built into stencil-kernel.ts by scripts/build-wasm.ts (test/class-kernel.test.ts checks the bytes).
 (module
   (memory (export "memory") 1)
   (func (export "classProduct")

@@ -203,7 +203,7 @@ export function stencilBackward(st: Stencil, G: Float64Array, R: number): Float6
   const { rows, cols } = st;
   const out = st.rest ? denseTimesCsr(G, st.rest.csr, R, rows, cols) : new Float64Array(R * cols);
   // Classes share columns (overlapping receptive fields): their contributions add.
-  classProducts(st.backward, G, rows, out, cols, R, true);
+  classProducts(st.backward, G, rows, out, cols, R, true, st.rest === null);
   return out;
 }
 
@@ -212,6 +212,6 @@ export function stencilForward(st: Stencil, X: Float64Array, R: number, abs = fa
   const { rows, cols } = st;
   const out = st.rest ? denseTimesCsr(X, abs ? st.rest.absT : st.rest.t, R, cols, rows) : new Float64Array(R * rows);
   // Each row of M lies in one class or in the rest: plain stores (the rest's rows are zero here).
-  classProducts(abs ? st.forwardAbs : st.forward, X, cols, out, rows, R, false);
+  classProducts(abs ? st.forwardAbs : st.forward, X, cols, out, rows, R, false, st.rest === null);
   return out;
 }
