@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { csrFromDense, denseTimesCsr, transposeCsr, type Csr } from '../src/tensor/matmul.js';
-import { findStencil, MIN_LONE_ROWS, stencilBackward, stencilForward, type Stencil } from '../src/tensor/stencil.js';
+import { findStencil, IM2COL_MIN_DIM, MIN_LONE_ROWS, stencilBackward, stencilForward, type Stencil } from '../src/tensor/stencil.js';
 import { backwardProduct, absForwardProduct, forwardProduct, layerStencil } from '../src/network/linear.js';
 import { sparseLayer } from '../src/network/layered.js';
 import { makeRng } from './helpers/random-net.js';
@@ -107,6 +107,18 @@ async function assertProductsMatch(st: Stencil, csr: Csr, rows: number, cols: nu
     assertClose(await stencilForward(st, X, R, true), denseTimesCsr(X, absCsr(t), R, cols, rows), `X·|M|ᵀ R=${R}`);
   }
 }
+
+test('stencil: a wide convolution multiplies its large blocks in im2col form and its small border blocks in the kernel, with the CSR products', async () => {
+  const rng = makeRng(15);
+  // Interior block 32 x 36 (>= IM2COL_MIN_DIM both ways); edge blocks 32 x 24 and corners 32 x 16 stay in the kernel.
+  const { W, rows, cols } = convMatrix({ cin: 4, h: 8, w: 8, cout: IM2COL_MIN_DIM, k: 3, stride: 1, pad: 1 }, rng);
+  const csr = csrFromDense(W, rows, cols);
+  const st = findStencil(csr, rows, cols);
+  assert.ok(st, 'a stencil');
+  assert.ok(st.classes.some((cl) => cl.im2col) && st.classes.some((cl) => !cl.im2col), 'both forms in one product');
+  for (const cl of st.classes) assert.equal(cl.im2col, Math.min(cl.c, cl.w) >= IM2COL_MIN_DIM);
+  await assertProductsMatch(st, csr, rows, cols, rng);
+});
 
 test('stencil: a pruned convolution (kernel weights exactly 0: channels differ in their column sets) still gives the CSR products', async () => {
   const rng = makeRng(14);

@@ -110,13 +110,16 @@ const STENCIL_MIN_ENTRIES = 1 << 18;
 const STENCIL_MAX_NNZ = 1 << 25;
 /**
  * Rates of this machine (s per unit) while both cores bound, as they do in a search: onnxruntime multiply-adds
- * of a large dense product, CSR multiply-adds, a session run (fitted on oval21's six conv layers at 1-200 rows,
- * results/stencil-cost-model-2026-12-06.txt); the stencil's fused kernel (src/tensor/class-kernel.ts) per block
+ * of a large dense product and of a stencil's im2col block products, entries gathered/scattered around those in
+ * TypeScript, CSR multiply-adds, a session run (fitted on oval21's six conv layers at 1-200 rows,
+ * results/stencil-cost-model-2026-12-06.txt); the fused kernel (src/tensor/class-kernel.ts) per block
  * multiply-add, per gathered or scattered entry and per entry of the rows copied in and out of its memory
  * (fitted on the same layers at 200-432 rows with the other core busy: 32-169 us per row; the model is within
  * 30% of each).
  */
 const ORT_MAC_S = 1 / 14e9;
+const BLOCK_MAC_S = 1 / 5e9;
+const MOVE_S = 11e-9;
 const CSR_MAC_S = 4e-9;
 const RUN_S = 50e-6;
 const KERNEL_MAC_S = 0.35e-9;
@@ -143,13 +146,20 @@ export function layerStencil(layer: AffineLayer): Stencil | null {
 
 /** Estimated seconds of a product of R rows with the stencil form. */
 function stencilSeconds(st: Stencil, R: number): number {
-  return R * stencilRowSeconds(st);
+  return R * stencilRowSeconds(st) + st.im2col.backward.length * RUN_S;
 }
 
-/** Estimated seconds per row of the stencil form (the backward product's copies: the larger side twice). */
+/** Estimated seconds per row of the stencil form, without the fixed cost of the im2col session runs. */
 function stencilRowSeconds(st: Stencil): number {
-  const copies = Math.min(st.rows, st.cols) + 2 * Math.max(st.rows, st.cols);
-  return st.blockMacs * KERNEL_MAC_S + st.moves * KERNEL_MOVE_S + copies * KERNEL_COPY_S + st.restNnz * CSR_MAC_S;
+  let s = st.restNnz * CSR_MAC_S;
+  for (const cl of st.classes) {
+    const macs = cl.members * cl.c * cl.w;
+    const moves = cl.members * (cl.c + cl.w);
+    s += cl.im2col ? macs * BLOCK_MAC_S + moves * MOVE_S : macs * KERNEL_MAC_S + moves * KERNEL_MOVE_S;
+  }
+  // The kernel's rows are copied into its memory and back (for the backward product the larger side twice).
+  if (st.kernel.backward.length > 0) s += (Math.min(st.rows, st.cols) + 2 * Math.max(st.rows, st.cols)) * KERNEL_COPY_S;
+  return s;
 }
 
 /** Estimated seconds of a product of R rows in the layer's plain form (CSR loops, or onnxruntime's dense MatMul). */

@@ -4,7 +4,7 @@
  * lanes, and store or add the outputs at the member's indices. Unlike im2col through onnxruntime's MatMul it
  * never materialises the gathered or the multiplied operand (members x block width per row: 16-48 MB per call
  * on oval21's convolutions), whose allocation, copies and small inner dimension held MatMul to about 1-2
- * GMAC/s.
+ * GMAC/s. For small blocks only (stencil.ts's IM2COL_MIN_DIM): on large ones MatMul is far faster.
  *
  * One instance per thread (module state): index and block arrays are copied into its memory once (keyed by
  * array identity; stencils are immutable and live as long as their layer), the rows of each call in chunks.

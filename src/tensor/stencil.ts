@@ -7,21 +7,25 @@
  * with no knowledge of the convolution (a normalisation folded into it,
  * strides, padding and dilation change nothing).
  *
- * The products then run per block class in a fused WebAssembly kernel
- * (src/tensor/class-kernel.ts): G·M gathers G's columns of each position
- * (c per member), multiplies by the c x w block and adds into the w columns;
- * X·Mᵀ gathers the receptive fields (w per member) and multiplies by the
- * block's transpose. The work lacks the CSR loops' output-channel factor on
- * the gathers, and nothing of the size members x block width is ever
- * materialised (the im2col form through onnxruntime's MatMul did that, at
- * about 1-2 GMAC/s for inner dimensions of 8-16). Rows in no class (lone
- * positions with blocks of fewer than `MIN_LONE_ROWS` rows) stay in CSR.
+ * The products then run block class by block class: G·M gathers G's
+ * columns of each position (c per member), multiplies by the c x w block and
+ * adds into the w columns; X·Mᵀ gathers the receptive fields (w per member)
+ * and multiplies by the block's transpose. The work lacks the CSR loops'
+ * output-channel factor on the gathers. Small blocks (under `IM2COL_MIN_DIM`
+ * rows or columns) go through a fused WebAssembly kernel
+ * (src/tensor/class-kernel.ts) that never materialises the gathered operand;
+ * large ones through onnxruntime's MatMul in im2col form (src/tensor/im2col.ts),
+ * which is 1.6-4.5x faster than the kernel from 64 channels on and 2-3x slower
+ * at 8-16 (inner dimension too small; measured on 3x3 convolutions of 16x16
+ * images, 64 rows). Rows in no class (lone positions with blocks of fewer
+ * than `MIN_LONE_ROWS` rows) stay in CSR.
  *
  * Every entry is the same sum of the same products as in the CSR loops, in
  * another order; the rounding-error bounds of src/problem/rounding.ts hold
  * for any order.
  */
 import { classProducts, type ClassOperands } from './class-kernel.js';
+import { im2colProducts } from './im2col.js';
 import { denseTimesCsr, transposeCsr, type Csr } from './matmul.js';
 
 export interface StencilClass {
@@ -37,6 +41,8 @@ export interface StencilClass {
   /** members x c row indices and members x w column indices (ascending within a member). */
   readonly rowIdx: Int32Array;
   readonly colIdx: Int32Array;
+  /** Multiplied in im2col form through onnxruntime (src/tensor/im2col.ts) instead of the fused kernel: a large block. */
+  readonly im2col: boolean;
 }
 
 export interface Stencil {
@@ -50,10 +56,31 @@ export interface Stencil {
   readonly moves: number;
   /** Nonzeros left to the CSR loops. */
   readonly restNnz: number;
-  /** The classes as operands of the fused kernel (src/tensor/class-kernel.ts): G·M, X·Mᵀ and X·|M|ᵀ. */
+  /** The classes as operands of the products G·M, X·Mᵀ and X·|M|ᵀ, for the fused kernel and for im2col. */
+  readonly kernel: ClassProducts;
+  readonly im2col: ClassProducts;
+}
+
+interface ClassProducts {
   readonly backward: readonly ClassOperands[];
   readonly forward: readonly ClassOperands[];
   readonly forwardAbs: readonly ClassOperands[];
+}
+
+/**
+ * Blocks with at least this many rows and columns (output channels, and input channels x kernel positions)
+ * go through onnxruntime in im2col form (src/tensor/im2col.ts), smaller ones through the fused kernel. 3x3
+ * convolutions C -> C on 16x16 images, 64 rows, us per row G·M / X·Mᵀ, im2col vs kernel: C = 16 356/232 vs
+ * 146/138; 32 662/475 vs 501/651; 64 1529/940 vs 2518/2348; 128 3255/3823 vs 15085/12937.
+ */
+export const IM2COL_MIN_DIM = 32;
+
+function classProductsOf(classes: readonly StencilClass[]): ClassProducts {
+  return {
+    backward: classes.map((cl) => ({ members: cl.members, from: cl.rowIdx, fw: cl.c, to: cl.colIdx, tw: cl.w, op: cl.block })),
+    forward: classes.map((cl) => ({ members: cl.members, from: cl.colIdx, fw: cl.w, to: cl.rowIdx, tw: cl.c, op: cl.blockT })),
+    forwardAbs: classes.map((cl) => ({ members: cl.members, from: cl.colIdx, fw: cl.w, to: cl.rowIdx, tw: cl.c, op: cl.absBlockT })),
+  };
 }
 
 /** Classes of this many positions decide whether the matrix is a stencil (MIN_COVERAGE). */
@@ -163,7 +190,8 @@ export function findStencil(csr: Csr, rows: number, cols: number): Stencil | nul
     });
     const blockT = new Float64Array(w * c);
     for (let r = 0; r < c; r++) for (let j = 0; j < w; j++) blockT[j * c + r] = block[r * w + j];
-    classes.push({ members, c, w, block, blockT, absBlockT: blockT.map(Math.abs), rowIdx, colIdx });
+    const im2col = Math.min(c, w) >= IM2COL_MIN_DIM;
+    classes.push({ members, c, w, block, blockT, absBlockT: blockT.map(Math.abs), rowIdx, colIdx, im2col });
     blockMacs += members * c * w;
     moves += members * (c + w);
   };
@@ -192,26 +220,28 @@ export function findStencil(csr: Csr, rows: number, cols: number): Stencil | nul
   }
   return {
     rows, cols, classes, rest, blockMacs, moves, restNnz,
-    backward: classes.map((cl) => ({ members: cl.members, from: cl.rowIdx, fw: cl.c, to: cl.colIdx, tw: cl.w, op: cl.block })),
-    forward: classes.map((cl) => ({ members: cl.members, from: cl.colIdx, fw: cl.w, to: cl.rowIdx, tw: cl.c, op: cl.blockT })),
-    forwardAbs: classes.map((cl) => ({ members: cl.members, from: cl.colIdx, fw: cl.w, to: cl.rowIdx, tw: cl.c, op: cl.absBlockT })),
+    kernel: classProductsOf(classes.filter((cl) => !cl.im2col)),
+    im2col: classProductsOf(classes.filter((cl) => cl.im2col)),
   };
 }
 
 /** R x cols: G (R x rows) · M. */
-export function stencilBackward(st: Stencil, G: Float64Array, R: number): Float64Array {
+export function stencilBackward(st: Stencil, G: Float64Array, R: number): Float64Array | Promise<Float64Array> {
   const { rows, cols } = st;
   const out = st.rest ? denseTimesCsr(G, st.rest.csr, R, rows, cols) : new Float64Array(R * cols);
   // Classes share columns (overlapping receptive fields): their contributions add.
-  classProducts(st.backward, G, rows, out, cols, R, true, st.rest === null);
-  return out;
+  classProducts(st.kernel.backward, G, rows, out, cols, R, true, st.rest === null);
+  if (st.im2col.backward.length === 0) return out;
+  return im2colProducts(st.im2col.backward, G, rows, out, cols, R, true).then(() => out);
 }
 
 /** R x rows: X (R x cols) · Mᵀ, or X · |M|ᵀ with `abs`. */
-export function stencilForward(st: Stencil, X: Float64Array, R: number, abs = false): Float64Array {
+export function stencilForward(st: Stencil, X: Float64Array, R: number, abs = false): Float64Array | Promise<Float64Array> {
   const { rows, cols } = st;
   const out = st.rest ? denseTimesCsr(X, abs ? st.rest.absT : st.rest.t, R, cols, rows) : new Float64Array(R * rows);
   // Each row of M lies in one class or in the rest: plain stores (the rest's rows are zero here).
-  classProducts(abs ? st.forwardAbs : st.forward, X, cols, out, rows, R, false, st.rest === null);
-  return out;
+  classProducts(abs ? st.kernel.forwardAbs : st.kernel.forward, X, cols, out, rows, R, false, st.rest === null);
+  const big = abs ? st.im2col.forwardAbs : st.im2col.forward;
+  if (big.length === 0) return out;
+  return im2colProducts(big, X, cols, out, rows, R, false).then(() => out);
 }
