@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   for (const [k, layer] of loaded.net.layers.entries()) {
     const st = layerStencil(layer);
     if (!st) continue;
-    console.log(`layer ${k} ${layer.inDim}->${layer.outDim}: ${st.classes.length} classes, blockMacs ${st.blockMacs}, moves ${st.moves}, rest ${st.restNnz}`);
+    console.log(`layer ${k} ${layer.inDim}->${layer.outDim}: ${st.classes.length} classes, blockMacs ${st.blockMacs} (${st.classes.filter((c) => c.im2col).length} classes in im2col form), rest ${st.restNnz}`);
     const csr = layer.csr ?? csrOf(layer.W, layer.outDim, layer.inDim);
     for (const R of rowCounts) {
       const G = new Float64Array(R * layer.outDim).map((_, i) => Math.sin(i));

@@ -148,9 +148,10 @@ export interface SlopeLoopExtension {
   /**
    * Backward pass of the output rows with per-row slopes `rowAlpha`, keeping
    * the lambdas (into `lambdaBuffers` when given). Must equal backwardPass
-   * when the extra parameters are at their initial value.
+   * when the extra parameters are at their initial value. `ends`: the
+   * batch's interleavedBox, built once by the loop.
    */
-  backward(rowAlpha: Float64Array[], lambdaBuffers: Float64Array[] | undefined, rows: OutputRows): Promise<BackwardResult>;
+  backward(rowAlpha: Float64Array[], lambdaBuffers: Float64Array[] | undefined, rows: OutputRows, ends: Float64Array): Promise<BackwardResult>;
   /**
    * Ascent step number `it` (1-based, counted from the end of the warmup)
    * given xhat~_k (R x n_k per hidden layer, the chosen relaxation's
@@ -336,7 +337,7 @@ export async function optimiseSlopes(
   for (let it = 1; it <= iterations; it++) {
     if (performance.now() > deadline) break;
     const bw = ext
-      ? await ext.backward(alpha, lambdaBuffers, rows)
+      ? await ext.backward(alpha, lambdaBuffers, rows, ends)
       : await backwardPass(net, st.relax, H - 1, rows.outLam, rows.outC0, rows.rowDomain, inL, inU, {
           rowAlpha: alpha,
           keepLambdas: true,

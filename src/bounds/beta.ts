@@ -31,7 +31,7 @@
 import type { LayeredNet } from '../network/layered.js';
 import { takeRows } from '../tensor/arrays.js';
 import { optimiseSlopes, pickIndices, projectedAdamStep, type AlphaOptions, type SlopeLoopExtension } from './alpha.js';
-import { backwardPass, batchRowSlots, crownPass, interleavedBox, restrictRows, slotIndex, type CrownState } from './crown.js';
+import { backwardPass, batchRowSlots, crownPass, restrictRows, slotIndex, type CrownState } from './crown.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
 export interface BetaOptions extends AlphaOptions {
@@ -114,7 +114,6 @@ function betaExtension(
   const H = net.layers.length - 1;
   const rowDomain = st.outRowDomain;
   let mult = splitMultipliers(net, batch, rowDomain);
-  const ends = interleavedBox(batch.lower, batch.upper);
   // Warm start: a parent's multipliers on the splits it shares (projected onto beta >= 0).
   if (batch.warmStart) {
     const slot = batchRowSlots(st, net.outputDim);
@@ -149,7 +148,7 @@ function betaExtension(
     },
     active: mult.count > 0,
     warmup: batch.warmStart ? 0 : (options.alphaIterations ?? 20),
-    backward: (rowAlpha, lambdaBuffers, rows) =>
+    backward: (rowAlpha, lambdaBuffers, rows, ends) =>
       // The split terms enter as Omega_k -= beta_j s_j on each split neuron.
       backwardPass(net, st.relax, H - 1, rows.outLam, rows.outC0, rows.rowDomain, batch.lower, batch.upper, {
         rowAlpha,

@@ -149,8 +149,12 @@ function stencilSeconds(st: Stencil, R: number): number {
   return R * stencilRowSeconds(st) + st.im2col.backward.length * RUN_S;
 }
 
-/** Estimated seconds per row of the stencil form, without the fixed cost of the im2col session runs. */
+const stencilRowCost = new WeakMap<Stencil, number>();
+
+/** Estimated seconds per row of the stencil form, without the fixed cost of the im2col session runs (once per stencil). */
 function stencilRowSeconds(st: Stencil): number {
+  const known = stencilRowCost.get(st);
+  if (known !== undefined) return known;
   let s = st.restNnz * CSR_MAC_S;
   for (const cl of st.classes) {
     const macs = cl.members * cl.c * cl.w;
@@ -159,6 +163,7 @@ function stencilRowSeconds(st: Stencil): number {
   }
   // The kernel's rows are copied into its memory and back (for the backward product the larger side twice).
   if (st.kernel.backward.length > 0) s += (Math.min(st.rows, st.cols) + 2 * Math.max(st.rows, st.cols)) * KERNEL_COPY_S;
+  stencilRowCost.set(st, s);
   return s;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The fused class product of a stencil (src/tensor/stencil.ts) in WebAssembly (stencil-kernel.wat): per row
- * and member, gather the member's inputs, multiply by the class's block two outputs at a time in f64x2
+ * and member, gather the member's inputs, multiply by the class's block eight outputs at a time in f64x2
  * lanes, and store or add the outputs at the member's indices. Unlike im2col through onnxruntime's MatMul it
  * never materialises the gathered or the multiplied operand (members x block width per row: 16-48 MB per call
  * on oval21's convolutions), whose allocation, copies and small inner dimension held MatMul to about 1-2

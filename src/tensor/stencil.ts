@@ -51,9 +51,8 @@ export interface Stencil {
   readonly classes: readonly StencilClass[];
   /** The rows in no class (others empty), rows x cols, and its transposes; null when every row is in a class. */
   readonly rest: { readonly csr: Csr; readonly t: Csr; readonly absT: Csr } | null;
-  /** Multiply-adds per row of the left operand in onnxruntime (sum of members·c·w) and gathered/scattered entries in TypeScript. */
+  /** Multiply-adds per row of the left operand (sum of members·c·w over the classes: the nonzeros they cover). */
   readonly blockMacs: number;
-  readonly moves: number;
   /** Nonzeros left to the CSR loops. */
   readonly restNnz: number;
   /** The classes as operands of the products G·M, X·Mᵀ and X·|M|ᵀ, for the fused kernel and for im2col. */
@@ -175,7 +174,6 @@ export function findStencil(csr: Csr, rows: number, cols: number): Stencil | nul
   const inClass = new Uint8Array(rows);
   // Each class entry is one nonzero of the matrix: blockMacs is also the nonzeros the classes cover.
   let blockMacs = 0;
-  let moves = 0;
   const addClass = (d: Draft) => {
     const members = d.groups.length;
     const { c, w, block } = d;
@@ -193,7 +191,6 @@ export function findStencil(csr: Csr, rows: number, cols: number): Stencil | nul
     const im2col = Math.min(c, w) >= IM2COL_MIN_DIM;
     classes.push({ members, c, w, block, blockT, absBlockT: blockT.map(Math.abs), rowIdx, colIdx, im2col });
     blockMacs += members * c * w;
-    moves += members * (c + w);
   };
   for (const d of drafts) if (d.groups.length >= MIN_MEMBERS) addClass(d);
   const nnz = csr.rowPtr[rows];
@@ -219,7 +216,7 @@ export function findStencil(csr: Csr, rows: number, cols: number): Stencil | nul
     rest = { csr: r, t, absT: { rowPtr: t.rowPtr, col: t.col, val: t.val.map(Math.abs) } };
   }
   return {
-    rows, cols, classes, rest, blockMacs, moves, restNnz,
+    rows, cols, classes, rest, blockMacs, restNnz,
     kernel: classProductsOf(classes.filter((cl) => !cl.im2col)),
     im2col: classProductsOf(classes.filter((cl) => cl.im2col)),
   };
