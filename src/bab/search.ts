@@ -54,6 +54,13 @@ export interface BabOptions {
   }) => Promise<{ readonly preLower: Float64Array[]; readonly preUpper: Float64Array[]; readonly slopes?: IntermediateSlopes } | null>;
   /** Another strategy decided (src/engine/portfolio.ts): return `stopped` at the next iteration. */
   readonly signal?: AbortSignal;
+  /**
+   * Pre-activation bounds known to hold on the whole box (e.g. refined before the search): the root starts
+   * from them, so every domain does. ReLU splitting only.
+   */
+  readonly rootPre?: { readonly preLower: readonly Float64Array[]; readonly preUpper: readonly Float64Array[] };
+  /** The root's optimised intermediate slopes, when the caller has them (see `refineRoot`). */
+  readonly rootSlopes?: IntermediateSlopes;
 }
 
 export interface BabProgress {
@@ -104,7 +111,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   const policy = new StratifiedPolicy(options.stratified);
   const witness = options.witness ?? new Witness();
   /** The root's optimised intermediate slopes (refineRoot), reused by every later domain. */
-  let sharedSlopes: IntermediateSlopes | undefined;
+  let sharedSlopes: IntermediateSlopes | undefined = options.rootSlopes;
 
   const easy = new DomainQueue();
   const hard = new DomainQueue();
@@ -254,8 +261,8 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     lower: box.lower,
     upper: box.upper,
     splits: reluMode ? net.layers.slice(0, -1).map((l) => new Int8Array(l.outDim)) : null,
-    preLower: null,
-    preUpper: null,
+    preLower: reluMode && options.rootPre ? options.rootPre.preLower.map((a) => a.slice()) : null,
+    preUpper: reluMode && options.rootPre ? options.rootPre.preUpper.map((a) => a.slice()) : null,
     open: new Uint8Array(box.numDisjuncts).fill(1),
     depth: 0,
     hard: false,

@@ -61,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--tight <name>', 'tight bounder of stratified bounding (auto: alpha for input splitting, none otherwise)').default('auto').choices(['auto', ...BOUNDER_NAMES, 'none']))
     .addOption(new Option('--branching <how>', 'input splitting, ReLU splitting, or auto by input size').default('auto').choices(['auto', 'input', 'relu']))
     .addOption(new Option('--relu-branching <rule>', 'neuron of each ReLU split: fsb (filtered smart branching: BaBSR\'s best candidates judged by their children\'s bounds; ReLU networks) or babsr').default('fsb').choices([...RELU_RULE_NAMES]))
+    .option('--refine-share <share>', 'share of the time that ReLU splitting may spend first proving hidden neurons stable by searches of their own (0 = never)', num, 0.5)
     .option('--batch <n>', 'parents per branch-and-bound step (0 = automatic)', int, 0)
     .option('--memory <MiB>', 'memory budget for open domains; beyond it the answer is unknown', num, 6144)
     .option('--threads <n>', 'threads bounding each branch-and-bound batch', int, 2)

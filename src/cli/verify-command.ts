@@ -21,6 +21,7 @@ export interface VerifyFlags {
   branching: string;
   reluBranching: string;
   batch: number;
+  refineShare: number;
   memory: number;
   threads: number;
   strictBox?: boolean;
@@ -39,6 +40,7 @@ export function engineOptionsFromFlags(f: VerifyFlags): Omit<EngineOptions, 'dea
   if (!Number.isFinite(f.seed)) throw new UsageError('--seed must be an integer');
   if (!(f.batch >= 0)) throw new UsageError('--batch must be a non-negative integer');
   if (!(f.memory > 0)) throw new UsageError('--memory must be a positive number of MiB');
+  if (!(f.refineShare >= 0 && f.refineShare < 1)) throw new UsageError('--refine-share must be at least 0 and below 1');
   if (!(f.threads >= 1 && f.threads <= 64)) throw new UsageError('--threads must be between 1 and 64');
   return {
     ...DEFAULT_ENGINE_OPTIONS,
@@ -52,6 +54,7 @@ export function engineOptionsFromFlags(f: VerifyFlags): Omit<EngineOptions, 'dea
     memoryMb: f.memory,
     threads: Math.floor(f.threads),
     strictBox: f.strictBox === true,
+    refineShare: f.refineShare,
   };
 }
 

@@ -31,6 +31,11 @@ export interface EngineOptions {
   readonly threads: number;
   /** `sat` only with a float32 point inside the box (no nearest-float32 fallback for float32-free intervals). */
   readonly strictBox: boolean;
+  /**
+   * Share of the time left after the root's first bounds that ReLU splitting may spend proving intermediate
+   * neurons stable by small searches of their own (src/bab/refine-neurons.ts); 0 turns it off.
+   */
+  readonly refineShare: number;
   /** Where branch and bound records its trees for an unsat certificate (src/proof); absent: nothing recorded. */
   readonly proofLog?: ProofLog;
 }
@@ -49,6 +54,7 @@ export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'deadline'> = {
   // bounding threads; short instances are unchanged.
   threads: 2,
   strictBox: false,
+  refineShare: 0.5,
 };
 
 /** Input splitting pays off only when the input has few dimensions (ACAS Xu has 5). */
