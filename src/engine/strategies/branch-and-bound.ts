@@ -7,7 +7,7 @@ import { hiddenNeuronCount, isReluNet } from '../../network/layered.js';
 import { rowSeconds } from '../../network/linear.js';
 import { optimisedIntermediates, type PreBounds } from '../../bounds/root-intermediates.js';
 import { resolveBounders } from '../options.js';
-import { refineNeurons } from '../../bab/refine-neurons.js';
+import { refineNeurons } from '../../bab/refine/refine-neurons.js';
 import { alphaCrown } from '../../bounds/alpha.js';
 import { openDisjuncts } from '../../bab/domain.js';
 import type { CanonicalBox } from '../../problem/types.js';
@@ -64,6 +64,9 @@ export async function runBranchAndBound(branching: Branching, ctx: StrategyConte
     const budget = options.refineShare * (options.deadline - t0);
     const refined = await refineNeurons(box.net, box.lower, box.upper, pre, {
       deadline: t0 + budget,
+      // The layers above the last refined one are still re-derived from it, within the time the search had anyway.
+      finishBy: t0 + budget + 0.1 * (options.deadline - t0),
+      threads: ctx.threads,
       perNeuronSeconds: Math.min(REFINE_NEURON_MAX_S, Math.max(REFINE_NEURON_MIN_S, budget / 1000 / REFINE_NEURONS_PER_BUDGET)),
       slopes: pre.slopes,
       enough: (p) => rootCloses(box, p),

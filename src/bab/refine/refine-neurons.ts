@@ -18,24 +18,29 @@
  * true pre-activation has the proved sign; a global lower bound is widened by the layer's rounding-error scale as
  * in root-intermediates.ts. `sat` (a point with the other sign, in float64) only tells the neuron is ambiguous.
  */
-import type { Bounder, IntermediateSlopes } from '../bounds/types.js';
-import { alphaCrown } from '../bounds/alpha.js';
-import { alphaBetaCrown } from '../bounds/beta.js';
-import { optimisedIntermediates, type PreBounds } from '../bounds/root-intermediates.js';
-import { forwardBatch } from '../network/batch.js';
-import { foldOutputRows, type LayeredNet } from '../network/layered.js';
-import { batchErrorScale, errorScale, rowMargins } from '../problem/rounding.js';
-import type { CanonicalBox } from '../problem/types.js';
-import { fsb } from './branching/fsb.js';
-import { branchAndBound } from './search.js';
+import type { IntermediateSlopes } from '../../bounds/types.js';
+import { alphaCrown } from '../../bounds/alpha.js';
+import { optimisedIntermediates, type PreBounds } from '../../bounds/root-intermediates.js';
+import { forwardBatch } from '../../network/batch.js';
+import { foldOutputRows, type LayeredNet } from '../../network/layered.js';
+import { errorScale } from '../../problem/rounding.js';
+import type { NeuronOutcome, NeuronTarget } from './neuron-search.js';
+import { neuronPool, type NeuronPool } from './refine-pool.js';
 
 export interface RefineOptions {
   /** performance.now() by which refinement must have returned. */
   readonly deadline: number;
+  /**
+   * performance.now() by which the layers above the last refined one must be re-derived from it (alpha-CROWN,
+   * seconds on MNIST); default `deadline`. Past it they keep their bounds.
+   */
+  readonly finishBy?: number;
   /** Longest search per neuron, in seconds. */
   readonly perNeuronSeconds: number;
-  /** The bounder of every neuron's search (default beta-CROWN, the search's own). */
-  readonly bounder?: Bounder;
+  /** Threads searching neurons at once (the calling one and threads - 1 workers; default 1). */
+  readonly threads?: number;
+  /** A pool to search on instead (its threads; left open). */
+  readonly pool?: NeuronPool;
   /** Slopes of the rows behind each layer's bounds (root-intermediates), reused by the searches' domains. */
   readonly slopes?: IntermediateSlopes;
   /** Stops once this says the tightened bounds suffice (e.g. the output rows' bound closes the root). */
@@ -43,9 +48,10 @@ export interface RefineOptions {
 }
 
 export interface RefineStats {
+  /** Neurons searched (those a short descent did not already show ambiguous). */
   readonly tried: number;
   readonly proved: number;
-  /** Searches that found a point on the other side: the neuron is ambiguous. */
+  /** Neurons found on the other side of 0 by the descent or the search: ambiguous. */
   readonly ambiguous: number;
   readonly domains: number;
   /** Ambiguous neurons before and after, summed over the hidden layers. */
@@ -53,19 +59,17 @@ export interface RefineStats {
   readonly ambiguousAfter: number;
   /** Hidden layers whose neurons were searched. */
   readonly layers: number;
+  /** Of the neurons searched, those searched on worker threads. */
+  readonly onWorkers: number;
 }
 
-/** One neuron to prove stable: pre-activation j of hidden layer k never below 0 (side +1) or never above 0 (side -1). */
-interface Target {
-  readonly j: number;
-  readonly side: 1 | -1;
-  /** How far the bound is from proving it, relative to the interval (smaller first). */
+/** A neuron to prove stable, with how far its bound is from the proof relative to its interval (smaller first). */
+interface Target extends NeuronTarget {
   readonly gap: number;
 }
 
-/** Searches that need more than this many open domains are not worth their neuron. */
-const MAX_DOMAINS = 20000;
-const BATCH = 32;
+/** Below this much refinement time, worker threads (a few hundred ms to start) are not worth starting. */
+const MIN_POOL_SECONDS = 2;
 
 function ambiguousCount(pre: PreBounds): number {
   let c = 0;
@@ -90,79 +94,59 @@ export async function refineNeurons(
   let slopes = options.slopes;
   const ambiguousBefore = ambiguousCount({ preLower, preUpper });
   const err = errorScale(net, lower, upper).hidden;
-  const bounder = options.bounder ?? alphaBetaCrown();
   let tried = 0;
   let proved = 0;
   let ambiguous = 0;
   let domains = 0;
   let layers = 0;
+  let onWorkers = 0;
   const now = () => performance.now();
-  for (let k = 1; k < H && now() < options.deadline; k++) {
-    const n = net.layers[k].outDim;
-    const cut: LayeredNet = { ...net, outputDim: n, layers: net.layers.slice(0, k + 1) };
-    const targets = await layerTargets(cut, lower, upper, preLower, preUpper, k);
-    if (targets.length === 0) continue;
-    layers++;
-    const rootPre = { preLower: preLower.slice(0, k), preUpper: preUpper.slice(0, k) };
-    for (const t of targets) {
-      const left = options.deadline - now();
-      if (left < 50) break;
-      const C = new Float64Array(n);
-      C[t.j] = t.side;
-      const folded = foldOutputRows(cut, C, new Float64Array(1));
-      const box: CanonicalBox = {
-        index: 0,
-        lower,
-        upper,
-        net: folded,
-        unfolded: { net: cut, C, d: new Float64Array(1) },
-        rowGroup: new Int32Array(1),
-        numDisjuncts: 1,
-        margin: rowMargins(batchErrorScale(folded, lower, upper, 1)),
-      };
-      tried++;
-      const out = await branchAndBound(box, {
-        bounder,
-        branching: 'relu',
-        reluRule: fsb,
-        batchSize: BATCH,
-        deadline: now() + Math.min(left, 1000 * options.perNeuronSeconds),
-        maxDomains: MAX_DOMAINS,
-        // Any point on the other side in float64 ends the search: the neuron is not stable.
-        check: async (x) => ({ x, outsideBox: 0, y: new Float64Array(0), region: 0, disjunct: 0 }),
-        rootPre,
-        rootSlopes: slopes?.slice(0, k),
+  const threads = (options.deadline - now()) / 1000 >= MIN_POOL_SECONDS ? Math.max(1, options.threads ?? 1) : 1;
+  const pool = options.pool ?? neuronPool(threads);
+  const before = pool.remoteSearches;
+  try {
+    for (let k = 1; k < H && now() < options.deadline; k++) {
+      const n = net.layers[k].outDim;
+      const cut: LayeredNet = { ...net, outputDim: n, layers: net.layers.slice(0, k + 1) };
+      const targets = await layerTargets(cut, lower, upper, preLower, preUpper, k);
+      if (targets.length === 0) continue;
+      layers++;
+      const layer = { cut, lower, upper, rootPre: { preLower: preLower.slice(0, k), preUpper: preUpper.slice(0, k) }, slopes: slopes?.slice(0, k) };
+      await pool.searchLayer(layer, targets, 1000 * options.perNeuronSeconds, options.deadline, (t: NeuronTarget, o: NeuronOutcome) => {
+        domains += o.domains;
+        if (o.kind !== 'ambiguous' || o.domains > 0) tried++;
+        let bound = -Infinity;
+        if (o.kind === 'proved') {
+          proved++;
+          bound = 0;
+        } else if (o.kind === 'ambiguous') {
+          ambiguous++;
+        } else if (o.kind === 'bound') {
+          bound = Math.min(o.globalLb, 0) - err[k][t.j];
+        }
+        // NaN compares false: no information.
+        if (t.side > 0 && bound > preLower[k][t.j]) preLower[k][t.j] = bound;
+        if (t.side < 0 && -bound < preUpper[k][t.j]) preUpper[k][t.j] = -bound;
       });
-      domains += out.stats.boundedDomains;
-      let bound = -Infinity;
-      if (out.kind === 'unsat') {
-        proved++;
-        bound = 0;
-      } else if (out.kind === 'sat') {
-        ambiguous++;
-      } else if (out.kind === 'timeout') {
-        // Every open leaf's bound is at least the global one, every closed leaf's above the margin.
-        bound = Math.min(out.stats.globalLb, 0) - err[k][t.j];
+      // The layers above, re-derived from the tightened ones.
+      const again = await optimisedIntermediates(net, lower, upper, Math.max(options.deadline, options.finishBy ?? -Infinity), { preLower, preUpper });
+      if (again) {
+        for (let q = 0; q < H; q++) {
+          preLower[q] = Float64Array.from(again.preLower[q]);
+          preUpper[q] = Float64Array.from(again.preUpper[q]);
+        }
+        slopes = again.slopes;
       }
-      // NaN compares false: no information.
-      if (t.side > 0 && bound > preLower[k][t.j]) preLower[k][t.j] = bound;
-      if (t.side < 0 && -bound < preUpper[k][t.j]) preUpper[k][t.j] = -bound;
+      if (options.enough && (await options.enough({ preLower, preUpper }))) break;
     }
-    // The layers above, re-derived from the tightened ones.
-    const again = await optimisedIntermediates(net, lower, upper, options.deadline, { preLower, preUpper });
-    if (again) {
-      for (let q = 0; q < H; q++) {
-        preLower[q] = Float64Array.from(again.preLower[q]);
-        preUpper[q] = Float64Array.from(again.preUpper[q]);
-      }
-      slopes = again.slopes;
-    }
-    if (options.enough && (await options.enough({ preLower, preUpper }))) break;
+  } finally {
+    onWorkers = pool.remoteSearches - before;
+    if (!options.pool) await pool.close();
   }
   return {
     pre: { preLower, preUpper },
     slopes,
-    stats: { tried, proved, ambiguous, domains, ambiguousBefore, ambiguousAfter: ambiguousCount({ preLower, preUpper }), layers },
+    stats: { tried, proved, ambiguous, domains, ambiguousBefore, ambiguousAfter: ambiguousCount({ preLower, preUpper }), layers, onWorkers },
   };
 }
 

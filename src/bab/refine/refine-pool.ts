@@ -1,0 +1,130 @@
+/**
+ * The neurons of a layer searched on several threads: the calling thread and worker threads each take the next
+ * neuron from one queue until the queue or the time runs out. A neuron's search is small and independent (its
+ * own network row, its own tree), so this splits work without splitting any search; the layer's problem (the cut
+ * network, bounds, slopes) goes to each worker once per layer.
+ */
+import { Worker } from 'node:worker_threads';
+import { toPlainNet } from '../../network/transfer.js';
+import { searchNeuron, type LayerProblem, type NeuronOutcome, type NeuronTarget } from './neuron-search.js';
+
+interface Pending {
+  resolve: (o: NeuronOutcome) => void;
+  reject: (e: Error) => void;
+}
+
+class SearchWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextJob = 0;
+  ready = false;
+  readonly whenReady: Promise<void>;
+  private onReady: () => void = () => undefined;
+
+  constructor() {
+    this.whenReady = new Promise((r) => (this.onReady = r));
+    this.worker = new Worker(new URL('./refine-worker.js', import.meta.url));
+    this.worker.unref();
+    this.worker.on('message', (m: { ready: true } | { job: number; outcome?: NeuronOutcome; error?: string }) => {
+      if ('ready' in m) {
+        this.ready = true;
+        this.onReady();
+        return;
+      }
+      const p = this.pending.get(m.job);
+      if (!p) return;
+      this.pending.delete(m.job);
+      if (m.outcome) p.resolve(m.outcome);
+      else p.reject(new Error(`refine worker: ${m.error}`));
+    });
+    this.worker.on('error', (e) => {
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    });
+  }
+
+  sendLayer(id: number, layer: LayerProblem): void {
+    this.worker.postMessage({ type: 'layer', id, problem: { ...layer, cut: toPlainNet(layer.cut) } });
+  }
+
+  search(layer: number, target: NeuronTarget, deadline: number): Promise<NeuronOutcome> {
+    const job = this.nextJob++;
+    const deadlineEpochMs = Date.now() + (deadline - performance.now());
+    return new Promise((resolve, reject) => {
+      this.pending.set(job, { resolve, reject });
+      this.worker.postMessage({ type: 'neuron', job, layer, target, deadlineEpochMs });
+    });
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+export interface NeuronPool {
+  /**
+   * Searches the targets in order, each until min(its own budget, `deadline`); calls `done` with each outcome
+   * as it arrives. Targets not started by the deadline are left out.
+   */
+  searchLayer(layer: LayerProblem, targets: readonly NeuronTarget[], perNeuronMs: number, deadline: number, done: (t: NeuronTarget, o: NeuronOutcome) => void): Promise<void>;
+  /** Resolves once every worker has loaded its modules (tests). */
+  started(): Promise<void>;
+  /** Neurons searched on worker threads so far. */
+  readonly remoteSearches: number;
+  close(): Promise<void>;
+}
+
+/** Below this much time a search is not started. */
+const MIN_SEARCH_MS = 50;
+
+export function neuronPool(threads: number): NeuronPool {
+  const workers = Array.from({ length: Math.max(0, threads - 1) }, () => new SearchWorker());
+  let layerId = 0;
+  let remote = 0;
+  return {
+    get remoteSearches() {
+      return remote;
+    },
+    async started() {
+      await Promise.all(workers.map((w) => w.whenReady));
+    },
+    searchLayer(layer, targets, perNeuronMs, deadline, done) {
+      const id = layerId++;
+      let next = 0;
+      let active = 0;
+      const more = () => next < targets.length && deadline - performance.now() >= MIN_SEARCH_MS;
+      const budget = () => Math.min(deadline, performance.now() + perNeuronMs);
+      return new Promise<void>((resolve, reject) => {
+        const run = async (search: (t: NeuronTarget) => Promise<NeuronOutcome>) => {
+          active++;
+          try {
+            while (more()) {
+              const t = targets[next++];
+              done(t, await search(t));
+            }
+          } finally {
+            active--;
+            // Runners stop only when nothing is left to start, or on an error: either way the layer is over
+            // once none is running.
+            if (active === 0) resolve();
+          }
+        };
+        const join = (w: SearchWorker) => {
+          if (!more()) return;
+          w.sendLayer(id, layer);
+          // A worker that fails leaves its neuron without a result (no information); the others go on.
+          run((t) => (remote++, w.search(id, t, budget()))).catch(() => undefined);
+        };
+        // A worker still loading its modules joins when ready, if neurons are left by then.
+        for (const w of workers) {
+          if (w.ready) join(w);
+          else void w.whenReady.then(() => join(w));
+        }
+        run((t) => searchNeuron(layer, t, budget())).catch(reject);
+      });
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}

@@ -1,0 +1,34 @@
+/** Worker side of refine-pool.ts: keeps the current layer's problem and searches the neurons it is sent. */
+import { parentPort } from 'node:worker_threads';
+import { fromPlainNet, type PlainNet } from '../../network/transfer.js';
+import type { LayerProblem, NeuronTarget } from './neuron-search.js';
+
+type Message =
+  | { type: 'layer'; id: number; problem: Omit<LayerProblem, 'cut'> & { cut: PlainNet } }
+  | { type: 'neuron'; job: number; layer: number; target: NeuronTarget; deadlineEpochMs: number };
+
+const layers = new Map<number, LayerProblem>();
+const search = import('./neuron-search.js').then((m) => {
+  parentPort!.postMessage({ ready: true });
+  return m.searchNeuron;
+});
+
+parentPort!.on('message', (m: Message) => {
+  if (m.type === 'layer') {
+    // One layer at a time: the previous one is no longer asked for.
+    layers.clear();
+    layers.set(m.id, { ...m.problem, cut: fromPlainNet(m.problem.cut) });
+    return;
+  }
+  const layer = layers.get(m.layer);
+  const deadline = performance.now() + (m.deadlineEpochMs - Date.now());
+  search
+    .then((searchNeuron) => {
+      if (!layer) throw new Error(`layer ${m.layer} was never sent`);
+      return searchNeuron(layer, m.target, deadline);
+    })
+    .then(
+      (outcome) => parentPort!.postMessage({ job: m.job, outcome }),
+      (e: unknown) => parentPort!.postMessage({ job: m.job, error: e instanceof Error ? e.message : String(e) }),
+    );
+});
