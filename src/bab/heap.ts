@@ -11,6 +11,11 @@ export class MinHeap<T> {
     return this.keys.length ? this.keys[0] : Infinity;
   }
 
+  /** Every item, in no particular order. */
+  forEach(f: (item: T) => void): void {
+    this.items.forEach((item) => f(item));
+  }
+
   peek(): T | undefined {
     return this.items[0];
   }

@@ -27,6 +27,13 @@ export class DomainQueue {
     this.live++;
   }
 
+  /** Every open domain, in no particular order. */
+  forEach(f: (d: Domain) => void): void {
+    this.byLb.forEach((d) => {
+      if (!this.taken.has(d)) f(d);
+    });
+  }
+
   /** Lowest lower bound among open domains (Infinity when empty). */
   peekLb(): number {
     this.skipTaken(this.byLb);

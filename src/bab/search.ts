@@ -61,6 +61,16 @@ export interface BabOptions {
   readonly rootPre?: { readonly preLower: readonly Float64Array[]; readonly preUpper: readonly Float64Array[] };
   /** The root's optimised intermediate slopes, when the caller has them (see `refineRoot`). */
   readonly rootSlopes?: IntermediateSlopes;
+  /**
+   * A search still open at performance.now() `at` asks `run` once, between batches, for pre-activation bounds
+   * valid on the whole box (ReLU splitting): every open domain's bounds are intersected with them, so its
+   * children start from them, and their slopes (when given) become the shared ones. The domains' own lower
+   * bounds stay as they are until they are bounded again.
+   */
+  readonly midSearch?: {
+    readonly at: number;
+    readonly run: () => Promise<{ readonly preLower: readonly Float64Array[]; readonly preUpper: readonly Float64Array[]; readonly slopes?: IntermediateSlopes } | null>;
+  };
 }
 
 export interface BabProgress {
@@ -289,8 +299,31 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     if (cex) return { kind: 'sat', counterexample: cex, stats: stats() };
   }
 
+  let midSearchDone = !options.midSearch || !reluMode;
   while (easy.size + hard.size > 0) {
     if (options.signal?.aborted) return { kind: 'stopped', stats: stats() };
+    if (!midSearchDone && performance.now() >= options.midSearch!.at) {
+      midSearchDone = true;
+      const pre = await options.midSearch!.run();
+      if (pre) {
+        if (pre.slopes) sharedSlopes = pre.slopes;
+        const tighten = (d: Domain) => {
+          for (let k = 0; k < pre.preLower.length; k++) {
+            const lo = d.preLower![k];
+            const hi = d.preUpper![k];
+            const plo = pre.preLower[k];
+            const phi = pre.preUpper[k];
+            // NaN compares false: the domain's own bound stays.
+            for (let j = 0; j < lo.length; j++) {
+              if (plo[j] > lo[j]) lo[j] = plo[j];
+              if (phi[j] < hi[j]) hi[j] = phi[j];
+            }
+          }
+        };
+        easy.forEach(tighten);
+        hard.forEach(tighten);
+      }
+    }
     // The last batch's time per parent sizes this one: near the deadline a smaller batch still fits,
     // so the search uses its whole budget instead of stopping one large batch early.
     const batchSize = Math.min(options.batchSize, Math.floor(((options.deadline - performance.now()) / (1.2 * lastBatchMs)) * lastParents));

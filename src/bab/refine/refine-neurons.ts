@@ -19,7 +19,7 @@
  * in root-intermediates.ts. `sat` (a point with the other sign, in float64) only tells the neuron is ambiguous.
  */
 import type { IntermediateSlopes } from '../../bounds/types.js';
-import { alphaCrown } from '../../bounds/alpha.js';
+import { crown } from '../../bounds/crown.js';
 import { optimisedIntermediates, type PreBounds } from '../../bounds/root-intermediates.js';
 import { forwardBatch } from '../../network/batch.js';
 import { foldOutputRows, type LayeredNet } from '../../network/layered.js';
@@ -68,6 +68,9 @@ interface Target extends NeuronTarget {
   readonly gap: number;
 }
 
+/** Share of a layer's ambiguous neurons whose bounds must move before the layers above are re-derived. */
+const REDERIVE_MIN_SHARE = 0.05;
+
 /** Below this much refinement time, worker threads (a few hundred ms to start) are not worth starting. */
 const MIN_POOL_SECONDS = 2;
 
@@ -111,6 +114,9 @@ export async function refineNeurons(
       const targets = await layerTargets(cut, lower, upper, preLower, preUpper, k);
       if (targets.length === 0) continue;
       layers++;
+      let changed = 0;
+      let ambiguousHere = 0;
+      for (let j = 0; j < n; j++) if (preLower[k][j] < 0 && preUpper[k][j] > 0) ambiguousHere++;
       const layer = { cut, lower, upper, rootPre: { preLower: preLower.slice(0, k), preUpper: preUpper.slice(0, k) }, slopes: slopes?.slice(0, k) };
       await pool.searchLayer(layer, targets, 1000 * options.perNeuronSeconds, options.deadline, (t: NeuronTarget, o: NeuronOutcome) => {
         domains += o.domains;
@@ -125,10 +131,18 @@ export async function refineNeurons(
           bound = Math.min(o.globalLb, 0) - err[k][t.j];
         }
         // NaN compares false: no information.
-        if (t.side > 0 && bound > preLower[k][t.j]) preLower[k][t.j] = bound;
-        if (t.side < 0 && -bound < preUpper[k][t.j]) preUpper[k][t.j] = -bound;
+        if (t.side > 0 && bound > preLower[k][t.j]) {
+          preLower[k][t.j] = bound;
+          changed++;
+        }
+        if (t.side < 0 && -bound < preUpper[k][t.j]) {
+          preUpper[k][t.j] = -bound;
+          changed++;
+        }
       });
-      // The layers above, re-derived from the tightened ones.
+      // The layers above, re-derived from the tightened ones, unless too few moved to be worth a pass over
+      // every layer (seconds on a convolutional network, where probes see most neurons on both sides).
+      if (changed < Math.max(1, REDERIVE_MIN_SHARE * ambiguousHere)) continue;
       const again = await optimisedIntermediates(net, lower, upper, Math.max(options.deadline, options.finishBy ?? -Infinity), { preLower, preUpper });
       if (again) {
         for (let q = 0; q < H; q++) {
@@ -152,7 +166,7 @@ export async function refineNeurons(
 
 /**
  * The ambiguous neurons of layer k worth a search, nearest to a proof first: each one's probe points (the
- * minimisers over the box of its two linear bounds from alpha-CROWN on the cut network) are evaluated; a neuron
+ * minimisers over the box of its two linear bounds from CROWN on the cut network) are evaluated; a neuron
  * seen on both sides of 0 is ambiguous, one seen on one side only is searched for the other.
  */
 async function layerTargets(
@@ -174,7 +188,8 @@ async function layerTargets(
     C[(2 * i + 1) * n + j] = -1;
   });
   const folded = foldOutputRows(cut, C, new Float64Array(2 * amb.length));
-  const res = await alphaCrown().bound(folded, { size: 1, lower, upper, preLower: preLower.slice(0, k), preUpper: preUpper.slice(0, k) });
+  // CROWN's minimisers (one backward pass): a neuron they miss on one side still gets a descent of its own first.
+  const res = await crown().bound(folded, { size: 1, lower, upper, preLower: preLower.slice(0, k), preUpper: preUpper.slice(0, k) });
   const seenLow = new Float64Array(n).fill(Infinity);
   const seenHigh = new Float64Array(n).fill(-Infinity);
   if (res.linear) {

@@ -5,7 +5,7 @@ import { pooledBounder } from '../../bounds/pool.js';
 import type { Bounder } from '../../bounds/types.js';
 import { hiddenNeuronCount, isReluNet } from '../../network/layered.js';
 import { rowSeconds } from '../../network/linear.js';
-import { optimisedIntermediates, type PreBounds } from '../../bounds/root-intermediates.js';
+import { optimisedIntermediates, type PreBounds, type RootIntermediates } from '../../bounds/root-intermediates.js';
 import { resolveBounders } from '../options.js';
 import { refineNeurons } from '../../bab/refine/refine-neurons.js';
 import { alphaCrown } from '../../bounds/alpha.js';
@@ -21,6 +21,8 @@ import type { Strategy, StrategyContext } from './types.js';
 const REFINE_NEURONS_PER_BUDGET = 50;
 const REFINE_NEURON_MIN_S = 0.25;
 const REFINE_NEURON_MAX_S = 3;
+/** Share of a ReLU-splitting search's time after which, still open, it refines neurons (options.refineShare). */
+const REFINE_AFTER_SHARE = 0.1;
 
 /** Whether alpha-CROWN on the whole network, from these intermediate bounds, closes every disjunct of the box. */
 async function rootCloses(box: CanonicalBox, pre: PreBounds): Promise<boolean> {
@@ -54,29 +56,38 @@ export async function runBranchAndBound(branching: Branching, ctx: StrategyConte
     return pool;
   };
   // A ReLU-splitting root its first bound leaves open is bounded again from optimised intermediate
-  // bounds (a tenth of the time left at most), then from neurons proved stable (refineShare of it).
+  // bounds (a tenth of the time left at most).
+  let rootPre: RootIntermediates | null = null;
   const refineRoot = async (first: PreBounds) => {
-    const pre = await optimisedIntermediates(box.net, box.lower, box.upper, performance.now() + 0.1 * (options.deadline - performance.now()), first);
-    if (!pre) return pre;
-    log.info({ box: box.index, ambiguousBefore: pre.ambiguousBefore, ambiguousAfter: pre.ambiguousAfter }, 'optimised intermediate bounds at the root');
-    if (!(options.refineShare > 0)) return pre;
-    const t0 = performance.now();
-    const budget = options.refineShare * (options.deadline - t0);
-    const refined = await refineNeurons(box.net, box.lower, box.upper, pre, {
-      deadline: t0 + budget,
+    rootPre = await optimisedIntermediates(box.net, box.lower, box.upper, performance.now() + 0.1 * (options.deadline - performance.now()), first);
+    if (rootPre) log.info({ box: box.index, ambiguousBefore: rootPre.ambiguousBefore, ambiguousAfter: rootPre.ambiguousAfter }, 'optimised intermediate bounds at the root');
+    return rootPre;
+  };
+  // A search still open after REFINE_AFTER_SHARE of its time spends refineShare of the rest proving hidden
+  // neurons stable, and goes on from the tightened bounds (searches decided sooner never pay for it).
+  const t0 = performance.now();
+  const refine = async () => {
+    const start: RootIntermediates | null = rootPre;
+    if (!start) return null;
+    const t1 = performance.now();
+    const budget = options.refineShare * (options.deadline - t1);
+    const refined = await refineNeurons(box.net, box.lower, box.upper, start, {
+      deadline: t1 + budget,
       // The layers above the last refined one are still re-derived from it, within the time the search had anyway.
-      finishBy: t0 + budget + 0.1 * (options.deadline - t0),
+      finishBy: t1 + budget + 0.1 * (options.deadline - t1),
       threads: ctx.threads,
       perNeuronSeconds: Math.min(REFINE_NEURON_MAX_S, Math.max(REFINE_NEURON_MIN_S, budget / 1000 / REFINE_NEURONS_PER_BUDGET)),
-      slopes: pre.slopes,
+      slopes: start.slopes,
       enough: (p) => rootCloses(box, p),
     });
-    log.info({ box: box.index, ...refined.stats, seconds: (performance.now() - t0) / 1000 }, 'intermediate neurons refined by search');
+    log.info({ box: box.index, ...refined.stats, seconds: (performance.now() - t1) / 1000 }, 'intermediate neurons refined by search');
     return { ...refined.pre, slopes: refined.slopes };
   };
+  const midSearch = branching === 'relu' && options.refineShare > 0 && !ctx.proof ? { at: t0 + REFINE_AFTER_SHARE * (options.deadline - t0), run: refine } : undefined;
   try {
     return await branchAndBound(box, {
       refineRoot: branching === 'relu' ? refineRoot : undefined,
+      midSearch,
       bounder: make(bounder),
       tightBounder: tight ? make(tight) : undefined,
       branching,
