@@ -6,6 +6,7 @@ import { crown } from '../src/bounds/crown.js';
 import { alphaCrown } from '../src/bounds/alpha.js';
 import { alphaBetaCrown } from '../src/bounds/beta.js';
 import { optimisedIntermediates } from '../src/bounds/root-intermediates.js';
+import { refineNeurons } from '../src/bab/refine/refine-neurons.js';
 import { exactMinimum } from '../src/bounds/mip.js';
 import type { LayeredNet } from '../src/network/layered.js';
 import { forward } from '../src/network/layered.js';
@@ -207,4 +208,46 @@ test('ReLU splitting re-bounds an open root from refined intermediate bounds and
   });
   assert.equal(out.kind, 'unsat');
   assert.equal(calls, 0);
+});
+
+test('ReLU splitting tightens its open domains mid-search from refined neuron bounds and still agrees with the exact MIP', async () => {
+  let total = 0;
+  for (const seed of [51, 52, 53]) {
+    const rng = makeRng(seed);
+    const base = randomNet(rng, [5, 14, 14, 14, 1]);
+    const { lower, upper } = randomBox(rng, 5, 2);
+    const truth = await exactObjective(base, lower, upper, [0]);
+    for (const [delta, expected] of [
+      [1e-2, 'unsat'],
+      [-1e-2, 'sat'],
+    ] as const) {
+      const box = canonicalBox(shiftRows(base, truth - delta), lower, upper, [0]);
+      let calls = 0;
+      let root: Awaited<ReturnType<typeof optimisedIntermediates>> = null;
+      const out = await branchAndBound(box, {
+        bounder: alphaBetaCrown(),
+        branching: 'relu',
+        batchSize: 2,
+        deadline: performance.now() + 60_000,
+        maxDomains: 1e6,
+        check: float64Check(box),
+        refineRoot: async (first) => (root = await optimisedIntermediates(box.net, lower, upper, performance.now() + 10_000, first)),
+        // At once: the first batch after the root meets bounds refined by the neurons' own searches.
+        midSearch: {
+          at: 0,
+          run: async () => {
+            calls++;
+            if (!root) return null;
+            const { pre, slopes } = await refineNeurons(box.net, lower, upper, root, { deadline: performance.now() + 20_000, perNeuronSeconds: 2 });
+            return { ...pre, slopes };
+          },
+        },
+      });
+      assert.equal(out.kind, expected, `seed ${seed}`);
+      assert.ok(calls <= 1);
+      total += calls;
+    }
+  }
+  // The searches did reach the hook (a root closed at once, or a sat found at the root, never does).
+  assert.ok(total >= 3, `the hook ran ${total} times in 6 searches`);
 });
