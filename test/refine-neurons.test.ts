@@ -42,7 +42,7 @@ for (const seed of [1, 2, 3, 4]) {
     const { lower, upper } = randomBox(rng, 6, 2);
     const start = await optimisedIntermediates(net, lower, upper, performance.now() + 60_000);
     assert.ok(start);
-    const { pre, stats } = await refineNeurons(net, lower, upper, start, { deadline: performance.now() + 60_000, perNeuronSeconds: 5 });
+    const { pre, stats } = await refineNeurons(net, lower, upper, start, { deadline: performance.now() + 60_000, perNeuronSeconds: 5, minTargetShare: 0 });
     const seen = sampledRanges(net, lower, upper, rng, 3000);
     let stableMissed = 0;
     let exactChecks = 0;
@@ -87,7 +87,7 @@ test('the random cases include stable neurons the optimised bounds leave ambiguo
     const { lower, upper } = randomBox(rng, 6, 2);
     const start = await optimisedIntermediates(net, lower, upper, performance.now() + 60_000);
     assert.ok(start);
-    const { stats } = await refineNeurons(net, lower, upper, start, { deadline: performance.now() + 60_000, perNeuronSeconds: 5 });
+    const { stats } = await refineNeurons(net, lower, upper, start, { deadline: performance.now() + 60_000, perNeuronSeconds: 5, minTargetShare: 0 });
     total += stats.proved;
   }
   assert.ok(total >= 3, `only ${total} neurons proved stable over four networks`);
@@ -111,10 +111,10 @@ test('two threads prove the same neurons stable as one (the worker searches its 
   const { lower, upper } = randomBox(rng, 6, 2);
   const start = await optimisedIntermediates(net, lower, upper, performance.now() + 60_000);
   assert.ok(start);
-  const one = await refineNeurons(net, lower, upper, start, { deadline: performance.now() + 60_000, perNeuronSeconds: 5, threads: 1 });
+  const one = await refineNeurons(net, lower, upper, start, { deadline: performance.now() + 60_000, perNeuronSeconds: 5, threads: 1, minTargetShare: 0 });
   const pool = neuronPool(2);
   await pool.started();
-  const two = await refineNeurons(net, lower, upper, start, { deadline: performance.now() + 60_000, perNeuronSeconds: 5, pool });
+  const two = await refineNeurons(net, lower, upper, start, { deadline: performance.now() + 60_000, perNeuronSeconds: 5, pool, minTargetShare: 0 });
   await pool.close();
   assert.ok(one.stats.proved > 0);
   assert.equal(two.stats.proved, one.stats.proved);
@@ -122,4 +122,18 @@ test('two threads prove the same neurons stable as one (the worker searches its 
   assert.ok(two.stats.onWorkers > 0, 'the worker searched no neuron');
   const stable = (pre: typeof one.pre) => pre.preLower.map((lo, k) => Array.from(lo, (l, j) => (l >= 0 ? 1 : pre.preUpper[k][j] <= 0 ? -1 : 0)));
   assert.deepEqual(stable(two.pre), stable(one.pre));
+});
+
+test('refinement stops at a layer where too few ambiguous neurons are candidates for a proof', async () => {
+  const rng = makeRng(1);
+  const net = randomNet(rng, [6, 16, 16, 16, 2]);
+  const { lower, upper } = randomBox(rng, 6, 2);
+  const start = await optimisedIntermediates(net, lower, upper, performance.now() + 60_000);
+  assert.ok(start);
+  const all = await refineNeurons(net, lower, upper, start, { deadline: performance.now() + 60_000, perNeuronSeconds: 5, minTargetShare: 0 });
+  assert.ok(all.stats.tried > 0);
+  // Every ambiguous neuron a candidate: never the case here, so nothing is searched.
+  const none = await refineNeurons(net, lower, upper, start, { deadline: performance.now() + 60_000, perNeuronSeconds: 5, minTargetShare: 1.01 });
+  assert.equal(none.stats.tried, 0);
+  assert.equal(none.stats.layers, 0);
 });

@@ -39,6 +39,11 @@ export interface RefineOptions {
   readonly perNeuronSeconds: number;
   /** Threads searching neurons at once (the calling one and threads - 1 workers; default 1). */
   readonly threads?: number;
+  /**
+   * Refinement stops at the first layer where fewer than this share of the ambiguous neurons are candidates for
+   * a proof (default 0.1).
+   */
+  readonly minTargetShare?: number;
   /** A pool to search on instead (its threads; left open). */
   readonly pool?: NeuronPool;
   /** Slopes of the rows behind each layer's bounds (root-intermediates), reused by the searches' domains. */
@@ -67,6 +72,9 @@ export interface RefineStats {
 interface Target extends NeuronTarget {
   readonly gap: number;
 }
+
+/** Share of a layer's ambiguous neurons that must be candidates for a proof for refinement to go on. */
+const TARGET_MIN_SHARE = 0.1;
 
 /** Share of a layer's ambiguous neurons whose bounds must move before the layers above are re-derived. */
 const REDERIVE_MIN_SHARE = 0.05;
@@ -103,6 +111,7 @@ export async function refineNeurons(
   let domains = 0;
   let layers = 0;
   let onWorkers = 0;
+  let seenAmbiguous = false;
   const now = () => performance.now();
   const threads = (options.deadline - now()) / 1000 >= MIN_POOL_SECONDS ? Math.max(1, options.threads ?? 1) : 1;
   const pool = options.pool ?? neuronPool(threads);
@@ -112,11 +121,19 @@ export async function refineNeurons(
       const n = net.layers[k].outDim;
       const cut: LayeredNet = { ...net, outputDim: n, layers: net.layers.slice(0, k + 1) };
       const targets = await layerTargets(cut, lower, upper, preLower, preUpper, k);
-      if (targets.length === 0) continue;
-      layers++;
-      let changed = 0;
       let ambiguousHere = 0;
       for (let j = 0; j < n; j++) if (preLower[k][j] < 0 && preUpper[k][j] > 0) ambiguousHere++;
+      // Where the probes see nearly every ambiguous neuron on both sides (oval21's convolutional networks: 4 of
+      // 297), there is little to prove and the searches' time is better left to the search itself: such a layer
+      // is skipped, and when it is the first with ambiguous neurons, so is the rest.
+      if (targets.length === 0 || targets.length < (options.minTargetShare ?? TARGET_MIN_SHARE) * ambiguousHere) {
+        if (ambiguousHere > 0 && !seenAmbiguous) break;
+        seenAmbiguous ||= ambiguousHere > 0;
+        continue;
+      }
+      seenAmbiguous = true;
+      layers++;
+      let changed = 0;
       const layer = { cut, lower, upper, rootPre: { preLower: preLower.slice(0, k), preUpper: preUpper.slice(0, k) }, slopes: slopes?.slice(0, k) };
       await pool.searchLayer(layer, targets, 1000 * options.perNeuronSeconds, options.deadline, (t: NeuronTarget, o: NeuronOutcome) => {
         domains += o.domains;
