@@ -95,32 +95,38 @@ export function neuronPool(threads: number): NeuronPool {
       const more = () => next < targets.length && deadline - performance.now() >= MIN_SEARCH_MS;
       const budget = () => Math.min(deadline, performance.now() + perNeuronMs);
       return new Promise<void>((resolve, reject) => {
-        const run = async (search: (t: NeuronTarget) => Promise<NeuronOutcome>) => {
+        // The layer ends when no runner is left; a failure on this thread is reported only then, so that no
+        // worker is terminated in the middle of a search (of an onnxruntime call). A worker that fails leaves its
+        // neuron without a result (no information) and stops taking neurons.
+        let failure: { error: unknown } | undefined;
+        const run = async (search: (t: NeuronTarget) => Promise<NeuronOutcome>, local: boolean) => {
           active++;
           try {
-            while (more()) {
+            while (more() && !failure) {
               const t = targets[next++];
               done(t, await search(t));
             }
+          } catch (error) {
+            if (local) failure = { error };
           } finally {
             active--;
-            // Runners stop only when nothing is left to start, or on an error: either way the layer is over
-            // once none is running.
-            if (active === 0) resolve();
+            if (active === 0) {
+              if (failure) reject(failure.error);
+              else resolve();
+            }
           }
         };
         const join = (w: SearchWorker) => {
-          if (!more()) return;
+          if (!more() || failure) return;
           w.sendLayer(id, layer);
-          // A worker that fails leaves its neuron without a result (no information); the others go on.
-          run((t) => (remote++, w.search(id, t, budget()))).catch(() => undefined);
+          void run((t) => (remote++, w.search(id, t, budget())), false);
         };
         // A worker still loading its modules joins when ready, if neurons are left by then.
         for (const w of workers) {
           if (w.ready) join(w);
           else void w.whenReady.then(() => join(w));
         }
-        run((t) => searchNeuron(layer, t, budget())).catch(reject);
+        void run((t) => searchNeuron(layer, t, budget()), true);
       });
     },
     async close() {

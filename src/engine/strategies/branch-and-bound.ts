@@ -26,8 +26,8 @@ const REFINE_NEURON_MAX_S = 1.5;
 const REFINE_AFTER_SHARE = 0.1;
 
 /** Whether alpha-CROWN on the whole network, from these intermediate bounds, closes every disjunct of the box. */
-async function rootCloses(box: CanonicalBox, pre: PreBounds): Promise<boolean> {
-  const res = await alphaCrown().bound(box.net, { size: 1, lower: box.lower, upper: box.upper, preLower: pre.preLower, preUpper: pre.preUpper });
+async function rootCloses(box: CanonicalBox, pre: PreBounds, deadline: number): Promise<boolean> {
+  const res = await alphaCrown().bound(box.net, { size: 1, lower: box.lower, upper: box.upper, preLower: pre.preLower, preUpper: pre.preUpper }, { deadline });
   return openDisjuncts(res.rowLower, 0, box.rowGroup, new Uint8Array(box.numDisjuncts).fill(1), box.margin).numOpen === 0;
 }
 
@@ -79,7 +79,7 @@ export async function runBranchAndBound(branching: Branching, ctx: StrategyConte
       threads: ctx.threads,
       perNeuronSeconds: Math.min(REFINE_NEURON_MAX_S, Math.max(REFINE_NEURON_MIN_S, budget / 1000 / REFINE_NEURONS_PER_BUDGET)),
       slopes: start.slopes,
-      enough: (p) => rootCloses(box, p),
+      enough: (p) => rootCloses(box, p, options.deadline),
     });
     log.info({ box: box.index, ...refined.stats, seconds: (performance.now() - t1) / 1000 }, 'intermediate neurons refined by search');
     return { ...refined.pre, slopes: refined.slopes };
