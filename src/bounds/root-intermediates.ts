@@ -37,6 +37,13 @@ export interface PreBounds {
   readonly preUpper: readonly Float64Array[];
 }
 
+/** Neurons whose bounds straddle 0 (lower < 0 < upper), summed over the hidden layers. */
+export function ambiguousCount(pre: PreBounds): number {
+  let c = 0;
+  pre.preLower.forEach((lo, k) => lo.forEach((l, j) => (c += l < 0 && pre.preUpper[k][j] > 0 ? 1 : 0)));
+  return c;
+}
+
 /**
  * Tightened pre-activation bounds of every hidden layer over the box, or
  * null when the network is not piecewise linear. They start from `start`
@@ -50,7 +57,7 @@ export async function optimisedIntermediates(net: LayeredNet, lower: Float64Arra
   const base = start ?? (await crown().bound(net, { size: 1, lower, upper }));
   const preLower = base.preLower.map((a) => a.slice());
   const preUpper = base.preUpper.map((a) => a.slice());
-  const count = () => preLower.reduce((s, lo, k) => s + lo.reduce((c, l, j) => c + (l < 0 && preUpper[k][j] > 0 ? 1 : 0), 0), 0);
+  const count = () => ambiguousCount({ preLower, preUpper });
   const ambiguousBefore = count();
   const slopes: (LayerRowSlopes | undefined)[] = new Array(H).fill(undefined);
   const err = errorScale(net, lower, upper).hidden;

@@ -20,7 +20,7 @@
  */
 import type { IntermediateSlopes } from '../../bounds/types.js';
 import { crown } from '../../bounds/crown.js';
-import { optimisedIntermediates, type PreBounds } from '../../bounds/root-intermediates.js';
+import { ambiguousCount, optimisedIntermediates, type PreBounds } from '../../bounds/root-intermediates.js';
 import { forwardBatch } from '../../network/batch.js';
 import { foldOutputRows, type LayeredNet } from '../../network/layered.js';
 import { errorScale } from '../../problem/rounding.js';
@@ -81,12 +81,6 @@ const REDERIVE_MIN_SHARE = 0.05;
 
 /** Below this much refinement time, worker threads (a few hundred ms to start) are not worth starting. */
 const MIN_POOL_SECONDS = 2;
-
-function ambiguousCount(pre: PreBounds): number {
-  let c = 0;
-  pre.preLower.forEach((lo, k) => lo.forEach((l, j) => (c += l < 0 && pre.preUpper[k][j] > 0 ? 1 : 0)));
-  return c;
-}
 
 /**
  * Tightened pre-activation bounds of every hidden layer of a ReLU network over the box, from `start` (valid on
