@@ -16,6 +16,7 @@ import { StratifiedPolicy, type StratifiedSettings } from './stratified.js';
 import type { NodeConstraint } from '../proof/format.js';
 import { missesCuts, polytopeRowBounds, type InputCut } from '../problem/polytope.js';
 import { dualEntries, type ProofTree } from '../proof/recorder.js';
+import { intersectBounds } from '../tensor/arrays.js';
 
 export type Branching = 'input' | 'relu';
 
@@ -308,17 +309,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
       if (pre) {
         if (pre.slopes) sharedSlopes = pre.slopes;
         const tighten = (d: Domain) => {
-          for (let k = 0; k < pre.preLower.length; k++) {
-            const lo = d.preLower![k];
-            const hi = d.preUpper![k];
-            const plo = pre.preLower[k];
-            const phi = pre.preUpper[k];
-            // NaN compares false: the domain's own bound stays.
-            for (let j = 0; j < lo.length; j++) {
-              if (plo[j] > lo[j]) lo[j] = plo[j];
-              if (phi[j] < hi[j]) hi[j] = phi[j];
-            }
-          }
+          for (let k = 0; k < pre.preLower.length; k++) intersectBounds(d.preLower![k], d.preUpper![k], pre.preLower[k], pre.preUpper[k]);
         };
         easy.forEach(tighten);
         hard.forEach(tighten);

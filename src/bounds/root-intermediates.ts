@@ -14,6 +14,7 @@
 import { foldOutputRows, isReluNet, type LayeredNet } from '../network/layered.js';
 import { rowSeconds } from '../network/linear.js';
 import { errorScale } from '../problem/rounding.js';
+import { intersectBounds } from '../tensor/arrays.js';
 import { alphaCrown } from './alpha.js';
 import { crown } from './crown.js';
 import type { IntermediateSlopes, LayerRowSlopes } from './types.js';
@@ -98,12 +99,7 @@ export async function optimisedIntermediates(net: LayeredNet, lower: Float64Arra
       if (hi < preUpper[k][j]) preUpper[k][j] = hi;
     });
     // Layers below k were re-derived by the bounder with these as given: take its (intersected) bounds too.
-    for (let q = 0; q < k; q++) {
-      for (let j = 0; j < preLower[q].length; j++) {
-        if (res.preLower[q][j] > preLower[q][j]) preLower[q][j] = res.preLower[q][j];
-        if (res.preUpper[q][j] < preUpper[q][j]) preUpper[q][j] = res.preUpper[q][j];
-      }
-    }
+    for (let q = 0; q < k; q++) intersectBounds(preLower[q], preUpper[q], res.preLower[q], res.preUpper[q]);
   }
   return { preLower, preUpper, slopes, ambiguousBefore, ambiguousAfter: count() };
 }

@@ -23,3 +23,14 @@ export function takeRows(a: Float64Array, n: number, rows: ArrayLike<number>): F
   for (let i = 0; i < rows.length; i++) out.set(a.subarray(rows[i] * n, (rows[i] + 1) * n), i * n);
   return out;
 }
+
+/**
+ * In place: [lower, upper] ∩ [otherLower, otherUpper], entry by entry (the first `lower.length` entries of the
+ * others). A NaN in the others compares false and leaves the entry as it was (no information).
+ */
+export function intersectBounds(lower: Float64Array, upper: Float64Array, otherLower: ArrayLike<number>, otherUpper: ArrayLike<number>): void {
+  for (let j = 0; j < lower.length; j++) {
+    if (otherLower[j] > lower[j]) lower[j] = otherLower[j];
+    if (otherUpper[j] < upper[j]) upper[j] = otherUpper[j];
+  }
+}

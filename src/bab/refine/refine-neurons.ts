@@ -114,9 +114,7 @@ export async function refineNeurons(
     for (let k = 1; k < H && now() < options.deadline; k++) {
       const n = net.layers[k].outDim;
       const cut: LayeredNet = { ...net, outputDim: n, layers: net.layers.slice(0, k + 1) };
-      const targets = await layerTargets(cut, lower, upper, preLower, preUpper, k);
-      let ambiguousHere = 0;
-      for (let j = 0; j < n; j++) if (preLower[k][j] < 0 && preUpper[k][j] > 0) ambiguousHere++;
+      const { targets, ambiguousHere } = await layerTargets(cut, lower, upper, preLower, preUpper, k);
       // Where the probes see nearly every ambiguous neuron on both sides (oval21's convolutional networks: 4 of
       // 297), there is little to prove and the searches' time is better left to the search itself: such a layer
       // is skipped, and when it is the first with ambiguous neurons, so is the rest.
@@ -176,7 +174,7 @@ export async function refineNeurons(
 }
 
 /**
- * The ambiguous neurons of layer k worth a search, nearest to a proof first: each one's probe points (the
+ * The ambiguous neurons of layer k (`ambiguousHere` of them) worth a search, nearest to a proof first: each one's probe points (the
  * minimisers over the box of its two linear bounds from CROWN on the cut network) are evaluated; a neuron
  * seen on both sides of 0 is ambiguous, one seen on one side only is searched for the other.
  */
@@ -187,12 +185,12 @@ async function layerTargets(
   preLower: readonly Float64Array[],
   preUpper: readonly Float64Array[],
   k: number,
-): Promise<Target[]> {
+): Promise<{ targets: Target[]; ambiguousHere: number }> {
   const n = cut.outputDim;
   const n0 = cut.inputDim;
   const amb: number[] = [];
   for (let j = 0; j < n; j++) if (preLower[k][j] < 0 && preUpper[k][j] > 0) amb.push(j);
-  if (amb.length === 0) return [];
+  if (amb.length === 0) return { targets: [], ambiguousHere: 0 };
   const C = new Float64Array(2 * amb.length * n);
   amb.forEach((j, i) => {
     C[2 * i * n + j] = 1;
@@ -225,5 +223,5 @@ async function layerTargets(
     if (!(seenLow[j] < 0)) targets.push({ j, side: 1, gap: -l / (u - l) });
     else if (!(seenHigh[j] > 0)) targets.push({ j, side: -1, gap: u / (u - l) });
   }
-  return targets.sort((a, b) => a.gap - b.gap);
+  return { targets: targets.sort((a, b) => a.gap - b.gap), ambiguousHere: amb.length };
 }
