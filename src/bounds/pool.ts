@@ -13,53 +13,33 @@
  *
  * Networks are sent to each worker once (by identity) and kept there.
  */
-import { Worker } from 'node:worker_threads';
 import type { LayeredNet } from '../network/layered.js';
 import { toPlainNet } from '../network/transfer.js';
 import { concat } from '../tensor/arrays.js';
+import { JobWorker } from '../util/job-worker.js';
 import { bounderByName, type BounderName, type BoundingPurpose } from './index.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
 
 /** Below this many domains per slice, threads cost more than they save. */
 const MIN_SLICE = 32;
 
-interface Pending {
-  resolve: (r: BoundResult) => void;
-  reject: (e: Error) => void;
-}
-
 class BoundWorker {
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
+  private readonly jobs: JobWorker<BoundResult>;
   private readonly sentNets = new WeakSet<LayeredNet>();
   private readonly netIds = new WeakMap<LayeredNet, number>();
-  private nextJob = 0;
   private nextNet = 0;
-  /** True once the worker has loaded its bounder (its first message). */
-  ready = false;
-  readonly whenReady: Promise<void>;
-  private onReady: () => void = () => undefined;
 
   constructor(bounder: BounderName, purpose: BoundingPurpose) {
-    this.whenReady = new Promise((r) => (this.onReady = r));
-    this.worker = new Worker(new URL('./pool-worker.js', import.meta.url), { workerData: { bounder, purpose } });
-    this.worker.unref();
-    this.worker.on('message', (m: { job: number; result?: BoundResult; error?: string } | { ready: true }) => {
-      if ('ready' in m) {
-        this.ready = true;
-        this.onReady();
-        return;
-      }
-      const p = this.pending.get(m.job);
-      if (!p) return;
-      this.pending.delete(m.job);
-      if (m.result) p.resolve(m.result);
-      else p.reject(new Error(`bound worker: ${m.error}`));
-    });
-    this.worker.on('error', (e) => {
-      for (const p of this.pending.values()) p.reject(e);
-      this.pending.clear();
-    });
+    this.jobs = new JobWorker(new URL('./pool-worker.js', import.meta.url), { bounder, purpose }, 'bound worker');
+  }
+
+  /** True once the worker has loaded its bounder (its first message). */
+  get ready(): boolean {
+    return this.jobs.ready;
+  }
+
+  get whenReady(): Promise<void> {
+    return this.jobs.whenReady;
   }
 
   bound(net: LayeredNet, batch: DomainBatch, deadlineEpochMs: number | undefined): Promise<BoundResult> {
@@ -69,18 +49,14 @@ class BoundWorker {
       this.netIds.set(net, netId);
     }
     if (!this.sentNets.has(net)) {
-      this.worker.postMessage({ type: 'net', netId, net: toPlainNet(net) });
+      this.jobs.post({ type: 'net', netId, net: toPlainNet(net) });
       this.sentNets.add(net);
     }
-    const job = this.nextJob++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(job, { resolve, reject });
-      this.worker.postMessage({ type: 'bound', job, netId, batch, deadlineEpochMs });
-    });
+    return this.jobs.request({ type: 'bound', netId, batch, deadlineEpochMs });
   }
 
   terminate(): Promise<number> {
-    return this.worker.terminate();
+    return this.jobs.terminate();
   }
 }
 

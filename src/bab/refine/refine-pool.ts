@@ -4,60 +4,32 @@
  * own network row, its own tree), so this splits work without splitting any search; the layer's problem (the cut
  * network, bounds, slopes) goes to each worker once per layer.
  */
-import { Worker } from 'node:worker_threads';
+import { JobWorker } from '../../util/job-worker.js';
 import { toPlainNet } from '../../network/transfer.js';
 import { searchNeuron, type LayerProblem, type NeuronOutcome, type NeuronTarget } from './neuron-search.js';
 
-interface Pending {
-  resolve: (o: NeuronOutcome) => void;
-  reject: (e: Error) => void;
-}
-
 class SearchWorker {
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
-  private nextJob = 0;
-  ready = false;
-  readonly whenReady: Promise<void>;
-  private onReady: () => void = () => undefined;
+  private readonly jobs = new JobWorker<NeuronOutcome>(new URL('./refine-worker.js', import.meta.url), undefined, 'refine worker');
 
-  constructor() {
-    this.whenReady = new Promise((r) => (this.onReady = r));
-    this.worker = new Worker(new URL('./refine-worker.js', import.meta.url));
-    this.worker.unref();
-    this.worker.on('message', (m: { ready: true } | { job: number; outcome?: NeuronOutcome; error?: string }) => {
-      if ('ready' in m) {
-        this.ready = true;
-        this.onReady();
-        return;
-      }
-      const p = this.pending.get(m.job);
-      if (!p) return;
-      this.pending.delete(m.job);
-      if (m.outcome) p.resolve(m.outcome);
-      else p.reject(new Error(`refine worker: ${m.error}`));
-    });
-    this.worker.on('error', (e) => {
-      for (const p of this.pending.values()) p.reject(e);
-      this.pending.clear();
-    });
+  get ready(): boolean {
+    return this.jobs.ready;
+  }
+
+  get whenReady(): Promise<void> {
+    return this.jobs.whenReady;
   }
 
   sendLayer(id: number, layer: LayerProblem): void {
-    this.worker.postMessage({ type: 'layer', id, problem: { ...layer, cut: toPlainNet(layer.cut) } });
+    this.jobs.post({ type: 'layer', id, problem: { ...layer, cut: toPlainNet(layer.cut) } });
   }
 
   search(layer: number, target: NeuronTarget, deadline: number): Promise<NeuronOutcome> {
-    const job = this.nextJob++;
     const deadlineEpochMs = Date.now() + (deadline - performance.now());
-    return new Promise((resolve, reject) => {
-      this.pending.set(job, { resolve, reject });
-      this.worker.postMessage({ type: 'neuron', job, layer, target, deadlineEpochMs });
-    });
+    return this.jobs.request({ type: 'neuron', layer, target, deadlineEpochMs });
   }
 
   terminate(): Promise<number> {
-    return this.worker.terminate();
+    return this.jobs.terminate();
   }
 }
 

@@ -28,7 +28,7 @@ parentPort!.on('message', (m: Message) => {
       return searchNeuron(layer, m.target, deadline);
     })
     .then(
-      (outcome) => parentPort!.postMessage({ job: m.job, outcome }),
+      (result) => parentPort!.postMessage({ job: m.job, result }),
       (e: unknown) => parentPort!.postMessage({ job: m.job, error: e instanceof Error ? e.message : String(e) }),
     );
 });
