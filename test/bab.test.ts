@@ -163,8 +163,8 @@ test('the open mass (each open domain weighing 2^-depth) starts at 1, never grow
   }
 });
 
-/** beta-CROWN ReLU splitting with a root-refinement hook. */
-function reluSearch(box: CanonicalBox, refineRoot: BabOptions['refineRoot']) {
+/** beta-CROWN ReLU splitting with a root-refinement hook (and other options). */
+function reluSearch(box: CanonicalBox, refineRoot: BabOptions['refineRoot'], extra: Partial<BabOptions> = {}) {
   return branchAndBound(box, {
     bounder: alphaBetaCrown(),
     branching: 'relu',
@@ -173,20 +173,25 @@ function reluSearch(box: CanonicalBox, refineRoot: BabOptions['refineRoot']) {
     maxDomains: 1e6,
     check: float64Check(box),
     refineRoot,
+    ...extra,
   });
+}
+
+/** A random net and box from `seed`, its row shifted 1e-2 above (unsat) and below (sat) the exact minimum. */
+async function nearTruthCases(seed: number, dims: number[]) {
+  const rng = makeRng(seed);
+  const base = randomNet(rng, dims);
+  const { lower, upper } = randomBox(rng, dims[0], 2);
+  const truth = await exactObjective(base, lower, upper, [0]);
+  return ([
+    [1e-2, 'unsat'],
+    [-1e-2, 'sat'],
+  ] as const).map(([delta, expected]) => ({ box: canonicalBox(shiftRows(base, truth - delta), lower, upper, [0]), lower, upper, expected }));
 }
 
 test('ReLU splitting re-bounds an open root from refined intermediate bounds and still agrees with the exact MIP', async () => {
   for (const seed of [41, 42, 43]) {
-    const rng = makeRng(seed);
-    const base = randomNet(rng, [4, 10, 10, 10, 1]);
-    const { lower, upper } = randomBox(rng, 4, 2);
-    const truth = await exactObjective(base, lower, upper, [0]);
-    for (const [delta, expected] of [
-      [1e-2, 'unsat'],
-      [-1e-2, 'sat'],
-    ] as const) {
-      const box = canonicalBox(shiftRows(base, truth - delta), lower, upper, [0]);
+    for (const { box, lower, upper, expected } of await nearTruthCases(seed, [4, 10, 10, 10, 1])) {
       let calls = 0;
       const out = await reluSearch(box, async (first) => {
         calls++;
@@ -213,25 +218,12 @@ test('ReLU splitting re-bounds an open root from refined intermediate bounds and
 test('ReLU splitting tightens its open domains mid-search from refined neuron bounds and still agrees with the exact MIP', async () => {
   let total = 0;
   for (const seed of [51, 52, 53]) {
-    const rng = makeRng(seed);
-    const base = randomNet(rng, [5, 14, 14, 14, 1]);
-    const { lower, upper } = randomBox(rng, 5, 2);
-    const truth = await exactObjective(base, lower, upper, [0]);
-    for (const [delta, expected] of [
-      [1e-2, 'unsat'],
-      [-1e-2, 'sat'],
-    ] as const) {
-      const box = canonicalBox(shiftRows(base, truth - delta), lower, upper, [0]);
+    for (const { box, lower, upper, expected } of await nearTruthCases(seed, [5, 14, 14, 14, 1])) {
       let calls = 0;
       let root: Awaited<ReturnType<typeof optimisedIntermediates>> = null;
-      const out = await branchAndBound(box, {
-        bounder: alphaBetaCrown(),
-        branching: 'relu',
+      const refineRoot: BabOptions['refineRoot'] = async (first) => (root = await optimisedIntermediates(box.net, lower, upper, performance.now() + 10_000, first));
+      const out = await reluSearch(box, refineRoot, {
         batchSize: 2,
-        deadline: performance.now() + 60_000,
-        maxDomains: 1e6,
-        check: float64Check(box),
-        refineRoot: async (first) => (root = await optimisedIntermediates(box.net, lower, upper, performance.now() + 10_000, first)),
         // At once: the first batch after the root meets bounds refined by the neurons' own searches.
         midSearch: {
           at: 0,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { refineNeurons } from '../src/bab/refine/refine-neurons.js';
+import { refineNeurons, type RefineOptions } from '../src/bab/refine/refine-neurons.js';
 import { neuronPool } from '../src/bab/refine/refine-pool.js';
 import { exactMinimum } from '../src/bounds/mip.js';
 import { optimisedIntermediates } from '../src/bounds/root-intermediates.js';
@@ -35,14 +35,23 @@ function sampledRanges(net: LayeredNet, lower: Float64Array, upper: Float64Array
   return { lo, hi };
 }
 
+/** A random net and box from `seed`, with the root's optimised intermediate bounds to refine from. */
+async function refinementCase(seed: number, dims: number[] = [6, 16, 16, 16, 2]) {
+  const rng = makeRng(seed);
+  const net = randomNet(rng, dims);
+  const { lower, upper } = randomBox(rng, dims[0], 2);
+  const start = await optimisedIntermediates(net, lower, upper, performance.now() + 60_000);
+  assert.ok(start);
+  return { rng, net, lower, upper, start };
+}
+
+/** Time for every search to finish on these small networks, every layer searched. */
+const untilDone = (extra: Partial<RefineOptions> = {}): RefineOptions => ({ deadline: performance.now() + 60_000, perNeuronSeconds: 5, minTargetShare: 0, ...extra });
+
 for (const seed of [1, 2, 3, 4]) {
   test(`refined intermediate bounds are valid, never looser, and prove every stable neuron stable (seed ${seed})`, async () => {
-    const rng = makeRng(seed);
-    const net = randomNet(rng, [6, 16, 16, 16, 2]);
-    const { lower, upper } = randomBox(rng, 6, 2);
-    const start = await optimisedIntermediates(net, lower, upper, performance.now() + 60_000);
-    assert.ok(start);
-    const { pre, stats } = await refineNeurons(net, lower, upper, start, { deadline: performance.now() + 60_000, perNeuronSeconds: 5, minTargetShare: 0 });
+    const { rng, net, lower, upper, start } = await refinementCase(seed);
+    const { pre, stats } = await refineNeurons(net, lower, upper, start, untilDone());
     const seen = sampledRanges(net, lower, upper, rng, 3000);
     let stableMissed = 0;
     let exactChecks = 0;
@@ -82,23 +91,15 @@ for (const seed of [1, 2, 3, 4]) {
 test('the random cases include stable neurons the optimised bounds leave ambiguous (the test above is not vacuous)', async () => {
   let total = 0;
   for (const seed of [1, 2, 3, 4]) {
-    const rng = makeRng(seed);
-    const net = randomNet(rng, [6, 16, 16, 16, 2]);
-    const { lower, upper } = randomBox(rng, 6, 2);
-    const start = await optimisedIntermediates(net, lower, upper, performance.now() + 60_000);
-    assert.ok(start);
-    const { stats } = await refineNeurons(net, lower, upper, start, { deadline: performance.now() + 60_000, perNeuronSeconds: 5, minTargetShare: 0 });
+    const { net, lower, upper, start } = await refinementCase(seed);
+    const { stats } = await refineNeurons(net, lower, upper, start, untilDone());
     total += stats.proved;
   }
   assert.ok(total >= 3, `only ${total} neurons proved stable over four networks`);
 });
 
 test('with no time left the bounds are the start\'s and no neuron is searched', async () => {
-  const rng = makeRng(11);
-  const net = randomNet(rng, [6, 20, 20, 2]);
-  const { lower, upper } = randomBox(rng, 6, 2);
-  const start = await optimisedIntermediates(net, lower, upper, performance.now() + 60_000);
-  assert.ok(start);
+  const { net, lower, upper, start } = await refinementCase(11, [6, 20, 20, 2]);
   const { pre, stats } = await refineNeurons(net, lower, upper, start, { deadline: performance.now() - 1, perNeuronSeconds: 1 });
   assert.equal(stats.tried, 0);
   assert.deepEqual(pre.preLower.map((a) => Array.from(a)), start.preLower.map((a) => Array.from(a)));
@@ -106,15 +107,11 @@ test('with no time left the bounds are the start\'s and no neuron is searched', 
 });
 
 test('two threads prove the same neurons stable as one (the worker searches its share of each layer)', async () => {
-  const rng = makeRng(3);
-  const net = randomNet(rng, [6, 16, 16, 16, 2]);
-  const { lower, upper } = randomBox(rng, 6, 2);
-  const start = await optimisedIntermediates(net, lower, upper, performance.now() + 60_000);
-  assert.ok(start);
-  const one = await refineNeurons(net, lower, upper, start, { deadline: performance.now() + 60_000, perNeuronSeconds: 5, threads: 1, minTargetShare: 0 });
+  const { net, lower, upper, start } = await refinementCase(3);
+  const one = await refineNeurons(net, lower, upper, start, untilDone({ threads: 1 }));
   const pool = neuronPool(2);
   await pool.started();
-  const two = await refineNeurons(net, lower, upper, start, { deadline: performance.now() + 60_000, perNeuronSeconds: 5, pool, minTargetShare: 0 });
+  const two = await refineNeurons(net, lower, upper, start, untilDone({ pool }));
   await pool.close();
   assert.ok(one.stats.proved > 0);
   assert.equal(two.stats.proved, one.stats.proved);
@@ -125,15 +122,11 @@ test('two threads prove the same neurons stable as one (the worker searches its 
 });
 
 test('refinement stops at a layer where too few ambiguous neurons are candidates for a proof', async () => {
-  const rng = makeRng(1);
-  const net = randomNet(rng, [6, 16, 16, 16, 2]);
-  const { lower, upper } = randomBox(rng, 6, 2);
-  const start = await optimisedIntermediates(net, lower, upper, performance.now() + 60_000);
-  assert.ok(start);
-  const all = await refineNeurons(net, lower, upper, start, { deadline: performance.now() + 60_000, perNeuronSeconds: 5, minTargetShare: 0 });
+  const { net, lower, upper, start } = await refinementCase(1);
+  const all = await refineNeurons(net, lower, upper, start, untilDone());
   assert.ok(all.stats.tried > 0);
   // Every ambiguous neuron a candidate: never the case here, so nothing is searched.
-  const none = await refineNeurons(net, lower, upper, start, { deadline: performance.now() + 60_000, perNeuronSeconds: 5, minTargetShare: 1.01 });
+  const none = await refineNeurons(net, lower, upper, start, untilDone({ minTargetShare: 1.01 }));
   assert.equal(none.stats.tried, 0);
   assert.equal(none.stats.layers, 0);
 });
