@@ -130,3 +130,14 @@ test('refinement stops at a layer where too few ambiguous neurons are candidates
   assert.equal(none.stats.tried, 0);
   assert.equal(none.stats.layers, 0);
 });
+
+test('searches that ran out of time are searched again with the time left: the same neurons come out stable as with long first searches', async () => {
+  const { net, lower, upper, start } = await refinementCase(2);
+  const long = await refineNeurons(net, lower, upper, start, untilDone({ threads: 1 }));
+  // A millisecond each: the first pass's searches stop at their root bound.
+  const short = await refineNeurons(net, lower, upper, start, untilDone({ threads: 1, perNeuronSeconds: 0.001 }));
+  assert.ok(long.stats.proved > 0);
+  assert.ok(short.stats.retried > 0, 'no search ran out of time in the first pass');
+  const stable = (pre: typeof long.pre) => pre.preLower.map((lo, k) => Array.from(lo, (l, j) => (l >= 0 ? 1 : pre.preUpper[k][j] <= 0 ? -1 : 0)));
+  assert.deepEqual(stable(short.pre), stable(long.pre));
+});
