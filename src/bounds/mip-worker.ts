@@ -18,8 +18,8 @@ parentPort!.on('message', (m: Request) => {
     return;
   }
   mip.exactMinimum(net!, m.lower, m.upper, m.rows, m.opts).then(
-    (result) => parentPort!.postMessage({ type: 'result', job: m.job, result }),
-    (e: unknown) => parentPort!.postMessage({ type: 'error', job: m.job, error: e instanceof Error ? e.message : String(e) }),
+    (result) => parentPort!.postMessage({ job: m.job, result }),
+    (e: unknown) => parentPort!.postMessage({ job: m.job, error: e instanceof Error ? e.message : String(e) }),
   );
 });
-parentPort!.postMessage({ type: 'ready' });
+parentPort!.postMessage({ ready: true });

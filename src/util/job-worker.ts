@@ -1,7 +1,8 @@
 /**
  * A worker thread that answers requests by job number: it says `{ ready: true }` once its modules are loaded,
- * then `{ job, result }` or `{ job, error }` for each request. The bounding pool (src/bounds/pool.ts) and the
- * neuron-refinement pool (src/bab/refine/refine-pool.ts) talk to their workers through it.
+ * then `{ job, result }` or `{ job, error }` for each request. The bounding pool (src/bounds/pool.ts), the
+ * neuron-refinement pool (src/bab/refine/refine-pool.ts) and the MIP thread (src/bounds/mip-thread.ts) talk to
+ * their workers through it. A worker that fails or exits rejects its pending and later requests.
  */
 import { Worker } from 'node:worker_threads';
 
@@ -18,6 +19,8 @@ export class JobWorker<R> {
   ready = false;
   readonly whenReady: Promise<void>;
   private onReady: () => void = () => undefined;
+  /** Why the worker can take no more requests (it failed or exited). */
+  private dead: Error | undefined;
 
   /** `label` names the worker in the errors its requests reject with. */
   constructor(url: URL, workerData: unknown, private readonly label: string) {
@@ -36,10 +39,15 @@ export class JobWorker<R> {
       if (m.result) p.resolve(m.result);
       else p.reject(new Error(`${this.label}: ${m.error}`));
     });
-    this.worker.on('error', (e) => {
+    // `whenReady` resolves then too, so that nothing waits for a worker that will never be ready.
+    const fail = (e: Error) => {
+      this.dead ??= e;
+      this.onReady();
       for (const p of this.pending.values()) p.reject(e);
       this.pending.clear();
-    });
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', () => fail(new Error(`${this.label} stopped`)));
   }
 
   /** A message that needs no answer (e.g. data later requests refer to). */
@@ -49,6 +57,7 @@ export class JobWorker<R> {
 
   /** A request: the message with a fresh `job` number added; resolves with the worker's result for it. */
   request(message: object): Promise<R> {
+    if (this.dead) return Promise.reject(this.dead);
     const job = this.nextJob++;
     return new Promise((resolve, reject) => {
       this.pending.set(job, { resolve, reject });
