@@ -9,12 +9,11 @@
  */
 import { alphaCrown } from '../src/bounds/alpha.js';
 import { crown } from '../src/bounds/crown.js';
-import { optimisedIntermediates } from '../src/bounds/root-intermediates.js';
+import { ambiguousPerLayer, optimisedIntermediates } from '../src/bounds/root-intermediates.js';
 import { loadProblem } from '../src/engine/load-problem.js';
 import { refineNeurons } from '../src/bab/refine/refine-neurons.js';
 
-const ambiguous = (pl: readonly Float64Array[], pu: readonly Float64Array[]): string =>
-  pl.map((l, k) => l.reduce((c, v, j) => c + (v < 0 && pu[k][j] > 0 ? 1 : 0), 0)).join(' ');
+const ambiguous = (preLower: Float64Array[], preUpper: Float64Array[]): string => ambiguousPerLayer({ preLower, preUpper }).join(' ');
 const rows = (a: Float64Array): string => Array.from(a, (v) => v.toFixed(3)).join(' ');
 
 async function main(): Promise<void> {

@@ -40,9 +40,12 @@ export interface PreBounds {
 
 /** Neurons whose bounds straddle 0 (lower < 0 < upper), summed over the hidden layers. */
 export function ambiguousCount(pre: PreBounds): number {
-  let c = 0;
-  pre.preLower.forEach((lo, k) => lo.forEach((l, j) => (c += l < 0 && pre.preUpper[k][j] > 0 ? 1 : 0)));
-  return c;
+  return ambiguousPerLayer(pre).reduce((a, b) => a + b, 0);
+}
+
+/** Ambiguous neurons (lower < 0 < upper) of each hidden layer. */
+export function ambiguousPerLayer(pre: PreBounds): number[] {
+  return pre.preLower.map((lo, k) => lo.reduce((c, l, j) => c + (l < 0 && pre.preUpper[k][j] > 0 ? 1 : 0), 0));
 }
 
 /**

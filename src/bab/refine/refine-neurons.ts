@@ -20,7 +20,7 @@
  */
 import type { IntermediateSlopes } from '../../bounds/types.js';
 import { crown } from '../../bounds/crown.js';
-import { ambiguousCount, optimisedIntermediates, type PreBounds } from '../../bounds/root-intermediates.js';
+import { ambiguousCount, ambiguousPerLayer, optimisedIntermediates, type PreBounds } from '../../bounds/root-intermediates.js';
 import { forwardBatch } from '../../network/batch.js';
 import { foldOutputRows, type LayeredNet } from '../../network/layered.js';
 import { errorScale } from '../../problem/rounding.js';
@@ -199,7 +199,7 @@ export async function refineNeurons(
       const left = [...retry].reduce((c, [q, ts]) => c + (q >= k ? ts.length : 0), 0);
       const share = ((options.deadline - now()) * threads) / Math.max(1, left);
       const perNeuronMs = Math.min(1000 * RETRY_MAX_SECONDS, Math.max(RETRY_MIN_FACTOR * 1000 * options.perNeuronSeconds, share));
-      const ambiguousHere = preLower[k].reduce((c, l, j) => c + (l < 0 && preUpper[k][j] > 0 ? 1 : 0), 0);
+      const ambiguousHere = ambiguousPerLayer({ preLower, preUpper })[k];
       retried += targets.length;
       const { changed } = await searchTargets(k, targets, perNeuronMs);
       closed = await rederive(changed, ambiguousHere);
