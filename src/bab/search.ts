@@ -5,7 +5,7 @@ import type { CheckedCounterexample } from '../attack/validate.js';
 import { Witness } from '../attack/witness.js';
 import type { BoundResult, Bounder, DomainBatch, IntermediateSlopes } from '../bounds/types.js';
 import type { CanonicalBox } from '../problem/types.js';
-import { isReluNet } from '../network/layered.js';
+import { isReluNet, type LayeredNet } from '../network/layered.js';
 import { babsr } from './branching/babsr.js';
 import type { ReluBranchingRule } from './branching/relu-rule.js';
 import { candidateDimensions, trialDims } from './branching/input-split.js';
@@ -105,6 +105,14 @@ export type BabOutcome =
   | { readonly kind: 'unknown'; readonly reason: string; readonly stats: BabProgress };
 
 /**
+ * Whether open domains keep their linear bounds: ReLU splitting on ReLU networks never reads them again (input
+ * splitting and bisection do); on oval21 they were half of each open domain's memory.
+ */
+export function keepsLinearBounds(branching: Branching, net: LayeredNet): boolean {
+  return branching !== 'relu' || !isReluNet(net);
+}
+
+/**
  * Branch and bound on one canonical box (ALGORITHMS.md §5.1): lowest lower
  * bound first, batches of parents split and bounded together, every child's
  * relaxation minimiser tried as a counterexample, strict deadline.
@@ -115,6 +123,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   const rows = net.outputDim;
   const reluMode = options.branching === 'relu';
   const reluNet = isReluNet(net);
+  const keepsLinear = keepsLinearBounds(options.branching, net);
   const reluRule = options.reluRule ?? babsr;
   const hiddenSizes = net.layers.slice(0, -1).map((l) => l.outDim);
   const rootWidth = new Float64Array(n0);
@@ -216,9 +225,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
         lb: st.lb,
         depth: child.depth,
         rowLower,
-        // ReLU splitting on ReLU networks never reads it again (input splitting and bisection do): on
-        // oval21 it was half of each open domain's memory.
-        linearA: reluMode && reluNet ? null : linearA,
+        linearA: keepsLinear ? linearA : null,
         improvement,
         node,
         hard: child.hard || policy.isDifficult(st.lb, improvement, child.depth, Math.min(bestObjective, 0)),

@@ -1,9 +1,9 @@
 import { reluRuleFor } from '../../bab/branching/index.js';
-import { branchAndBound, type BabOutcome, type Branching } from '../../bab/search.js';
+import { branchAndBound, keepsLinearBounds, type BabOutcome, type Branching } from '../../bab/search.js';
 import { bounderByName, type BounderName } from '../../bounds/index.js';
 import { pooledBounder } from '../../bounds/pool.js';
 import type { Bounder } from '../../bounds/types.js';
-import { hiddenNeuronCount, isReluNet } from '../../network/layered.js';
+import { hiddenNeuronCount } from '../../network/layered.js';
 import { rowSeconds } from '../../network/linear.js';
 import { optimisedIntermediates, type PreBounds, type RootIntermediates } from '../../bounds/root-intermediates.js';
 import { resolveBounders } from '../options.js';
@@ -39,7 +39,7 @@ export async function runBranchAndBound(branching: Branching, ctx: StrategyConte
   const rows = box.net.outputDim;
   // Bytes kept per open domain: box, linear bound (not kept by ReLU splitting on ReLU networks), row
   // bounds, pre-activation bounds, and in ReLU mode the split signs and the float32 dual parameters.
-  const keepsLinear = branching === 'input' || !isReluNet(box.net);
+  const keepsLinear = keepsLinearBounds(branching, box.net);
   const perDomain = 8 * (2 * n0 + (keepsLinear ? rows * n0 : 0) + rows) + neurons * 16 + (branching === 'relu' ? neurons * (1 + 4 * rows) : 0) + 200;
   const maxDomains = Math.max(1000, Math.floor((options.memoryMb * 2 ** 20) / perDomain));
   // About a second of bounding per batch on networks where one domain is expensive.
