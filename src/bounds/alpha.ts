@@ -197,11 +197,10 @@ export function pickIndices(idx: Int32Array, n: number, keep: Int32Array, R: num
 
 /**
  * Rows of the optimisation that the caller no longer needs (DomainBatch.goal): those of (domain, disjunct)
- * pairs one of whose rows already clears its margin. `slot[r]` is row r's b*m + o.
+ * pairs one of whose rows already clears its margin. `slot[r]` is row r's b*m + o; `groups` is the number of
+ * disjuncts (1 + the largest rowGroup).
  */
-function settledRows(goal: NonNullable<DomainBatch['goal']>, best: Float64Array, floor: Float64Array | null, slot: Int32Array, cur: Int32Array, m: number, B: number): Uint8Array {
-  let groups = 0;
-  for (let o = 0; o < m; o++) groups = Math.max(groups, goal.rowGroup[o] + 1);
+function settledRows(goal: NonNullable<DomainBatch['goal']>, groups: number, best: Float64Array, floor: Float64Array | null, slot: Int32Array, cur: Int32Array, m: number, B: number): Uint8Array {
   const closed = new Uint8Array(B * groups);
   for (let i = 0; i < cur.length; i++) {
     const s = slot[cur[i]];
@@ -234,6 +233,7 @@ export async function optimiseSlopes(
   ext?: SlopeLoopExtension,
 ): Promise<BoundResult> {
   const iterations = (options.iterations ?? 20) + (ext?.active ? ext.warmup : 0);
+  const goalGroups = batch.goal ? batch.goal.rowGroup.reduce((g, v) => Math.max(g, v + 1), 0) : 0;
   const lr0 = options.lr ?? 0.1;
   const decay = options.lrDecay ?? 0.98;
   const beta1 = options.beta1 ?? 0.9;
@@ -363,7 +363,7 @@ export async function optimiseSlopes(
     let A = bw.A;
     let lambdas = bw.lambdas!;
     if (batch.goal) {
-      const settled = settledRows(batch.goal, best, clamp ? st.ibpOut : null, slot, cur, m, B);
+      const settled = settledRows(batch.goal, goalGroups, best, clamp ? st.ibpOut : null, slot, cur, m, B);
       let gone = 0;
       for (const v of settled) gone += v;
       // Shrinking copies every kept row's state: worth it when the passes it saves cost more. On ACAS Xu (6
