@@ -215,8 +215,9 @@ test('ReLU splitting re-bounds an open root from refined intermediate bounds and
   assert.equal(calls, 0);
 });
 
-test('ReLU splitting tightens its open domains mid-search from refined neuron bounds and still agrees with the exact MIP', async () => {
+test('ReLU splitting tightens its open domains mid-search from refined neuron bounds, in two steps, and still agrees with the exact MIP', async () => {
   let total = 0;
+  let seconds = 0;
   for (const seed of [51, 52, 53]) {
     for (const { box, lower, upper, expected } of await nearTruthCases(seed, [5, 14, 14, 14, 1])) {
       let calls = 0;
@@ -224,14 +225,23 @@ test('ReLU splitting tightens its open domains mid-search from refined neuron bo
       const refineRoot: BabOptions['refineRoot'] = async (first) => (root = await optimisedIntermediates(box.net, lower, upper, performance.now() + 10_000, first));
       const out = await reluSearch(box, refineRoot, {
         batchSize: 2,
-        // At once: the first batch after the root meets bounds refined by the neurons' own searches.
+        // At once: the first batch after the root meets bounds refined by the neurons' own searches, a
+        // millisecond each; the next batch meets those of their second searches, the step the first names.
         midSearch: {
           at: 0,
           run: async () => {
             calls++;
             if (!root) return null;
-            const { pre, slopes } = await refineNeurons(box.net, lower, upper, root, { deadline: performance.now() + 20_000, perNeuronSeconds: 2 });
-            return { ...pre, slopes };
+            const first = await refineNeurons(box.net, lower, upper, root, { deadline: performance.now() + 20_000, perNeuronSeconds: 0.001, retry: false });
+            const next = {
+              at: 0,
+              run: async () => {
+                seconds++;
+                const again = await refineNeurons(box.net, lower, upper, first.pre, { deadline: performance.now() + 20_000, perNeuronSeconds: 0.001, again: first.timedOut });
+                return { ...again.pre, slopes: again.slopes };
+              },
+            };
+            return { ...first.pre, slopes: first.slopes, next: first.timedOut.size > 0 ? next : undefined };
           },
         },
       });
@@ -240,6 +250,8 @@ test('ReLU splitting tightens its open domains mid-search from refined neuron bo
       total += calls;
     }
   }
-  // The searches did reach the hook (a root closed at once, or a sat found at the root, never does).
+  // The searches did reach the hook (a root closed at once, or a sat found at the root, never does), and its
+  // second step.
   assert.ok(total >= 3, `the hook ran ${total} times in 6 searches`);
+  assert.ok(seconds >= 1, 'no second step ran');
 });

@@ -140,4 +140,12 @@ test('searches that ran out of time are searched again with the time left: the s
   assert.ok(short.stats.retried > 0, 'no search ran out of time in the first pass');
   const stable = (pre: typeof long.pre) => pre.preLower.map((lo, k) => Array.from(lo, (l, j) => (l >= 0 ? 1 : pre.preUpper[k][j] <= 0 ? -1 : 0)));
   assert.deepEqual(stable(short.pre), stable(long.pre));
+  // The same in two calls: the first reports the searches that ran out of time, the second searches only those.
+  const first = await refineNeurons(net, lower, upper, start, untilDone({ threads: 1, perNeuronSeconds: 0.001, retry: false }));
+  assert.equal(first.stats.retried, 0);
+  assert.ok(first.timedOut.size > 0);
+  const second = await refineNeurons(net, lower, upper, first.pre, untilDone({ threads: 1, perNeuronSeconds: 0.001, again: first.timedOut }));
+  assert.equal(second.stats.layers, 0, 'the second call searched layers of its own');
+  assert.deepEqual(stable(second.pre), stable(long.pre));
+  assert.equal(second.timedOut.size, 0);
 });

@@ -62,16 +62,26 @@ export interface BabOptions {
   readonly rootPre?: { readonly preLower: readonly Float64Array[]; readonly preUpper: readonly Float64Array[] };
   /** The root's optimised intermediate slopes, when the caller has them (see `refineRoot`). */
   readonly rootSlopes?: IntermediateSlopes;
-  /**
-   * A search still open at performance.now() `at` asks `run` once, between batches, for pre-activation bounds
-   * valid on the whole box (ReLU splitting): every open domain's bounds are intersected with them, so its
-   * children start from them, and their slopes (when given) become the shared ones. The domains' own lower
-   * bounds stay as they are until they are bounded again.
-   */
-  readonly midSearch?: {
-    readonly at: number;
-    readonly run: () => Promise<{ readonly preLower: readonly Float64Array[]; readonly preUpper: readonly Float64Array[]; readonly slopes?: IntermediateSlopes } | null>;
-  };
+  /** Tightened intermediate bounds asked for while the search runs (ReLU splitting). */
+  readonly midSearch?: MidSearch;
+}
+
+/**
+ * A search still open at performance.now() `at` asks `run` once, between batches, for pre-activation bounds
+ * valid on the whole box: every open domain's bounds are intersected with them, so its children start from
+ * them, and their slopes (when given) become the shared ones. The domains' own lower bounds stay as they are
+ * until they are bounded again. The answer may name a later step, asked the same way.
+ */
+export interface MidSearch {
+  readonly at: number;
+  readonly run: () => Promise<MidSearchBounds | null>;
+}
+
+export interface MidSearchBounds {
+  readonly preLower: readonly Float64Array[];
+  readonly preUpper: readonly Float64Array[];
+  readonly slopes?: IntermediateSlopes;
+  readonly next?: MidSearch;
 }
 
 export interface BabProgress {
@@ -307,12 +317,12 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
     if (cex) return { kind: 'sat', counterexample: cex, stats: stats() };
   }
 
-  let midSearchDone = !options.midSearch || !reluMode;
+  let midSearch = reluMode ? options.midSearch : undefined;
   while (easy.size + hard.size > 0) {
     if (options.signal?.aborted) return { kind: 'stopped', stats: stats() };
-    if (!midSearchDone && performance.now() >= options.midSearch!.at) {
-      midSearchDone = true;
-      const pre = await options.midSearch!.run();
+    if (midSearch && performance.now() >= midSearch.at) {
+      const pre = await midSearch.run();
+      midSearch = pre?.next;
       if (pre) {
         if (pre.slopes) sharedSlopes = pre.slopes;
         const tighten = (d: Domain) => {

@@ -50,6 +50,24 @@ export interface RefineOptions {
   readonly slopes?: IntermediateSlopes;
   /** Stops once this says the tightened bounds suffice (e.g. the output rows' bound closes the root). */
   readonly enough?: (pre: PreBounds) => Promise<boolean>;
+  /**
+   * Whether the searches that ran out of time get a second, longer one after every layer had its pass (default
+   * true). Without it they come back in `timedOut`, for a later call with `again`.
+   */
+  readonly retry?: boolean;
+  /**
+   * Only these neurons (an earlier call's `timedOut`, by hidden layer), each searched a second time with a
+   * longer budget; `start` is what the bounds have become since.
+   */
+  readonly again?: ReadonlyMap<number, readonly NeuronTarget[]>;
+}
+
+export interface RefineResult {
+  readonly pre: { preLower: Float64Array[]; preUpper: Float64Array[] };
+  readonly slopes?: IntermediateSlopes;
+  readonly stats: RefineStats;
+  /** Neurons whose searches ran out of time and that are still ambiguous, by hidden layer. */
+  readonly timedOut: ReadonlyMap<number, readonly NeuronTarget[]>;
 }
 
 export interface RefineStats {
@@ -101,7 +119,7 @@ export async function refineNeurons(
   upper: Float64Array,
   start: PreBounds,
   options: RefineOptions,
-): Promise<{ pre: { preLower: Float64Array[]; preUpper: Float64Array[] }; slopes?: IntermediateSlopes; stats: RefineStats }> {
+): Promise<RefineResult> {
   const H = net.layers.length - 1;
   const preLower: Float64Array[] = start.preLower.map((a) => Float64Array.from(a));
   const preUpper: Float64Array[] = start.preUpper.map((a) => Float64Array.from(a));
@@ -120,12 +138,14 @@ export async function refineNeurons(
   const threads = (options.deadline - now()) / 1000 >= MIN_POOL_SECONDS ? Math.max(1, options.threads ?? 1) : 1;
   const pool = options.pool ?? neuronPool(threads);
   const before = pool.remoteSearches;
+  const timedOutLeft = new Map<number, readonly NeuronTarget[]>();
+  const stillAmbiguous = (ts: readonly NeuronTarget[], k: number) => ts.filter((t) => preLower[k][t.j] < 0 && preUpper[k][t.j] > 0);
   const cutAt = (k: number): LayeredNet => ({ ...net, outputDim: net.layers[k].outDim, layers: net.layers.slice(0, k + 1) });
   // Searches the targets of layer k, each for at most perNeuronMs, and tightens the layer's bounds with what
-  // they find. Returns how many bounds moved and the targets whose searches ran out of time.
+  // they find. Returns how many bounds moved and the targets whose searches ran out of time or never started.
   const searchTargets = async (k: number, targets: readonly NeuronTarget[], perNeuronMs: number) => {
     let changed = 0;
-    const timedOut: NeuronTarget[] = [];
+    const finished = new Set<NeuronTarget>();
     const layer = { cut: cutAt(k), lower, upper, rootPre: { preLower: preLower.slice(0, k), preUpper: preUpper.slice(0, k) }, slopes: slopes?.slice(0, k) };
     await pool.searchLayer(layer, targets, perNeuronMs, options.deadline, (t: NeuronTarget, o: NeuronOutcome) => {
       domains += o.domains;
@@ -137,9 +157,9 @@ export async function refineNeurons(
       } else if (o.kind === 'ambiguous') {
         ambiguous++;
       } else if (o.kind === 'bound') {
-        timedOut.push({ j: t.j, side: t.side });
         bound = Math.min(o.globalLb, 0) - err[k][t.j];
       }
+      if (o.kind !== 'bound') finished.add(t);
       // NaN compares false: no information.
       if (t.side > 0 && bound > preLower[k][t.j]) {
         preLower[k][t.j] = bound;
@@ -150,7 +170,7 @@ export async function refineNeurons(
         changed++;
       }
     });
-    return { changed, timedOut };
+    return { changed, timedOut: targets.filter((t) => !finished.has(t)).map((t) => ({ j: t.j, side: t.side })) };
   };
   // The layers above, re-derived from the tightened ones, unless too few moved to be worth a pass over every
   // layer (seconds on a convolutional network, where probes see most neurons on both sides). Returns whether
@@ -169,8 +189,8 @@ export async function refineNeurons(
   };
   try {
     let closed = false;
-    const retry = new Map<number, NeuronTarget[]>();
-    for (let k = 1; k < H && now() < options.deadline && !closed; k++) {
+    const retry = new Map<number, readonly NeuronTarget[]>(options.again ?? []);
+    for (let k = 1; k < H && now() < options.deadline && !closed && !options.again; k++) {
       const { targets, ambiguousHere } = await layerTargets(cutAt(k), lower, upper, preLower, preUpper, k);
       // Where the probes see nearly every ambiguous neuron on both sides (oval21's convolutional networks: 4 of
       // 297), there is little to prove and the searches' time is better left to the search itself: such a layer
@@ -186,14 +206,14 @@ export async function refineNeurons(
       if (timedOut.length > 0) retry.set(k, timedOut);
       closed = await rederive(changed, ambiguousHere);
     }
-    // Time left once every layer had its pass goes to the searches that ran out of time, with longer budgets,
-    // lowest layer first (the layers above search from its bounds) and nearest to a proof first within a layer.
-    // On MNIST 256x4 prop_12_0.05, the last hidden layer's stable neurons took 2-9 s each where the first pass
-    // gave 1.5 s, and they alone would close the root.
-    for (const [k, timedOut] of [...retry].sort((a, b) => a[0] - b[0])) {
-      if (closed || now() >= options.deadline) break;
-      const targets = timedOut
-        .filter((t) => preLower[k][t.j] < 0 && preUpper[k][t.j] > 0)
+    // The searches that ran out of time get longer ones once every layer had its pass, lowest layer first (the
+    // layers above search from its bounds) and nearest to a proof first within a layer. On MNIST 256x4
+    // prop_12_0.05, the last hidden layer's stable neurons took 2-9 s each where the first pass gave 1.5 s, and
+    // they alone would close the root.
+    const second = options.again !== undefined || options.retry !== false;
+    for (const k of [...retry.keys()].sort((a, b) => a - b)) {
+      if (!second || closed || now() >= options.deadline) break;
+      const targets = stillAmbiguous(retry.get(k)!, k)
         .map((t) => ({ ...t, gap: proofGap(preLower[k][t.j], preUpper[k][t.j], t.side) }))
         .sort((a, b) => a.gap - b.gap);
       const left = [...retry].reduce((c, [q, ts]) => c + (q >= k ? ts.length : 0), 0);
@@ -201,8 +221,13 @@ export async function refineNeurons(
       const perNeuronMs = Math.min(1000 * RETRY_MAX_SECONDS, Math.max(RETRY_MIN_FACTOR * 1000 * options.perNeuronSeconds, share));
       const ambiguousHere = ambiguousPerLayer({ preLower, preUpper })[k];
       retried += targets.length;
-      const { changed } = await searchTargets(k, targets, perNeuronMs);
+      const { changed, timedOut } = await searchTargets(k, targets, perNeuronMs);
+      retry.set(k, timedOut);
       closed = await rederive(changed, ambiguousHere);
+    }
+    for (const [k, ts] of retry) {
+      const left = stillAmbiguous(ts, k);
+      if (left.length > 0) timedOutLeft.set(k, left);
     }
   } finally {
     onWorkers = pool.remoteSearches - before;
@@ -212,6 +237,7 @@ export async function refineNeurons(
     pre: { preLower, preUpper },
     slopes,
     stats: { tried, proved, ambiguous, domains, ambiguousBefore, ambiguousAfter: ambiguousCount({ preLower, preUpper }), retried, layers, onWorkers },
+    timedOut: timedOutLeft,
   };
 }
 

@@ -1,5 +1,5 @@
 import { reluRuleFor } from '../../bab/branching/index.js';
-import { branchAndBound, keepsLinearBounds, type BabOutcome, type Branching } from '../../bab/search.js';
+import { branchAndBound, keepsLinearBounds, type BabOutcome, type Branching, type MidSearch, type MidSearchBounds } from '../../bab/search.js';
 import { bounderByName, type BounderName } from '../../bounds/index.js';
 import { pooledBounder } from '../../bounds/pool.js';
 import type { Bounder } from '../../bounds/types.js';
@@ -24,6 +24,12 @@ const REFINE_NEURON_MIN_S = 0.25;
 const REFINE_NEURON_MAX_S = 1.5;
 /** Share of a ReLU-splitting search's time after which, still open, it refines neurons (options.refineShare). */
 const REFINE_AFTER_SHARE = 0.1;
+/**
+ * Share of the time left after the first refinement pass that the search gets before the neurons whose searches
+ * ran out of time are searched again, and the least time worth a second pass.
+ */
+const REFINE_AGAIN_AFTER_SHARE = 0.1;
+const REFINE_AGAIN_MIN_S = 5;
 
 /** Whether alpha-CROWN on the whole network, from these intermediate bounds, closes every disjunct of the box. */
 async function rootCloses(box: CanonicalBox, pre: PreBounds, deadline: number): Promise<boolean> {
@@ -67,22 +73,38 @@ export async function runBranchAndBound(branching: Branching, ctx: StrategyConte
   // A search still open after REFINE_AFTER_SHARE of its time spends refineShare of the rest proving hidden
   // neurons stable, and goes on from the tightened bounds (searches decided sooner never pay for it).
   const t0 = performance.now();
-  const refine = async () => {
+  const refine = async (): Promise<MidSearchBounds | null> => {
     const start: RootIntermediates | null = rootPre;
     if (!start) return null;
     const t1 = performance.now();
     const budget = options.refineShare * (options.deadline - t1);
-    const refined = await refineNeurons(box.net, box.lower, box.upper, start, {
-      deadline: t1 + budget,
-      // The layers above the last refined one are still re-derived from it, within the time the search had anyway.
-      finishBy: t1 + budget + 0.1 * (options.deadline - t1),
+    const end = t1 + budget;
+    const common = {
       threads: ctx.threads,
       perNeuronSeconds: Math.min(REFINE_NEURON_MAX_S, Math.max(REFINE_NEURON_MIN_S, budget / 1000 / REFINE_NEURONS_PER_BUDGET)),
-      slopes: start.slopes,
-      enough: (p) => rootCloses(box, p, options.deadline),
-    });
-    log.info({ box: box.index, ...refined.stats, seconds: (performance.now() - t1) / 1000 }, 'intermediate neurons refined by search');
-    return { ...refined.pre, slopes: refined.slopes };
+      enough: (p: PreBounds) => rootCloses(box, p, options.deadline),
+    };
+    // The layers above the last refined one are still re-derived from it, within the time the search had anyway.
+    const finishBy = () => end + 0.1 * (options.deadline - performance.now());
+    const first = await refineNeurons(box.net, box.lower, box.upper, start, { ...common, deadline: end, finishBy: finishBy(), slopes: start.slopes, retry: false });
+    log.info({ box: box.index, ...first.stats, seconds: (performance.now() - t1) / 1000 }, 'intermediate neurons refined by search');
+    // The searches that ran out of time get a longer second one with what is left of the budget, once the search
+    // has had a while with the tightened bounds: it may close without them (256x6 prop_4_0.05 closed 5 s after
+    // the first pass).
+    const at = performance.now() + REFINE_AGAIN_AFTER_SHARE * (options.deadline - performance.now());
+    const again: MidSearch | undefined =
+      first.timedOut.size > 0 && end - at >= 1000 * REFINE_AGAIN_MIN_S
+        ? {
+            at,
+            run: async () => {
+              const t2 = performance.now();
+              const second = await refineNeurons(box.net, box.lower, box.upper, first.pre, { ...common, deadline: Math.max(end, t2), finishBy: finishBy(), slopes: first.slopes, again: first.timedOut });
+              log.info({ box: box.index, ...second.stats, seconds: (performance.now() - t2) / 1000 }, 'intermediate neurons searched again');
+              return { ...second.pre, slopes: second.slopes };
+            },
+          }
+        : undefined;
+    return { ...first.pre, slopes: first.slopes, next: again };
   };
   const midSearch = branching === 'relu' && options.refineShare > 0 && !ctx.proof ? { at: t0 + REFINE_AFTER_SHARE * (options.deadline - t0), run: refine } : undefined;
   try {
