@@ -46,7 +46,14 @@ const BATCH = 32;
 const PROBE_RESTARTS = 4;
 const PROBE_STEPS = 20;
 
-export async function searchNeuron(layer: LayerProblem, t: NeuronTarget, deadline: number, bounder: Bounder = alphaBetaCrown()): Promise<NeuronOutcome> {
+/**
+ * The searches' bounder: 5 joint alpha-beta iterations per batch instead of 20 + 20. On eight stable neurons of
+ * 256x4 prop_12_0.05's last hidden layer (727-3549 domains each) all eight proofs took 21.4 s in all against
+ * 27.3 s, with 6% more domains.
+ */
+const neuronBounder = (): Bounder => alphaBetaCrown({ iterations: 5, alphaIterations: 0 });
+
+export async function searchNeuron(layer: LayerProblem, t: NeuronTarget, deadline: number, bounder: Bounder = neuronBounder()): Promise<NeuronOutcome> {
   const { cut, lower, upper } = layer;
   const n = cut.outputDim;
   const C = new Float64Array(n);
