@@ -211,8 +211,8 @@ export async function refineNeurons(
     // prop_12_0.05, the last hidden layer's stable neurons took 2-9 s each where the first pass gave 1.5 s, and
     // they alone would close the root.
     const second = options.again !== undefined || options.retry !== false;
-    for (const k of [...retry.keys()].sort((a, b) => a - b)) {
-      if (!second || closed || now() >= options.deadline) break;
+    for (const k of second ? [...retry.keys()].sort((a, b) => a - b) : []) {
+      if (closed || now() >= options.deadline) break;
       const targets = stillAmbiguous(retry.get(k)!, k)
         .map((t) => ({ ...t, gap: proofGap(preLower[k][t.j], preUpper[k][t.j], t.side) }))
         .sort((a, b) => a.gap - b.gap);
@@ -242,9 +242,9 @@ export async function refineNeurons(
 }
 
 /**
- * The ambiguous neurons of layer k (`ambiguousHere` of them) worth a search, nearest to a proof first: each one's probe points (the
- * minimisers over the box of its two linear bounds from CROWN on the cut network) are evaluated; a neuron
- * seen on both sides of 0 is ambiguous, one seen on one side only is searched for the other.
+ * The ambiguous neurons of layer k (`ambiguousHere` of them) worth a search, nearest to a proof first: each
+ * one's probe points (the minimisers over the box of its two linear bounds from CROWN on the cut network) are
+ * evaluated; a neuron seen on both sides of 0 is ambiguous, one seen on one side only is searched for the other.
  */
 async function layerTargets(
   cut: LayeredNet,
