@@ -53,7 +53,8 @@ const PROBE_STEPS = 20;
  */
 const neuronBounder = (): Bounder => alphaBetaCrown({ iterations: 5, alphaIterations: 0 });
 
-export async function searchNeuron(layer: LayerProblem, t: NeuronTarget, deadline: number, bounder: Bounder = neuronBounder()): Promise<NeuronOutcome> {
+/** `signal`: the caller no longer needs the answer (the search returns `none` at its next batch). */
+export async function searchNeuron(layer: LayerProblem, t: NeuronTarget, deadline: number, bounder: Bounder = neuronBounder(), signal?: AbortSignal): Promise<NeuronOutcome> {
   const { cut, lower, upper } = layer;
   const n = cut.outputDim;
   const C = new Float64Array(n);
@@ -84,6 +85,7 @@ export async function searchNeuron(layer: LayerProblem, t: NeuronTarget, deadlin
     check: async (x) => ({ x, outsideBox: 0, y: new Float64Array(0), region: 0, disjunct: 0 }),
     rootPre: layer.rootPre,
     rootSlopes: layer.slopes,
+    signal,
   });
   const domains = out.stats.boundedDomains;
   switch (out.kind) {

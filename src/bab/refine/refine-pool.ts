@@ -23,6 +23,11 @@ class SearchWorker {
     this.jobs.post({ type: 'layer', id, problem: { ...layer, cut: toPlainNet(layer.cut) } });
   }
 
+  /** The searches of that layer are no longer needed: the running one ends at its next batch. */
+  stopLayer(id: number): void {
+    this.jobs.post({ type: 'stop', layer: id });
+  }
+
   search(layer: number, target: NeuronTarget, deadline: number): Promise<NeuronOutcome> {
     const deadlineEpochMs = Date.now() + (deadline - performance.now());
     return this.jobs.request({ type: 'neuron', layer, target, deadlineEpochMs });
@@ -36,9 +41,17 @@ class SearchWorker {
 export interface NeuronPool {
   /**
    * Searches the targets in order, each until min(its own budget, `deadline`); calls `done` with each outcome
-   * as it arrives. Targets not started by the deadline are left out.
+   * as it arrives. Targets not started by the deadline, or once `signal` is aborted, are left out; the searches
+   * running then end at their next batch.
    */
-  searchLayer(layer: LayerProblem, targets: readonly NeuronTarget[], perNeuronMs: number, deadline: number, done: (t: NeuronTarget, o: NeuronOutcome) => void): Promise<void>;
+  searchLayer(
+    layer: LayerProblem,
+    targets: readonly NeuronTarget[],
+    perNeuronMs: number,
+    deadline: number,
+    done: (t: NeuronTarget, o: NeuronOutcome) => void,
+    signal?: AbortSignal,
+  ): Promise<void>;
   /** Resolves once every worker has loaded its modules (tests). */
   started(): Promise<void>;
   /** Neurons searched on worker threads so far. */
@@ -60,11 +73,11 @@ export function neuronPool(threads: number): NeuronPool {
     async started() {
       await Promise.all(workers.map((w) => w.whenReady));
     },
-    searchLayer(layer, targets, perNeuronMs, deadline, done) {
+    searchLayer(layer, targets, perNeuronMs, deadline, done, signal) {
       const id = layerId++;
       let next = 0;
       let active = 0;
-      const more = () => next < targets.length && deadline - performance.now() >= MIN_SEARCH_MS;
+      const more = () => next < targets.length && deadline - performance.now() >= MIN_SEARCH_MS && !signal?.aborted;
       const budget = () => Math.min(deadline, performance.now() + perNeuronMs);
       return new Promise<void>((resolve, reject) => {
         // The layer ends when no runner is left; a failure on this thread is reported only then, so that no
@@ -91,6 +104,7 @@ export function neuronPool(threads: number): NeuronPool {
         const join = (w: SearchWorker) => {
           if (!more() || failure) return;
           w.sendLayer(id, layer);
+          signal?.addEventListener('abort', () => w.stopLayer(id), { once: true });
           void run((t) => (remote++, w.search(id, t, budget())), false);
         };
         // A worker still loading its modules joins when ready, if neurons are left by then.
@@ -98,7 +112,7 @@ export function neuronPool(threads: number): NeuronPool {
           if (w.ready) join(w);
           else void w.whenReady.then(() => join(w));
         }
-        void run((t) => searchNeuron(layer, t, budget()), true);
+        void run((t) => searchNeuron(layer, t, budget(), undefined, signal), true);
       });
     },
     async close() {
