@@ -4,6 +4,7 @@ import { refineNeurons, type RefineOptions } from '../src/bab/refine/refine-neur
 import { neuronPool } from '../src/bab/refine/refine-pool.js';
 import { exactMinimum } from '../src/bounds/mip.js';
 import { optimisedIntermediates } from '../src/bounds/root-intermediates.js';
+import { crown } from '../src/bounds/crown.js';
 import { foldOutputRows, type LayeredNet } from '../src/network/layered.js';
 import { forwardPre, makeRng, randomBox, randomNet, sampleBox } from './helpers/random-net.js';
 
@@ -48,10 +49,12 @@ async function refinementCase(seed: number, dims: number[] = [6, 16, 16, 16, 2])
 /** Time for every search to finish on these small networks, every layer searched. */
 const untilDone = (extra: Partial<RefineOptions> = {}): RefineOptions => ({ deadline: performance.now() + 60_000, perNeuronSeconds: 5, minTargetShare: 0, ...extra });
 
-for (const seed of [1, 2, 3, 4]) {
-  test(`refined intermediate bounds are valid, never looser, and prove every stable neuron stable (seed ${seed})`, async () => {
+for (const [seed, order] of [1, 2, 3, 4].flatMap((s) => [[s, 'default'] as const, [s, 'gain'] as const])) {
+  test(`refined intermediate bounds are valid, never looser, and prove every stable neuron stable (seed ${seed}, ${order} order)`, async () => {
     const { rng, net, lower, upper, start } = await refinementCase(seed);
-    const { pre, stats } = await refineNeurons(net, lower, upper, start, untilDone());
+    // gainOrderShare 0: every layer with a deficit to close is searched in the order of its neurons' gains.
+    const { pre, stats } = await refineNeurons(net, lower, upper, start, untilDone(order === 'gain' ? { gainOrderShare: 0 } : {}));
+    if (order === 'gain') assert.ok(stats.byGain > 0, 'no layer was searched in gain order');
     const seen = sampledRanges(net, lower, upper, rng, 3000);
     let stableMissed = 0;
     let exactChecks = 0;
@@ -148,4 +151,25 @@ test('searches that ran out of time are searched again with the time left: the s
   assert.equal(second.stats.layers, 0, 'the second call searched layers of its own');
   assert.deepEqual(stable(second.pre), stable(long.pre));
   assert.equal(second.timedOut.size, 0);
+});
+
+test('in gain order a layer stops once `enough` says the bounds suffice, asked as the proved neurons\' gains add up', async () => {
+  // Two hidden layers: only the second is searched. The output's bias is moved so that CROWN's bound (every layer's
+  // bounds kept, as target-impact.ts bounds it) is -1e-3: the first proof with any gain makes the layer ask.
+  const { rng, net: raw, lower, upper, start } = await refinementCase(11, [6, 24, 24, 1]);
+  const H = raw.layers.length - 1;
+  const base = await crown().bound(raw, { size: 1, lower, upper, preLower: start.preLower, preUpper: start.preUpper, freshFrom: Int32Array.of(H) });
+  const last = raw.layers[H];
+  const net: LayeredNet = { ...raw, layers: [...raw.layers.slice(0, H), { ...last, b: Float64Array.of(last.b[0] - base.rowLower[0] - 1e-3) }] };
+  const all = await refineNeurons(net, lower, upper, start, untilDone({ threads: 1, gainOrderShare: 0, enough: async () => false }));
+  assert.ok(all.stats.tried >= 3, `only ${all.stats.tried} neurons searched`);
+  assert.ok(all.stats.byGain > 0);
+  let asked = 0;
+  const early = await refineNeurons(net, lower, upper, start, untilDone({ threads: 1, gainOrderShare: 0, enough: async () => (asked++, true) }));
+  assert.ok(asked >= 1, '`enough` was never asked');
+  assert.ok(early.stats.tried < all.stats.tried, `searched ${early.stats.tried} of ${all.stats.tried} neurons after the bounds sufficed`);
+  const seen = sampledRanges(net, lower, upper, rng, 2000);
+  for (let k = 0; k < H; k++) {
+    for (let j = 0; j < net.layers[k].outDim; j++) assert.ok(early.pre.preLower[k][j] <= seen.lo[k][j] + 1e-9 && early.pre.preUpper[k][j] >= seen.hi[k][j] - 1e-9, `layer ${k} neuron ${j}`);
+  }
 });

@@ -45,6 +45,11 @@ export interface RefineOptions {
    * a proof (default 0.1).
    */
   readonly minTargetShare?: number;
+  /**
+   * A layer's neurons are searched in the order of their estimated gain on the output rows when the gains add up
+   * to this share of the rows' deficit (default 0.5; see IMPACT_MIN_SHARE).
+   */
+  readonly gainOrderShare?: number;
   /** A pool to search on instead (its threads; left open). */
   readonly pool?: NeuronPool;
   /** Slopes of the rows behind each layer's bounds (root-intermediates), reused by the searches' domains. */
@@ -241,7 +246,7 @@ export async function refineNeurons(
     if (targets.length === 0) return { targets };
     const impact = await targetImpact(net, lower, upper, { preLower, preUpper }, k, targets);
     const total = impact.gain.reduce((s, g) => s + g, 0);
-    if (!(impact.deficit > 0) || !(total >= IMPACT_MIN_SHARE * impact.deficit)) return { targets };
+    if (!(impact.deficit > 0) || !(total >= (options.gainOrderShare ?? IMPACT_MIN_SHARE) * impact.deficit)) return { targets };
     const idx = targets.map((_, i) => i).sort((a, b) => impact.gain[b] - impact.gain[a] || targets[a].gap - targets[b].gap);
     // The fewest targets, first in this order, whose gains make up GAIN_COVER of the total: the ones worth the time.
     let worth = 0;
