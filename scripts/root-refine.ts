@@ -3,9 +3,10 @@
  * searches of their own (src/bab/refine/), buy on one instance: ambiguous ReLUs per hidden layer and the output
  * rows' alpha-CROWN bounds before and after, with the time each step took. Branch and bound gives the first a
  * tenth of the remaining time; this gives it `seconds` (default 600), and the neuron searches `neuronSeconds`
- * each (default 2; 0 skips them) on `threads` threads (default 2).
+ * each (default 2; 0 skips them) on `threads` threads (default 2); `gainOrderShare` is RefineOptions' (default 0.5;
+ * `inf` never searches a layer in the order of its neurons' gains).
  *
- *   npx tsc -p tsconfig.json && node dist/scripts/root-refine.js <net.onnx> <prop.vnnlib> [seconds] [neuronSeconds] [threads]
+ *   npx tsc -p tsconfig.json && node dist/scripts/root-refine.js <net.onnx> <prop.vnnlib> [seconds] [neuronSeconds] [threads] [gainOrderShare]
  */
 import { alphaCrown } from '../src/bounds/alpha.js';
 import { crown } from '../src/bounds/crown.js';
@@ -17,7 +18,7 @@ const ambiguous = (preLower: Float64Array[], preUpper: Float64Array[]): string =
 const rows = (a: Float64Array): string => Array.from(a, (v) => v.toFixed(3)).join(' ');
 
 async function main(): Promise<void> {
-  const [onnx, vnnlib, seconds, neuronSeconds, threads] = process.argv.slice(2);
+  const [onnx, vnnlib, seconds, neuronSeconds, threads, gainOrderShare] = process.argv.slice(2);
   if (!onnx || !vnnlib) throw new Error('usage: root-refine <net.onnx> <prop.vnnlib> [seconds]');
   const loaded = loadProblem(onnx, vnnlib);
   if (loaded.kind !== 'lowered') throw new Error(`${onnx}: ${loaded.reason}`);
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     perNeuronSeconds: perNeuron,
     threads: Number(threads ?? 2),
     slopes: refined.slopes,
+    gainOrderShare: gainOrderShare === undefined ? undefined : gainOrderShare === 'inf' ? Infinity : Number(gainOrderShare),
   });
   console.log(`neuron searches ${(performance.now() - t0).toFixed(0)} ms; ${JSON.stringify(searched.stats)}; ambiguous per layer ${ambiguous(searched.pre.preLower, searched.pre.preUpper)}`);
   t0 = performance.now();
