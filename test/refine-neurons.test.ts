@@ -168,8 +168,15 @@ test('in gain order a layer stops once `enough` says the bounds suffice, asked a
   const early = await refineNeurons(net, lower, upper, start, untilDone({ threads: 1, gainOrderShare: 0, enough: async () => (asked++, true) }));
   assert.ok(asked >= 1, '`enough` was never asked');
   assert.ok(early.stats.tried < all.stats.tried, `searched ${early.stats.tried} of ${all.stats.tried} neurons after the bounds sufficed`);
+  // On two threads the worker's running search is called off too, and the layer still ends.
+  const pool = neuronPool(2);
+  await pool.started();
+  const twoThreads = await refineNeurons(net, lower, upper, start, untilDone({ pool, gainOrderShare: 0, enough: async () => true }));
+  await pool.close();
+  assert.ok(twoThreads.stats.tried < all.stats.tried, `searched ${twoThreads.stats.tried} of ${all.stats.tried} neurons on two threads`);
   const seen = sampledRanges(net, lower, upper, rng, 2000);
   for (let k = 0; k < H; k++) {
+    for (let j = 0; j < net.layers[k].outDim; j++) assert.ok(twoThreads.pre.preLower[k][j] <= seen.lo[k][j] + 1e-9 && twoThreads.pre.preUpper[k][j] >= seen.hi[k][j] - 1e-9, `two threads: layer ${k} neuron ${j}`);
     for (let j = 0; j < net.layers[k].outDim; j++) assert.ok(early.pre.preLower[k][j] <= seen.lo[k][j] + 1e-9 && early.pre.preUpper[k][j] >= seen.hi[k][j] - 1e-9, `layer ${k} neuron ${j}`);
   }
 });

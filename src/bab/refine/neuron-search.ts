@@ -55,6 +55,7 @@ const neuronBounder = (): Bounder => alphaBetaCrown({ iterations: 5, alphaIterat
 
 /** `signal`: the caller no longer needs the answer (the search returns `none` at its next batch). */
 export async function searchNeuron(layer: LayerProblem, t: NeuronTarget, deadline: number, bounder: Bounder = neuronBounder(), signal?: AbortSignal): Promise<NeuronOutcome> {
+  if (signal?.aborted) return { kind: 'none', domains: 0 };
   const { cut, lower, upper } = layer;
   const n = cut.outputDim;
   const C = new Float64Array(n);

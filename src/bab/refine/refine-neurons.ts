@@ -297,9 +297,9 @@ export async function refineNeurons(
       closed = enough || (await rederive(changed, ambiguousHere));
     }
     // The searches that ran out of time get longer ones once every layer had its pass, lowest layer first (the
-    // layers above search from its bounds) and within a layer in the first pass's kind of order (`ordered`). On MNIST 256x4
-    // prop_12_0.05, the last hidden layer's stable neurons took 2-9 s each where the first pass gave 1.5 s, and
-    // they alone would close the root.
+    // layers above search from its bounds), within a layer in the same kind of order as the first pass. On MNIST
+    // 256x4 prop_12_0.05, the last hidden layer's stable neurons took 2-9 s each where the first pass gave 1.5 s,
+    // and they alone would close the root.
     const second = options.again !== undefined || options.retry !== false;
     for (const k of second ? [...retry.keys()].sort((a, b) => a - b) : []) {
       if (closed || now() >= options.deadline) break;
