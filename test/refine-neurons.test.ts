@@ -151,6 +151,10 @@ test('searches that ran out of time are searched again with the time left: the s
   assert.equal(second.stats.layers, 0, 'the second call searched layers of its own');
   assert.deepEqual(stable(second.pre), stable(long.pre));
   assert.equal(second.timedOut.size, 0);
+  // In gain order (every layer with a deficit, each search sized by the gains), the same neurons come out stable.
+  const gain = await refineNeurons(net, lower, upper, start, untilDone({ threads: 1, perNeuronSeconds: 0.001, gainOrderShare: 0 }));
+  assert.ok(gain.stats.byGain > 0);
+  assert.deepEqual(stable(gain.pre), stable(long.pre));
 });
 
 test('in gain order a layer stops once `enough` says the bounds suffice, asked as the proved neurons\' gains add up', async () => {

@@ -92,6 +92,8 @@ export interface RefineStats {
   readonly layers: number;
   /** Layer passes (first or second) whose neurons were searched in the order of their gain (target-impact.ts). */
   readonly byGain: number;
+  /** Of `retried`, those searched again before a gain-ordered layer above theirs, in the first pass. */
+  readonly below: number;
   /** Of the neurons searched, those searched on worker threads. */
   readonly onWorkers: number;
 }
@@ -174,6 +176,7 @@ export async function refineNeurons(
   let onWorkers = 0;
   let retried = 0;
   let byGain = 0;
+  let below = 0;
   let seenAmbiguous = false;
   const now = () => performance.now();
   const threads = (options.deadline - now()) / 1000 >= MIN_POOL_SECONDS ? Math.max(1, options.threads ?? 1) : 1;
@@ -299,6 +302,7 @@ export async function refineNeurons(
       const perNeuronMs = Math.min(1000 * RETRY_MAX_SECONDS, Math.max(RETRY_MIN_FACTOR * 1000 * options.perNeuronSeconds, share));
       const watch: GainWatch = { deficit: impact.deficit, worth: chosen.length, gain: new Map(chosen.map((c) => [c.t, c.g])) };
       retried += chosen.length;
+      below += chosen.length;
       byGain++;
       const ambiguousHere = ambiguousPerLayer({ preLower, preUpper })[q];
       const searched = new Set(chosen.map((c) => c.t));
@@ -370,7 +374,7 @@ export async function refineNeurons(
   return {
     pre: { preLower, preUpper },
     slopes,
-    stats: { tried, proved, ambiguous, domains, ambiguousBefore, ambiguousAfter: ambiguousCount({ preLower, preUpper }), retried, layers, byGain, onWorkers },
+    stats: { tried, proved, ambiguous, domains, ambiguousBefore, ambiguousAfter: ambiguousCount({ preLower, preUpper }), retried, below, layers, byGain, onWorkers },
     timedOut: timedOutLeft,
   };
 }
