@@ -257,12 +257,14 @@ export async function refineNeurons(
     const sorted = idx.map((i) => targets[i]);
     return { targets: sorted, watch: { deficit: impact.deficit, worth, gain: new Map(idx.map((i) => [targets[i] as NeuronTarget, impact.gain[i]])) } };
   };
-  // A search's budget in a gain-ordered layer (GAIN_COVER), else `plain`.
-  const perNeuron = (plain: number, watch: GainWatch | undefined): number => {
-    if (!watch) return plain;
-    const share = ((options.deadline - now()) * threads) / Math.max(1, watch.worth);
+  // A longer search's budget, in ms: its share of the time left over `among` searches, within RETRY_MIN_FACTOR
+  // times the first budget and RETRY_MAX_SECONDS.
+  const longBudget = (among: number): number => {
+    const share = ((options.deadline - now()) * threads) / Math.max(1, among);
     return Math.min(1000 * RETRY_MAX_SECONDS, Math.max(RETRY_MIN_FACTOR * 1000 * options.perNeuronSeconds, share));
   };
+  // A search's budget in a gain-ordered layer (GAIN_COVER), else `plain`.
+  const perNeuron = (plain: number, watch: GainWatch | undefined): number => (watch ? longBudget(watch.worth) : plain);
   // The layers above, re-derived from the tightened ones, unless too few moved to be worth a pass over every
   // layer (seconds on a convolutional network, where probes see most neurons on both sides). Returns whether
   // the bounds now suffice (`enough`).
@@ -298,8 +300,7 @@ export async function refineNeurons(
       const chosen = still.map((t, i) => ({ t, g: impact.gain[i] })).filter((c) => c.g > 0 && c.g >= tau).sort((a, b) => b.g - a.g);
       if (chosen.length === 0) continue;
       any = true;
-      const share = ((options.deadline - now()) * threads) / (chosen.length + worthAbove);
-      const perNeuronMs = Math.min(1000 * RETRY_MAX_SECONDS, Math.max(RETRY_MIN_FACTOR * 1000 * options.perNeuronSeconds, share));
+      const perNeuronMs = longBudget(chosen.length + worthAbove);
       const watch: GainWatch = { deficit: impact.deficit, worth: chosen.length, gain: new Map(chosen.map((c) => [c.t, c.g])) };
       retried += chosen.length;
       below += chosen.length;
@@ -354,8 +355,7 @@ export async function refineNeurons(
       );
       const targets = order.targets;
       const left = [...retry].reduce((c, [q, ts]) => c + (q >= k ? ts.length : 0), 0);
-      const share = ((options.deadline - now()) * threads) / Math.max(1, left);
-      const perNeuronMs = perNeuron(Math.min(1000 * RETRY_MAX_SECONDS, Math.max(RETRY_MIN_FACTOR * 1000 * options.perNeuronSeconds, share)), order.watch);
+      const perNeuronMs = perNeuron(longBudget(left), order.watch);
       const ambiguousHere = ambiguousPerLayer({ preLower, preUpper })[k];
       retried += targets.length;
       if (order.watch) byGain++;
