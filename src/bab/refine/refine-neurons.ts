@@ -50,6 +50,11 @@ export interface RefineOptions {
    * to this share of the rows' deficit (default 0.5; see IMPACT_MIN_SHARE).
    */
   readonly gainOrderShare?: number;
+  /**
+   * Neurons seen on both sides of 0 get their bounds tightened (Tightening) with this slack (default
+   * TIGHTEN_SLACK); false: only stability proofs.
+   */
+  readonly tighten?: number | false;
   /** A pool to search on instead (its threads; left open). */
   readonly pool?: NeuronPool;
   /** Slopes of the rows behind each layer's bounds (root-intermediates), reused by the searches' domains. */
@@ -82,6 +87,8 @@ export interface RefineStats {
   readonly proved: number;
   /** Neurons found on the other side of 0 by the descent or the search: ambiguous. */
   readonly ambiguous: number;
+  /** Bounds of neurons seen on both sides of 0 that their searches tightened (Tightening). */
+  readonly tightened: number;
   readonly domains: number;
   /** Ambiguous neurons before and after, summed over the hidden layers. */
   readonly ambiguousBefore: number;
@@ -123,6 +130,15 @@ const RETRY_MAX_SECONDS = 10;
 
 /** How far a bound [l, u] is from proving the side, relative to its width (0: proved). */
 const proofGap = (l: number, u: number, side: 1 | -1): number => (side > 0 ? -l : u) / (u - l);
+
+/** The order of a layer's targets nearest to a proof first: tightenings after every stability proof. */
+const targetGap = (l: number, u: number, t: NeuronTarget): number => (t.tighten ? 1 : 0) + proofGap(l, u, t.side);
+
+/**
+ * A tightening proves side·x_j >= theta this share of the way from the lowest value a descent finds back to the
+ * neuron's bound (Tightening).
+ */
+const TIGHTEN_SLACK = 0.25;
 
 /**
  * A layer's targets are searched in the order of their estimated effect on the output rows (target-impact.ts)
@@ -177,8 +193,10 @@ export async function refineNeurons(
   let retried = 0;
   let byGain = 0;
   let below = 0;
+  let tightened = 0;
   let seenAmbiguous = false;
   const now = () => performance.now();
+  const slack = options.tighten === false ? undefined : (options.tighten ?? TIGHTEN_SLACK);
   const threads = (options.deadline - now()) / 1000 >= MIN_POOL_SECONDS ? Math.max(1, options.threads ?? 1) : 1;
   const pool = options.pool ?? neuronPool(threads);
   const before = pool.remoteSearches;
@@ -212,29 +230,40 @@ export async function refineNeurons(
         },
       );
     };
-    const layer = { cut: cutAt(k), lower, upper, rootPre: { preLower: preLower.slice(0, k), preUpper: preUpper.slice(0, k) }, slopes: slopes?.slice(0, k) };
+    const layer = {
+      cut: cutAt(k),
+      lower,
+      upper,
+      rootPre: { preLower: preLower.slice(0, k), preUpper: preUpper.slice(0, k) },
+      slopes: slopes?.slice(0, k),
+      own: { lower: preLower[k].slice(), upper: preUpper[k].slice() },
+    };
     const onOutcome = (t: NeuronTarget, o: NeuronOutcome) => {
       domains += o.domains;
       if (o.kind !== 'ambiguous' || o.domains > 0) tried++;
       let bound = -Infinity;
       if (o.kind === 'proved') {
-        proved++;
-        bound = 0;
+        if (!t.tighten) proved++;
+        // A tightening's level enters the searched row's bias, rounded: the layer's error scale covers that. The
+        // sign (level 0) is exact.
+        bound = t.tighten ? o.at - err[k][t.j] : o.at;
         provedGain += watch?.gain.get(t) ?? 0;
       } else if (o.kind === 'ambiguous') {
-        ambiguous++;
+        if (!t.tighten) ambiguous++;
       } else if (o.kind === 'bound') {
-        bound = Math.min(o.globalLb, 0) - err[k][t.j];
+        bound = o.at + Math.min(o.globalLb, 0) - err[k][t.j];
       }
       if (o.kind !== 'bound') finished.add(t);
       // NaN compares false: no information.
       if (t.side > 0 && bound > preLower[k][t.j]) {
         preLower[k][t.j] = bound;
         changed++;
+        if (t.tighten) tightened++;
       }
       if (t.side < 0 && -bound < preUpper[k][t.j]) {
         preUpper[k][t.j] = -bound;
         changed++;
+        if (t.tighten) tightened++;
       }
       ask();
     };
@@ -315,11 +344,13 @@ export async function refineNeurons(
   };
   try {
     for (let k = 1; k < H && now() < options.deadline && !closed && !options.again; k++) {
-      const { targets, ambiguousHere } = await layerTargets(cutAt(k), lower, upper, preLower, preUpper, k);
+      const found = await layerTargets(cutAt(k), lower, upper, preLower, preUpper, k, slack);
+      const { ambiguousHere } = found;
+      const targets = [...found.targets, ...found.tighten];
       // Where the probes see nearly every ambiguous neuron on both sides (oval21's convolutional networks: 4 of
       // 297), there is little to prove and the searches' time is better left to the search itself: such a layer
       // is skipped, and when it is the first with ambiguous neurons, so is the rest.
-      if (targets.length === 0 || targets.length < (options.minTargetShare ?? TARGET_MIN_SHARE) * ambiguousHere) {
+      if (found.targets.length === 0 || found.targets.length < (options.minTargetShare ?? TARGET_MIN_SHARE) * ambiguousHere) {
         if (ambiguousHere > 0 && !seenAmbiguous) break;
         seenAmbiguous ||= ambiguousHere > 0;
         continue;
@@ -332,7 +363,8 @@ export async function refineNeurons(
         const tau = w.gain.get(order.targets[Math.max(0, w.worth - 1)]) ?? 0;
         if (await searchBelow(k, tau, w.worth)) {
           if (closed || now() >= options.deadline) break;
-          order = await ordered(k, (await layerTargets(cutAt(k), lower, upper, preLower, preUpper, k)).targets);
+          const again = await layerTargets(cutAt(k), lower, upper, preLower, preUpper, k, slack);
+          order = await ordered(k, [...again.targets, ...again.tighten]);
         }
       }
       if (order.watch) byGain++;
@@ -350,7 +382,7 @@ export async function refineNeurons(
       const order = await ordered(
         k,
         stillAmbiguous(retry.get(k)!, k)
-          .map((t) => ({ ...t, gap: proofGap(preLower[k][t.j], preUpper[k][t.j], t.side) }))
+          .map((t) => ({ ...t, gap: targetGap(preLower[k][t.j], preUpper[k][t.j], t) }))
           .sort((a, b) => a.gap - b.gap),
       );
       const targets = order.targets;
@@ -374,7 +406,7 @@ export async function refineNeurons(
   return {
     pre: { preLower, preUpper },
     slopes,
-    stats: { tried, proved, ambiguous, domains, ambiguousBefore, ambiguousAfter: ambiguousCount({ preLower, preUpper }), retried, below, layers, byGain, onWorkers },
+    stats: { tried, proved, ambiguous, tightened, domains, ambiguousBefore, ambiguousAfter: ambiguousCount({ preLower, preUpper }), retried, below, layers, byGain, onWorkers },
     timedOut: timedOutLeft,
   };
 }
@@ -391,12 +423,13 @@ async function layerTargets(
   preLower: readonly Float64Array[],
   preUpper: readonly Float64Array[],
   k: number,
-): Promise<{ targets: Target[]; ambiguousHere: number }> {
+  slack: number | undefined,
+): Promise<{ targets: Target[]; tighten: Target[]; ambiguousHere: number }> {
   const n = cut.outputDim;
   const n0 = cut.inputDim;
   const amb: number[] = [];
   for (let j = 0; j < n; j++) if (preLower[k][j] < 0 && preUpper[k][j] > 0) amb.push(j);
-  if (amb.length === 0) return { targets: [], ambiguousHere: 0 };
+  if (amb.length === 0) return { targets: [], tighten: [], ambiguousHere: 0 };
   const C = new Float64Array(2 * amb.length * n);
   amb.forEach((j, i) => {
     C[2 * i * n + j] = 1;
@@ -422,12 +455,21 @@ async function layerTargets(
     }
   }
   const targets: Target[] = [];
+  const tighten: Target[] = [];
   for (const j of amb) {
     const l = preLower[k][j];
     const u = preUpper[k][j];
     // Seen only at or above 0: try to prove it never goes below; seen only at or below: never above.
     if (!(seenLow[j] < 0)) targets.push({ j, side: 1, gap: proofGap(l, u, 1) });
     else if (!(seenHigh[j] > 0)) targets.push({ j, side: -1, gap: proofGap(l, u, -1) });
+    else if (slack !== undefined && seenHigh[j] < u && seenLow[j] > l) {
+      // Seen on both sides: each of its bounds tightened towards the values seen.
+      for (const side of [1, -1] as const) {
+        const t = { j, side, tighten: { seen: side > 0 ? seenLow[j] : -seenHigh[j], slack } };
+        tighten.push({ ...t, gap: targetGap(l, u, t) });
+      }
+    }
   }
-  return { targets: targets.sort((a, b) => a.gap - b.gap), ambiguousHere: amb.length };
+  const byGap = (a: Target, b: Target) => a.gap - b.gap;
+  return { targets: targets.sort(byGap), tighten: tighten.sort(byGap), ambiguousHere: amb.length };
 }

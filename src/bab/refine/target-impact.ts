@@ -51,9 +51,11 @@ export async function targetImpact(net: LayeredNet, lower: Float64Array, upper: 
       });
     const preLower = stack(pre.preLower);
     const preUpper = stack(pre.preUpper);
+    // A stability target clamped to its side; a tightening to the value seen (the most its search can prove).
     chunk.forEach((t, p) => {
-      if (t.side > 0) preLower[k][p * n + t.j] = Math.max(preLower[k][p * n + t.j], 0);
-      else preUpper[k][p * n + t.j] = Math.min(preUpper[k][p * n + t.j], 0);
+      const level = t.tighten ? t.tighten.seen : 0;
+      if (t.side > 0) preLower[k][p * n + t.j] = Math.max(preLower[k][p * n + t.j], level);
+      else preUpper[k][p * n + t.j] = Math.min(preUpper[k][p * n + t.j], -level);
     });
     const lo = new Float64Array(P * n0);
     const hi = new Float64Array(P * n0);
