@@ -64,12 +64,13 @@ for (const [seed, order] of [1, 2, 3, 4].flatMap((s) => [[s, 'default'] as const
         const u = pre.preUpper[k][j];
         assert.ok(l >= start.preLower[k][j] && u <= start.preUpper[k][j], `layer ${k} neuron ${j}: looser than the start`);
         assert.ok(l <= seen.lo[k][j] + 1e-9 && u >= seen.hi[k][j] - 1e-9, `layer ${k} neuron ${j}: [${l}, ${u}] misses a sampled value`);
-        // A neuron that refinement made stable is checked by the exact MIP (samples could miss the other side);
+        // A neuron whose bounds refinement moved is checked by the exact MIP (samples could miss the extremes);
         // a neuron still ambiguous that no sample saw on both sides is checked for being stable after all (each
         // search is complete and has the time to finish on a network this small, so a stable neuron must come
         // out stable). Other moves are checked by the samples above.
-        const lowerMoved = l >= 0 && start.preLower[k][j] < 0;
-        const upperMoved = u <= 0 && start.preUpper[k][j] > 0;
+        // Any bound that moved (made stable, tightened, or a search's partial bound) is checked exactly.
+        const lowerMoved = l > start.preLower[k][j];
+        const upperMoved = u < start.preUpper[k][j];
         const stillAmbiguous = l < 0 && u > 0;
         if (lowerMoved || (stillAmbiguous && !(seen.lo[k][j] < 0))) {
           exactChecks++;
@@ -183,4 +184,26 @@ test('in gain order a layer stops once `enough` says the bounds suffice, asked a
     for (let j = 0; j < net.layers[k].outDim; j++) assert.ok(twoThreads.pre.preLower[k][j] <= seen.lo[k][j] + 1e-9 && twoThreads.pre.preUpper[k][j] >= seen.hi[k][j] - 1e-9, `two threads: layer ${k} neuron ${j}`);
     for (let j = 0; j < net.layers[k].outDim; j++) assert.ok(early.pre.preLower[k][j] <= seen.lo[k][j] + 1e-9 && early.pre.preUpper[k][j] >= seen.hi[k][j] - 1e-9, `layer ${k} neuron ${j}`);
   }
+});
+
+test('neurons seen on both sides of 0 get tighter bounds (never past their exact extremes, checked above); tighten: false leaves them', async () => {
+  let tightened = 0;
+  let narrower = 0;
+  for (const seed of [1, 2]) {
+    const { net, lower, upper, start } = await refinementCase(seed);
+    const off = await refineNeurons(net, lower, upper, start, untilDone({ threads: 1, tighten: false }));
+    const on = await refineNeurons(net, lower, upper, start, untilDone({ threads: 1 }));
+    assert.equal(off.stats.tightened, 0);
+    tightened += on.stats.tightened;
+    for (let k = 1; k < 3; k++) {
+      for (let j = 0; j < 16; j++) {
+        const offW = off.pre.preUpper[k][j] - off.pre.preLower[k][j];
+        const onW = on.pre.preUpper[k][j] - on.pre.preLower[k][j];
+        // Same stability proofs, so a neuron ambiguous in both differs by its tightening alone.
+        if (off.pre.preLower[k][j] < 0 && off.pre.preUpper[k][j] > 0 && onW < offW - 1e-6) narrower++;
+      }
+    }
+  }
+  assert.ok(tightened > 0, 'no bound tightened');
+  assert.ok(narrower > 0, 'no ambiguous neuron narrower with tightening');
 });

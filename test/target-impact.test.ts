@@ -79,3 +79,14 @@ test('on random networks a gain is what CROWN gains with the neuron clamped and 
   }
   assert.ok(positive > 0, 'no target gained anything');
 });
+
+test('a tightening gains what its bound, moved to the value seen, takes off the relaxation', async () => {
+  // Neuron 0's upper bound 1 -> 0.5 (side -1, seen -0.5): its output is then at most 0.5, so the interval bound of
+  // the row, which CROWN keeps when better than its own (chord: 2/3 at x = 1), is -3·0.5 - 3·1 = -4.5 against -6.
+  // Neuron 1 stays as it is.
+  const net = separable([3, 3], 0);
+  const { lower, upper } = unitBox(2);
+  const { gain, deficit } = await targetImpact(net, lower, upper, pre(2), 0, [{ j: 0, side: -1, tighten: { seen: -0.5, slack: 0.25 } }]);
+  assert.ok(Math.abs(deficit - 6) < 1e-9, `deficit ${deficit}`);
+  assert.ok(Math.abs(gain[0] - 1.5) < 1e-9, `gain ${gain[0]}, expected 1.5`);
+});
