@@ -243,10 +243,10 @@ export async function refineNeurons(
       if (o.kind !== 'ambiguous' || o.domains > 0) tried++;
       let bound = -Infinity;
       if (o.kind === 'proved') {
-        if (!t.tighten) proved++;
+        if (o.at === 0) proved++;
         // A tightening's level enters the searched row's bias, rounded: the layer's error scale covers that. The
         // sign (level 0) is exact.
-        bound = t.tighten ? o.at - err[k][t.j] : o.at;
+        bound = o.at === 0 ? 0 : o.at - err[k][t.j];
         provedGain += watch?.gain.get(t) ?? 0;
       } else if (o.kind === 'ambiguous') {
         if (!t.tighten) ambiguous++;
