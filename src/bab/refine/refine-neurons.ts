@@ -344,13 +344,11 @@ export async function refineNeurons(
   };
   try {
     for (let k = 1; k < H && now() < options.deadline && !closed && !options.again; k++) {
-      const found = await layerTargets(cutAt(k), lower, upper, preLower, preUpper, k, slack);
-      const { ambiguousHere } = found;
-      const targets = [...found.targets, ...found.tighten];
+      const { targets, candidates, ambiguousHere } = await layerTargets(cutAt(k), lower, upper, preLower, preUpper, k, slack);
       // Where the probes see nearly every ambiguous neuron on both sides (oval21's convolutional networks: 4 of
       // 297), there is little to prove and the searches' time is better left to the search itself: such a layer
       // is skipped, and when it is the first with ambiguous neurons, so is the rest.
-      if (found.targets.length === 0 || found.targets.length < (options.minTargetShare ?? TARGET_MIN_SHARE) * ambiguousHere) {
+      if (candidates === 0 || candidates < (options.minTargetShare ?? TARGET_MIN_SHARE) * ambiguousHere) {
         if (ambiguousHere > 0 && !seenAmbiguous) break;
         seenAmbiguous ||= ambiguousHere > 0;
         continue;
@@ -363,8 +361,7 @@ export async function refineNeurons(
         const tau = w.gain.get(order.targets[Math.max(0, w.worth - 1)]) ?? 0;
         if (await searchBelow(k, tau, w.worth)) {
           if (closed || now() >= options.deadline) break;
-          const again = await layerTargets(cutAt(k), lower, upper, preLower, preUpper, k, slack);
-          order = await ordered(k, [...again.targets, ...again.tighten]);
+          order = await ordered(k, (await layerTargets(cutAt(k), lower, upper, preLower, preUpper, k, slack)).targets);
         }
       }
       if (order.watch) byGain++;
@@ -414,7 +411,8 @@ export async function refineNeurons(
 /**
  * The ambiguous neurons of layer k (`ambiguousHere` of them) worth a search, nearest to a proof first: each
  * one's probe points (the minimisers over the box of its two linear bounds from CROWN on the cut network) are
- * evaluated; a neuron seen on both sides of 0 is ambiguous, one seen on one side only is searched for the other.
+ * evaluated; a neuron seen on one side only is searched for the other (`candidates` of them), one seen on both
+ * sides, with a slack, gets a tightening of each bound (after every stability proof).
  */
 async function layerTargets(
   cut: LayeredNet,
@@ -424,12 +422,12 @@ async function layerTargets(
   preUpper: readonly Float64Array[],
   k: number,
   slack: number | undefined,
-): Promise<{ targets: Target[]; tighten: Target[]; ambiguousHere: number }> {
+): Promise<{ targets: Target[]; candidates: number; ambiguousHere: number }> {
   const n = cut.outputDim;
   const n0 = cut.inputDim;
   const amb: number[] = [];
   for (let j = 0; j < n; j++) if (preLower[k][j] < 0 && preUpper[k][j] > 0) amb.push(j);
-  if (amb.length === 0) return { targets: [], tighten: [], ambiguousHere: 0 };
+  if (amb.length === 0) return { targets: [], candidates: 0, ambiguousHere: 0 };
   const C = new Float64Array(2 * amb.length * n);
   amb.forEach((j, i) => {
     C[2 * i * n + j] = 1;
@@ -454,22 +452,18 @@ async function layerTargets(
       }
     }
   }
-  const targets: Target[] = [];
-  const tighten: Target[] = [];
+  const proofs: Target[] = [];
+  const tightenings: Target[] = [];
+  const add = (list: Target[], t: NeuronTarget) => list.push({ ...t, gap: targetGap(preLower[k][t.j], preUpper[k][t.j], t) });
   for (const j of amb) {
-    const l = preLower[k][j];
-    const u = preUpper[k][j];
     // Seen only at or above 0: try to prove it never goes below; seen only at or below: never above.
-    if (!(seenLow[j] < 0)) targets.push({ j, side: 1, gap: proofGap(l, u, 1) });
-    else if (!(seenHigh[j] > 0)) targets.push({ j, side: -1, gap: proofGap(l, u, -1) });
-    else if (slack !== undefined && seenHigh[j] < u && seenLow[j] > l) {
+    if (!(seenLow[j] < 0)) add(proofs, { j, side: 1 });
+    else if (!(seenHigh[j] > 0)) add(proofs, { j, side: -1 });
+    else if (slack !== undefined && seenHigh[j] < preUpper[k][j] && seenLow[j] > preLower[k][j]) {
       // Seen on both sides: each of its bounds tightened towards the values seen.
-      for (const side of [1, -1] as const) {
-        const t = { j, side, tighten: { seen: side > 0 ? seenLow[j] : -seenHigh[j], slack } };
-        tighten.push({ ...t, gap: targetGap(l, u, t) });
-      }
+      for (const side of [1, -1] as const) add(tightenings, { j, side, tighten: { seen: side > 0 ? seenLow[j] : -seenHigh[j], slack } });
     }
   }
   const byGap = (a: Target, b: Target) => a.gap - b.gap;
-  return { targets: targets.sort(byGap), tighten: tighten.sort(byGap), ambiguousHere: amb.length };
+  return { targets: [...proofs.sort(byGap), ...tightenings.sort(byGap)], candidates: proofs.length, ambiguousHere: amb.length };
 }
