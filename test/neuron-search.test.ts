@@ -1,19 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { searchNeuron, type LayerProblem } from '../src/bab/refine/neuron-search.js';
-import { exactMinimum } from '../src/bounds/mip.js';
 import { optimisedIntermediates } from '../src/bounds/root-intermediates.js';
-import { foldOutputRows, type LayeredNet } from '../src/network/layered.js';
+import { cutAt, exactPre } from './helpers/exact-pre.js';
 import { makeRng, randomBox, randomNet } from './helpers/random-net.js';
-
-/** Exact min of s·x_kj over the box (the MIP on the network cut after hidden layer k, one row). */
-async function exactMin(cut: LayeredNet, j: number, s: 1 | -1, lower: Float64Array, upper: Float64Array): Promise<number> {
-  const C = new Float64Array(cut.outputDim);
-  C[j] = s;
-  const res = await exactMinimum(foldOutputRows(cut, C, new Float64Array(1)), lower, upper, [0]);
-  assert.equal(res.status, 'optimal');
-  return res.value;
-}
 
 /** Layer k of a random network as the searches see it, and its neurons whose exact ranges straddle 0. */
 async function layerCase(seed: number, k: number, straddling = true) {
@@ -22,7 +12,7 @@ async function layerCase(seed: number, k: number, straddling = true) {
   const { lower, upper } = randomBox(rng, 6, 2);
   const start = await optimisedIntermediates(net, lower, upper, performance.now() + 60_000);
   assert.ok(start);
-  const cut: LayeredNet = { ...net, outputDim: net.layers[k].outDim, layers: net.layers.slice(0, k + 1) };
+  const cut = cutAt(net, k);
   const layer: LayerProblem = {
     cut,
     lower,
@@ -33,11 +23,11 @@ async function layerCase(seed: number, k: number, straddling = true) {
   const both: { j: number; min: number; max: number }[] = [];
   for (let j = 0; j < cut.outputDim && straddling; j++) {
     if (!(start.preLower[k][j] < 0 && start.preUpper[k][j] > 0)) continue;
-    const min = await exactMin(cut, j, 1, lower, upper);
-    const max = -(await exactMin(cut, j, -1, lower, upper));
+    const min = await exactPre(net, k, j, 1, lower, upper);
+    const max = await exactPre(net, k, j, -1, lower, upper);
     if (min < 0 && max > 0) both.push({ j, min, max });
   }
-  return { layer, both };
+  return { net, layer, both };
 }
 
 for (const seed of [1, 2, 3]) {
@@ -74,12 +64,13 @@ test('a stability search proves the sign at level 0, and finds a neuron that str
   // Neurons the exact MIP says never go below (above) 0 on the box, though their bounds do: the first two found.
   let stable = 0;
   for (const seed of [1, 2, 3, 4]) {
-    const { layer: L } = await layerCase(seed, 2, false);
+    const { net, layer: L } = await layerCase(seed, 2, false);
     const { lower, upper, cut } = L;
     for (let q = 0; q < cut.outputDim && stable < 2; q++) {
       if (!(L.own!.lower[q] < 0 && L.own!.upper[q] > 0)) continue;
       for (const side of [1, -1] as const) {
-        if ((await exactMin(cut, q, side, lower, upper)) <= 1e-6) continue;
+        // The exact minimum of side·x_q.
+        if (side * (await exactPre(net, 2, q, side, lower, upper)) <= 1e-6) continue;
         stable++;
         const s = await searchNeuron(L, { j: q, side }, performance.now() + 20_000);
         assert.equal(s.kind, 'proved', `seed ${seed} neuron ${q} side ${side}`);

@@ -2,22 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { refineNeurons, type RefineOptions } from '../src/bab/refine/refine-neurons.js';
 import { neuronPool } from '../src/bab/refine/refine-pool.js';
-import { exactMinimum } from '../src/bounds/mip.js';
 import { optimisedIntermediates } from '../src/bounds/root-intermediates.js';
 import { crown } from '../src/bounds/crown.js';
-import { foldOutputRows, type LayeredNet } from '../src/network/layered.js';
+import type { LayeredNet } from '../src/network/layered.js';
+import { exactPre } from './helpers/exact-pre.js';
 import { forwardPre, makeRng, randomBox, randomNet, sampleBox } from './helpers/random-net.js';
-
-/** Exact min of s·x_kj over the box (the MIP on the network cut after hidden layer k, one row). */
-async function exactPre(net: LayeredNet, k: number, j: number, s: 1 | -1, lower: Float64Array, upper: Float64Array): Promise<number> {
-  const n = net.layers[k].outDim;
-  const cut: LayeredNet = { ...net, outputDim: n, layers: net.layers.slice(0, k + 1) };
-  const C = new Float64Array(n);
-  C[j] = s;
-  const res = await exactMinimum(foldOutputRows(cut, C, new Float64Array(1)), lower, upper, [0]);
-  assert.equal(res.status, 'optimal');
-  return s * res.value;
-}
 
 /** Per hidden layer, the lowest and highest pre-activation seen at random points of the box (an inner range). */
 function sampledRanges(net: LayeredNet, lower: Float64Array, upper: Float64Array, rng: () => number, count: number): { lo: Float64Array[]; hi: Float64Array[] } {

@@ -1,26 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crown } from '../src/bounds/crown.js';
-import { exactMinimum } from '../src/bounds/mip.js';
 import { optimisedIntermediates } from '../src/bounds/root-intermediates.js';
-import { foldOutputRows, type LayeredNet } from '../src/network/layered.js';
+import type { LayeredNet } from '../src/network/layered.js';
 import type { BoundResult, DomainBatch } from '../src/bounds/types.js';
+import { exactPre } from './helpers/exact-pre.js';
 import { assertBoundsHoldOnSamples, batchOf, makeRng, randomBox, randomNet, randomSplits, sampleStats } from './helpers/random-net.js';
-
-/** The network cut after hidden layer k, its outputs the pre-activations of that layer. */
-function cutAt(net: LayeredNet, k: number): LayeredNet {
-  return { ...net, outputDim: net.layers[k].outDim, layers: net.layers.slice(0, k + 1) };
-}
-
-/** Exact min of s·x_kj over the box (the MIP on the cut network with one row). */
-async function exactPre(net: LayeredNet, k: number, j: number, s: 1 | -1, lower: Float64Array, upper: Float64Array): Promise<number> {
-  const n = net.layers[k].outDim;
-  const C = new Float64Array(n);
-  C[j] = s;
-  const res = await exactMinimum(foldOutputRows(cutAt(net, k), C, new Float64Array(1)), lower, upper, [0]);
-  assert.equal(res.status, 'optimal');
-  return s * res.value;
-}
 
 for (const seed of [1, 2, 3]) {
   test(`optimised intermediate bounds are valid (the exact MIP per neuron lies inside) and never looser than CROWN's (seed ${seed})`, async () => {
