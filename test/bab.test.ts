@@ -255,3 +255,39 @@ test('ReLU splitting tightens its open domains mid-search from refined neuron bo
   assert.ok(total >= 3, `the hook ran ${total} times in 6 searches`);
   assert.ok(seconds >= 1, 'no second step ran');
 });
+
+test('ReLU splitting asks for refined bounds early (stalledFrom) only while no domain has closed, and still agrees with the exact MIP', async () => {
+  let early = 0;
+  let laterIterations = 0;
+  for (const seed of [41, 42, 43]) {
+    for (const { box, expected } of await nearTruthCases(seed, [4, 10, 10, 10, 1])) {
+      let openMass = 1;
+      let closedAt = -1;
+      let iterations = 0;
+      // Never due by `at`; due from the start while nothing closed. Each answer re-arms the hook (no bounds).
+      const hook: NonNullable<BabOptions['midSearch']> = {
+        at: Infinity,
+        stalledFrom: 0,
+        run: async () => {
+          assert.ok(openMass >= 1, `asked with ${openMass} of the box open (seed ${seed})`);
+          early++;
+          return { preLower: [], preUpper: [], next: hook };
+        },
+      };
+      const out = await reluSearch(box, undefined, {
+        batchSize: 2,
+        midSearch: hook,
+        onProgress: (p) => {
+          openMass = p.openMass;
+          iterations = p.iterations;
+          if (p.openMass < 1 && closedAt < 0) closedAt = p.iterations;
+        },
+      });
+      assert.equal(out.kind, expected, `seed ${seed}`);
+      if (closedAt >= 0) laterIterations += iterations - closedAt;
+    }
+  }
+  // The hook did run, and searches went on for iterations after a domain closed without asking it.
+  assert.ok(early >= 3, `the early hook ran ${early} times`);
+  assert.ok(laterIterations > 0, 'no search closed a domain and went on');
+});

@@ -74,6 +74,8 @@ export interface BabOptions {
  */
 export interface MidSearch {
   readonly at: number;
+  /** Asked sooner, from this performance.now() on, while no domain has closed yet (the whole box still open). */
+  readonly stalledFrom?: number;
   readonly run: () => Promise<MidSearchBounds | null>;
 }
 
@@ -320,7 +322,8 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   let midSearch = reluMode ? options.midSearch : undefined;
   while (easy.size + hard.size > 0) {
     if (options.signal?.aborted) return { kind: 'stopped', stats: stats() };
-    if (midSearch && performance.now() >= midSearch.at) {
+    const due = midSearch && (performance.now() >= midSearch.at || (midSearch.stalledFrom !== undefined && performance.now() >= midSearch.stalledFrom && openMass >= 1));
+    if (midSearch && due) {
       const pre = await midSearch.run();
       midSearch = pre?.next;
       if (pre) {
