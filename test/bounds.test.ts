@@ -4,6 +4,7 @@ import type { LayeredNet } from '../src/network/layered.js';
 import { forward } from '../src/network/layered.js';
 import { alphaCrown, bounderByName, crown, ibp, symbolic } from '../src/bounds/index.js';
 import type { Bounder, BoundResult, DomainBatch } from '../src/bounds/types.js';
+import { concretize, interleavedBox } from '../src/bounds/crown.js';
 import { assertBoundsHoldOnSamples, forwardPre, makeRng, randomBox, randomNet, sampleBox, sampleStats, type Rng, type SampleStats, batchOf, domainSplits, randomCase as sharedRandomCase, type RandomCase } from './helpers/random-net.js';
 
 const SLACK = 1e-9;
@@ -253,4 +254,33 @@ test('deadline: alpha returns at least CROWN when out of time', async () => {
   const C = await crown().bound(net, batch);
   const A = await alphaCrown({ iterations: 1000 }).bound(net, batch, { deadline: performance.now() - 1 });
   for (let i = 0; i < C.rowLower.length; i++) assert.ok(A.rowLower[i] >= C.rowLower[i] - SLACK);
+});
+
+test('concretize: the minimisers it writes (argmin) are box corners that attain the same bound', () => {
+  const rng = makeRng(7);
+  const R = 5;
+  const n0 = 9;
+  const boxes = [randomBox(rng, n0, 1), randomBox(rng, n0, 3)];
+  const lower = Float64Array.from([...boxes[0].lower, ...boxes[1].lower]);
+  const upper = Float64Array.from([...boxes[0].upper, ...boxes[1].upper]);
+  const A = Float64Array.from({ length: R * n0 }, () => rng() * 2 - 1);
+  A[3] = 0;
+  const c = Float64Array.from({ length: R }, () => rng());
+  const rowDomain = Int32Array.from({ length: R }, (_, r) => r % 2);
+  const ends = interleavedBox(lower, upper);
+  const plain = concretize(A, c, R, n0, rowDomain, ends);
+  const argmin = new Float64Array(R * n0);
+  const withArgmin = concretize(A, c, R, n0, rowDomain, ends, undefined, argmin);
+  assert.deepEqual(withArgmin, plain);
+  for (let r = 0; r < R; r++) {
+    const b = rowDomain[r];
+    let s = c[r];
+    for (let j = 0; j < n0; j++) {
+      const a = A[r * n0 + j];
+      const x = argmin[r * n0 + j];
+      assert.equal(x, a < 0 ? upper[b * n0 + j] : lower[b * n0 + j], `row ${r} input ${j}`);
+      s += a * x;
+    }
+    assert.equal(s, plain[r]);
+  }
 });

@@ -149,9 +149,11 @@ export interface SlopeLoopExtension {
    * Backward pass of the output rows with per-row slopes `rowAlpha`, keeping
    * the lambdas (into `lambdaBuffers` when given). Must equal backwardPass
    * when the extra parameters are at their initial value. `ends`: the
-   * batch's interleavedBox, built once by the loop.
+   * batch's interleavedBox, built once by the loop; `argmin` (rows x n0):
+   * filled with each row's concretising input (BackwardOptions.argmin);
+   * `outA`: BackwardOptions.outA.
    */
-  backward(rowAlpha: Float64Array[], lambdaBuffers: Float64Array[] | undefined, rows: OutputRows, ends: Float64Array): Promise<BackwardResult>;
+  backward(rowAlpha: Float64Array[], lambdaBuffers: Float64Array[] | undefined, rows: OutputRows, ends: Float64Array, argmin: Float64Array, outA: Float64Array): Promise<BackwardResult>;
   /**
    * Ascent step number `it` (1-based, counted from the end of the warmup)
    * given xhat~_k (R x n_k per hidden layer, the chosen relaxation's
@@ -328,7 +330,10 @@ export async function optimiseSlopes(
     }
   };
   const { lower: inL, upper: inU } = batch;
-  let x0 = new Float64Array(R * n0);
+  let x0: Float64Array = new Float64Array(R * n0);
+  // The backward passes' input coefficients, written into the same buffer every iteration (their best rows are
+  // copied out before the next): a fresh R x n0 array per pass was about 3% of alpha-beta-CROWN's time on MNIST.
+  let Abuf = new Float64Array(R * n0);
   const ends = interleavedBox(inL, inU);
   let lr = lr0;
   let lambdaBuffers: Float64Array[] | undefined;
@@ -337,12 +342,14 @@ export async function optimiseSlopes(
   for (let it = 1; it <= iterations; it++) {
     if (performance.now() > deadline) break;
     const bw = ext
-      ? await ext.backward(alpha, lambdaBuffers, rows, ends)
+      ? await ext.backward(alpha, lambdaBuffers, rows, ends, x0, Abuf)
       : await backwardPass(net, st.relax, H - 1, rows.outLam, rows.outC0, rows.rowDomain, inL, inU, {
           rowAlpha: alpha,
           keepLambdas: true,
           lambdaBuffers,
           ends,
+          argmin: x0,
+          outA: Abuf,
         });
     lambdaBuffers = bw.lambdas;
     for (let i = 0; i < cur.length; i++) {
@@ -360,7 +367,6 @@ export async function optimiseSlopes(
       }
     }
     if (it === iterations) break; // the last step's update would never be evaluated
-    let A = bw.A;
     let lambdas = bw.lambdas!;
     if (batch.goal) {
       const settled = settledRows(batch.goal, goalGroups, best, clamp ? st.ibpOut : null, slot, cur, m, B);
@@ -383,7 +389,6 @@ export async function optimiseSlopes(
         ambIdx = ambIdx.map((idx, k) => pickIndices(idx, net.layers[k].outDim, keep, cur.length).idx);
         lambdas = layerPick(lambdas);
         lambdaBuffers = lambdas;
-        A = takeRows(A, n0, keep);
         rows = {
           rowDomain: Int32Array.from(keep, (i) => rows.rowDomain[i]),
           outLam: takeRows(rows.outLam, rows.outLam.length / cur.length, keep),
@@ -393,16 +398,12 @@ export async function optimiseSlopes(
         cur = Int32Array.from(keep, (i) => cur[i]);
         grad = newLayerArrays(cur.length);
         if (pre) pre = newLayerArrays(cur.length);
-        x0 = new Float64Array(cur.length * n0);
+        x0 = takeRows(x0, n0, keep);
+        Abuf = new Float64Array(keep.length * n0);
       }
     }
-    // Concretising input x0* per row.
+    // x0 holds each row's concretising input x0*, written by the backward pass.
     const Rc = cur.length;
-    for (let r = 0; r < Rc; r++) {
-      const off = r * n0;
-      const boff = 2 * rows.rowDomain[r] * n0;
-      for (let j = 0; j < n0; j++) x0[off + j] = ends[boff + 2 * j + +(A[off + j] < 0)];
-    }
     await relaxedForwardGrad(net, x0, Rc, rows.rowDomain, st.relax, alpha, lambdas, grad, pre);
     // Adam ascent step, projected onto [0,1].
     const bc1 = 1 - Math.pow(beta1, it);

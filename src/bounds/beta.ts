@@ -148,7 +148,7 @@ function betaExtension(
     },
     active: mult.count > 0,
     warmup: batch.warmStart ? 0 : (options.alphaIterations ?? 20),
-    backward: (rowAlpha, lambdaBuffers, rows, ends) =>
+    backward: (rowAlpha, lambdaBuffers, rows, ends, argmin, outA) =>
       // The split terms enter as Omega_k -= beta_j s_j on each split neuron.
       backwardPass(net, st.relax, H - 1, rows.outLam, rows.outC0, rows.rowDomain, batch.lower, batch.upper, {
         rowAlpha,
@@ -156,6 +156,8 @@ function betaExtension(
         keepLambdas: true,
         lambdaBuffers,
         ends,
+        argmin,
+        outA,
       }),
     compact(keep, R) {
       const pick = (arrs: (Float64Array | undefined)[]) => arrs.map((a, k) => (a ? takeRows(a, net.layers[k].outDim, keep) : undefined));

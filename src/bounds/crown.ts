@@ -120,7 +120,10 @@ export function unstableNeurons(lower: Float64Array, upper: Float64Array, n: num
   return out;
 }
 
-/** lb[r] = c[r] + min over domain rowDomain[r]'s box of A_r·x (§1.5); `ends` is the boxes' interleavedBox. */
+/**
+ * lb[r] = c[r] + min over domain rowDomain[r]'s box of A_r·x (§1.5); `ends` is the boxes' interleavedBox. With
+ * `argmin` (R x n0), also the minimisers.
+ */
 export function concretize(
   A: Float64Array,
   c: Float64Array,
@@ -129,8 +132,26 @@ export function concretize(
   rowDomain: Int32Array,
   ends: Float64Array,
   out?: Float64Array,
+  argmin?: Float64Array,
 ): Float64Array {
   const lb = out ?? new Float64Array(R);
+  if (argmin) {
+    // The same sums, and each row's minimiser (the end every coefficient picks) written as they are formed: the
+    // alpha loop's forward pass starts from it, and picking the ends again cost as much as the sum.
+    for (let r = 0; r < R; r++) {
+      const off = r * n0;
+      const boff = 2 * rowDomain[r] * n0;
+      let s = c[r];
+      for (let j = 0; j < n0; j++) {
+        const a = A[off + j];
+        const e = ends[boff + 2 * j + +(a < 0)];
+        argmin[off + j] = e;
+        s += a * e;
+      }
+      lb[r] = s;
+    }
+    return lb;
+  }
   for (let r = 0; r < R; r++) {
     const off = r * n0;
     const boff = 2 * rowDomain[r] * n0;
@@ -181,6 +202,10 @@ export interface BackwardOptions {
   readonly omegaShift?: readonly (Float64Array | undefined)[];
   /** interleavedBox(inLower, inUpper), when the caller passes the same boxes many times (the alpha loop). */
   readonly ends?: Float64Array;
+  /** R x n0: filled with each row's minimiser over its box (concretize's argmin). */
+  readonly argmin?: Float64Array;
+  /** R x n0: where to write A (reused across calls, e.g. by the alpha loop; a fresh array when absent). */
+  readonly outA?: Float64Array;
 }
 
 /**
@@ -288,7 +313,7 @@ export async function backwardPass(
   const needA = options.needA ?? true;
   const c = Float64Array.from(c0);
   const lb = new Float64Array(R);
-  const A = new Float64Array(needA ? R * n0 : 0);
+  const A = needA && options.outA?.length === R * n0 ? options.outA : new Float64Array(needA ? R * n0 : 0);
   let lambdas: Float64Array[] | undefined;
   if (options.keepLambdas) {
     lambdas = [];
@@ -318,7 +343,7 @@ export async function backwardPass(
       relaxRows(L, Om, cc, rc, n, rd, alpha ?? rx.lowSlope, alpha ? 1 : 0, rx.upSlope, rx.upIntercept, rx.hasLowIntercept ? rx.lowIntercept : null, layer.b, shift);
       L = await backwardProduct(layer, Om, rc);
     }
-    concretize(L, cc, rc, n0, rd, ends, lb.subarray(r0, r1));
+    concretize(L, cc, rc, n0, rd, ends, lb.subarray(r0, r1), options.argmin?.subarray(r0 * n0, r1 * n0));
     if (needA) A.set(L, r0 * n0);
   }
   return { A, c, lb, lambdas };
