@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { csrOf, matmul, matmulSync } from '../src/tensor/matmul.js';
+import { csrOf, matmul, matmulSync, productSession, shareCores } from '../src/tensor/matmul.js';
 import { makeRng } from './helpers/random-net.js';
 
 function randomMatrix(rng: () => number, size: number, density: number): Float64Array {
@@ -47,4 +47,28 @@ test('matmul: the embedded MatMul model is the onnx-proto encoding of float64 A 
     }),
   });
   assert.equal(Buffer.from(P.ModelProto.encode(model).finish()).toString('base64'), MATMUL_MODEL_BASE64);
+});
+
+test('matmul: large products run on the one-thread session while any share of the cores holds (shareCores), with the same result', async () => {
+  const rng = makeRng(5);
+  const [m, k, n] = [300, 256, 200];
+  const A = Float64Array.from({ length: m * k }, () => rng() - 0.5);
+  const B = Float64Array.from({ length: k * n }, () => rng() - 0.5);
+  assert.equal(productSession(m * k * n), 1);
+  assert.equal(productSession(1000), 0);
+  const pooled = await matmul(A, B, m, k, n);
+  const release = shareCores();
+  const other = shareCores();
+  assert.equal(productSession(m * k * n), 0);
+  const shared = await matmul(A, B, m, k, n);
+  release();
+  release();
+  // The other share still holds.
+  assert.equal(productSession(m * k * n), 0);
+  other();
+  assert.equal(productSession(m * k * n), 1);
+  const after = await matmul(A, B, m, k, n);
+  const plain = matmulSync(A, B, m, k, n);
+  for (let i = 0; i < m * n; i++) assert.ok(Math.abs(shared[i] - plain[i]) <= 1e-12 * k, `entry ${i}`);
+  assert.deepEqual(after, pooled);
 });

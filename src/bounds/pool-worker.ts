@@ -4,8 +4,11 @@ import type { LayeredNet } from '../network/layered.js';
 import { fromPlainNet, type PlainNet } from '../network/transfer.js';
 import type { BounderName, BoundingPurpose } from './index.js';
 import type { DomainBatch } from './types.js';
+import { shareCores } from '../tensor/matmul.js';
 
 const data = workerData as { bounder: BounderName; purpose: BoundingPurpose };
+// This thread bounds a slice while the calling thread bounds another.
+shareCores();
 // Loading the bounders does not load onnxruntime (src/tensor/matmul.ts loads it, through the native gate,
 // with the first product that needs it), so terminating this thread while it still loads them is safe: a short
 // run that ends before the thread is ready does not wait for it. Its first slice creates the session.

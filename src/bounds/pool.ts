@@ -16,6 +16,7 @@
 import type { LayeredNet } from '../network/layered.js';
 import { toPlainNet } from '../network/transfer.js';
 import { concat } from '../tensor/arrays.js';
+import { shareCores } from '../tensor/matmul.js';
 import { JobWorker } from '../util/job-worker.js';
 import { bounderByName, type BounderName, type BoundingPurpose } from './index.js';
 import type { Bounder, BoundOptions, BoundResult, DomainBatch } from './types.js';
@@ -135,8 +136,13 @@ export function pooledBounder(
         const b1 = Math.min(batch.size, b0 + per);
         jobs.push(ready[s - 1].bound(net, sliceBatch(net, batch, b0, b1), deadlineEpochMs));
       }
-      jobs.unshift(local.bound(net, sliceBatch(net, batch, 0, Math.min(batch.size, per)), options));
-      return stitch(await Promise.all(jobs));
+      const release = shareCores();
+      try {
+        jobs.unshift(local.bound(net, sliceBatch(net, batch, 0, Math.min(batch.size, per)), options));
+        return stitch(await Promise.all(jobs));
+      } finally {
+        release();
+      }
     },
     async close() {
       if (workers) await Promise.all(workers.map((w) => w.terminate()));

@@ -34,6 +34,30 @@ export const MATMUL_MODEL_BASE64 =
 const SMALL_PRODUCT = 1 << 21;
 
 const sessions: (Promise<ortTypes.InferenceSession> | undefined)[] = [undefined, undefined];
+
+/**
+ * How many reasons this thread has to believe other threads compute at the same time (a pool's workers bounding
+ * their slices, or this thread being such a worker): while any, every product runs on the one-thread session,
+ * since onnxruntime's pool would only take cores from them. Branch and bound on two threads (MNIST 256x4, 30
+ * batches of 104 parents from refined bounds): 43.6-48.1 s with each thread's large products on the pool, 42.7-44.7
+ * s on one thread each.
+ */
+let sharing = 0;
+
+/** The session a product of this many multiply-adds runs on: 0 with one intra-op thread, 1 with the pool. */
+export function productSession(macs: number): 0 | 1 {
+  return macs < SMALL_PRODUCT || sharing > 0 ? 0 : 1;
+}
+
+/** From now until the returned function is called, products assume the cores are shared (see `sharing`). */
+export function shareCores(): () => void {
+  sharing++;
+  let released = false;
+  return () => {
+    if (!released) sharing--;
+    released = true;
+  };
+}
 /** onnxruntime, once a session exists. */
 let ort: typeof ortTypes | undefined;
 
@@ -179,7 +203,7 @@ export async function matmul(A: Float64Array, B: Float64Array, m: number, k: num
       if (sparseS < denseS) return denseTimesCsr(A, csr, m, k, n);
     }
   }
-  const s = await session(m * k * n < SMALL_PRODUCT ? 0 : 1);
+  const s = await session(productSession(m * k * n));
   // Through the native gate: the solver thread must not be terminated inside run (src/util/native-gate.ts).
   const lib = ort!;
   const out = await nativeCall(() => s.run({ A: new lib.Tensor('float64', A, [m, k]), B: new lib.Tensor('float64', B, [k, n]) }));

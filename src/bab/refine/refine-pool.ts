@@ -6,6 +6,7 @@
  */
 import { JobWorker } from '../../util/job-worker.js';
 import { toPlainNet } from '../../network/transfer.js';
+import { shareCores } from '../../tensor/matmul.js';
 import { searchNeuron, type LayerProblem, type NeuronOutcome, type NeuronTarget } from './neuron-search.js';
 
 class SearchWorker {
@@ -79,6 +80,8 @@ export function neuronPool(threads: number): NeuronPool {
       let active = 0;
       const more = () => next < targets.length && deadline - performance.now() >= MIN_SEARCH_MS && !signal?.aborted;
       const budget = () => Math.min(deadline, performance.now() + perNeuronMs);
+      // With workers, this thread's products leave the cores to them (tensor/matmul.ts, shareCores).
+      const release = workers.length > 0 ? shareCores() : () => {};
       return new Promise<void>((resolve, reject) => {
         // The layer ends when no runner is left; a failure on this thread is reported only then, so that no
         // worker is terminated in the middle of a search (of an onnxruntime call). A worker that fails leaves its
@@ -96,6 +99,7 @@ export function neuronPool(threads: number): NeuronPool {
           } finally {
             active--;
             if (active === 0) {
+              release();
               if (failure) reject(failure.error);
               else resolve();
             }

@@ -2,11 +2,15 @@
 import { parentPort } from 'node:worker_threads';
 import { fromPlainNet, type PlainNet } from '../../network/transfer.js';
 import type { LayerProblem, NeuronTarget } from './neuron-search.js';
+import { shareCores } from '../../tensor/matmul.js';
 
 type Message =
   | { type: 'layer'; id: number; problem: Omit<LayerProblem, 'cut'> & { cut: PlainNet } }
   | { type: 'neuron'; job: number; layer: number; target: NeuronTarget; deadlineEpochMs: number }
   | { type: 'stop'; layer: number };
+
+// This thread searches neurons while the calling thread searches others.
+shareCores();
 
 const layers = new Map<number, LayerProblem & { readonly stop: AbortController }>();
 const search = import('./neuron-search.js').then((m) => {
