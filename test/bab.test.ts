@@ -256,7 +256,7 @@ test('ReLU splitting tightens its open domains mid-search from refined neuron bo
   assert.ok(seconds >= 1, 'no second step ran');
 });
 
-test('ReLU splitting asks for refined bounds early (stalledFrom) only while no domain has closed, and still agrees with the exact MIP', async () => {
+test('ReLU splitting asks for refined bounds early (stalled) only after its first batches and while no domain has closed, and still agrees with the exact MIP', async () => {
   let early = 0;
   let laterIterations = 0;
   for (const seed of [41, 42, 43]) {
@@ -264,12 +264,13 @@ test('ReLU splitting asks for refined bounds early (stalledFrom) only while no d
       let openMass = 1;
       let closedAt = -1;
       let iterations = 0;
-      // Never due by `at`; due from the start while nothing closed. Each answer re-arms the hook (no bounds).
+      // Never due by `at`; due after the first batch while nothing closed. Each answer re-arms the hook (no bounds).
       const hook: NonNullable<BabOptions['midSearch']> = {
         at: Infinity,
-        stalledFrom: 0,
+        stalled: { from: 0, afterBatches: 1 },
         run: async () => {
           assert.ok(openMass >= 1, `asked with ${openMass} of the box open (seed ${seed})`);
+          assert.ok(iterations >= 1, `asked before the first batch (seed ${seed})`);
           early++;
           return { preLower: [], preUpper: [], next: hook };
         },

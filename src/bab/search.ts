@@ -74,8 +74,12 @@ export interface BabOptions {
  */
 export interface MidSearch {
   readonly at: number;
-  /** Asked sooner, from this performance.now() on, while no domain has closed yet (the whole box still open). */
-  readonly stalledFrom?: number;
+  /**
+   * Asked sooner while no domain has closed yet (the whole box still open): from performance.now() `from` on,
+   * once the search has bounded `afterBatches` batches (its first children are where a counterexample near the
+   * root turns up).
+   */
+  readonly stalled?: { readonly from: number; readonly afterBatches: number };
   readonly run: () => Promise<MidSearchBounds | null>;
 }
 
@@ -322,7 +326,8 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   let midSearch = reluMode ? options.midSearch : undefined;
   while (easy.size + hard.size > 0) {
     if (options.signal?.aborted) return { kind: 'stopped', stats: stats() };
-    const due = midSearch && (performance.now() >= midSearch.at || (midSearch.stalledFrom !== undefined && performance.now() >= midSearch.stalledFrom && openMass >= 1));
+    const stalled = midSearch?.stalled;
+    const due = midSearch && (performance.now() >= midSearch.at || (stalled !== undefined && performance.now() >= stalled.from && iterations >= stalled.afterBatches && openMass >= 1));
     if (midSearch && due) {
       const pre = await midSearch.run();
       midSearch = pre?.next;

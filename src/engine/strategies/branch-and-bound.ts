@@ -27,10 +27,16 @@ const REFINE_AFTER_SHARE = 0.1;
 /**
  * Share after which it refines them sooner when no domain has closed yet. On MNIST 256x6 prop_1_0.03 (300 s) the
  * first 30 s of the search moved its bound from -384 to -339 without closing a domain. 256x4 prop_9_0.05 after
- * refinement from 9 s (3%) ended 5 s short of closing (0.4% of the region open); the instances that close in 1-4 s
- * close domains in their first batches.
+ * refinement from 9 s (3%) ended 5 s short of closing (0.4% of the region open), and closed in 175-180 s from 1%.
+ * Instances that close in 1-4 s mostly close domains in their first batches; 256x6 prop_7_0.03 (120 s) once did not
+ * and took 13.4 s instead of 3.9 s.
  */
 const REFINE_STALLED_SHARE = 0.01;
+/**
+ * ... and after this many batches: 256x6 prop_1_0.05 (sat) has its counterexample among the root's first children;
+ * refining before the first batch put it at 154 s instead of 1-2 s.
+ */
+const REFINE_STALLED_BATCHES = 2;
 /**
  * Share of the time left after the first refinement pass that the search gets before the neurons whose searches
  * ran out of time are searched again, and the least time worth a second pass.
@@ -77,7 +83,8 @@ export async function runBranchAndBound(branching: Branching, ctx: StrategyConte
     if (rootPre) log.info({ box: box.index, ambiguousBefore: rootPre.ambiguousBefore, ambiguousAfter: rootPre.ambiguousAfter }, 'optimised intermediate bounds at the root');
     return rootPre;
   };
-  // A search still open after REFINE_AFTER_SHARE of its time (REFINE_STALLED_SHARE while it has closed nothing)
+  // A search still open after REFINE_AFTER_SHARE of its time (REFINE_STALLED_SHARE and REFINE_STALLED_BATCHES
+  // while it has closed nothing)
   // spends refineShare of the rest proving hidden neurons stable, and goes on from the tightened bounds
   // (searches decided sooner never pay for it).
   const t0 = performance.now();
@@ -116,7 +123,7 @@ export async function runBranchAndBound(branching: Branching, ctx: StrategyConte
   };
   const midSearch =
     branching === 'relu' && options.refineShare > 0 && !ctx.proof
-      ? { at: t0 + REFINE_AFTER_SHARE * (options.deadline - t0), stalledFrom: t0 + REFINE_STALLED_SHARE * (options.deadline - t0), run: refine }
+      ? { at: t0 + REFINE_AFTER_SHARE * (options.deadline - t0), stalled: { from: t0 + REFINE_STALLED_SHARE * (options.deadline - t0), afterBatches: REFINE_STALLED_BATCHES }, run: refine }
       : undefined;
   try {
     return await branchAndBound(box, {
