@@ -83,6 +83,14 @@ export interface MidSearch {
   readonly run: () => Promise<MidSearchBounds | null>;
 }
 
+/** Whether the search, `iterations` batches in with `openMass` of the box open, asks `m` now. */
+function midSearchDue(m: MidSearch, iterations: number, openMass: number): boolean {
+  const now = performance.now();
+  if (now >= m.at) return true;
+  const s = m.stalled;
+  return s !== undefined && now >= s.from && iterations >= s.afterBatches && openMass >= 1;
+}
+
 export interface MidSearchBounds {
   readonly preLower: readonly Float64Array[];
   readonly preUpper: readonly Float64Array[];
@@ -326,9 +334,7 @@ export async function branchAndBound(box: CanonicalBox, options: BabOptions): Pr
   let midSearch = reluMode ? options.midSearch : undefined;
   while (easy.size + hard.size > 0) {
     if (options.signal?.aborted) return { kind: 'stopped', stats: stats() };
-    const stalled = midSearch?.stalled;
-    const due = midSearch && (performance.now() >= midSearch.at || (stalled !== undefined && performance.now() >= stalled.from && iterations >= stalled.afterBatches && openMass >= 1));
-    if (midSearch && due) {
+    if (midSearch && midSearchDue(midSearch, iterations, openMass)) {
       const pre = await midSearch.run();
       midSearch = pre?.next;
       if (pre) {

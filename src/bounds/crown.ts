@@ -137,7 +137,9 @@ export function concretize(
   const lb = out ?? new Float64Array(R);
   if (argmin) {
     // The same sums, and each row's minimiser (the end every coefficient picks) written as they are formed: the
-    // alpha loop's forward pass starts from it, and picking the ends again cost as much as the sum.
+    // alpha loop's forward pass starts from it, and picking the ends again cost as much as the sum. A loop of its
+    // own: one loop with the store behind an `if (argmin)` made the plain sums (CROWN's intermediate bounds) 15%
+    // slower (936 x 784, 1.35 -> 1.56 ms).
     for (let r = 0; r < R; r++) {
       const off = r * n0;
       const boff = 2 * rowDomain[r] * n0;

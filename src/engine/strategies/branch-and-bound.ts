@@ -84,9 +84,8 @@ export async function runBranchAndBound(branching: Branching, ctx: StrategyConte
     return rootPre;
   };
   // A search still open after REFINE_AFTER_SHARE of its time (REFINE_STALLED_SHARE and REFINE_STALLED_BATCHES
-  // while it has closed nothing)
-  // spends refineShare of the rest proving hidden neurons stable, and goes on from the tightened bounds
-  // (searches decided sooner never pay for it).
+  // while it has closed nothing) spends refineShare of the rest proving hidden neurons stable, and goes on from
+  // the tightened bounds (searches decided sooner never pay for it).
   const t0 = performance.now();
   const refine = async (): Promise<MidSearchBounds | null> => {
     const start: RootIntermediates | null = rootPre;
