@@ -71,6 +71,25 @@ export interface RefineOptions {
    * longer budget; `start` is what the bounds have become since.
    */
   readonly again?: ReadonlyMap<number, readonly NeuronTarget[]>;
+  /** Told after each layer's searches (and the re-derivation of the layers above): for the log. */
+  readonly onPass?: (pass: RefinePass) => void;
+}
+
+/** One layer's searches, as `onPass` reports them. */
+export interface RefinePass {
+  /** Hidden layer (0 = first). */
+  readonly layer: number;
+  /** 'first': the layer's first pass; 'below': before a gain-ordered layer above; 'again': a second, longer one. */
+  readonly kind: 'first' | 'below' | 'again';
+  readonly targets: number;
+  readonly perNeuronSeconds: number;
+  readonly byGain: boolean;
+  /** Bounds that moved, and searches that ran out of time or never started. */
+  readonly changed: number;
+  readonly timedOut: number;
+  readonly seconds: number;
+  /** Ambiguous neurons per hidden layer after the pass. */
+  readonly ambiguous: readonly number[];
 }
 
 export interface RefineResult {
@@ -309,6 +328,18 @@ export async function refineNeurons(
     }
     return options.enough !== undefined && (await options.enough({ preLower, preUpper }));
   };
+  const report = (layer: number, kind: RefinePass['kind'], targets: number, perNeuronMs: number, gain: boolean, res: { changed: number; timedOut: readonly NeuronTarget[] }, t0: number) =>
+    options.onPass?.({
+      layer,
+      kind,
+      targets,
+      perNeuronSeconds: perNeuronMs / 1000,
+      byGain: gain,
+      changed: res.changed,
+      timedOut: res.timedOut.length,
+      seconds: (now() - t0) / 1000,
+      ambiguous: ambiguousPerLayer({ preLower, preUpper }),
+    });
   let closed = false;
   /** Per hidden layer, the neurons whose searches ran out of time or never started. */
   const retry = new Map<number, readonly NeuronTarget[]>(options.again ?? []);
@@ -336,9 +367,11 @@ export async function refineNeurons(
       byGain++;
       const ambiguousHere = ambiguousPerLayer({ preLower, preUpper })[q];
       const searched = new Set(chosen.map((c) => c.t));
+      const t0 = now();
       const res = await searchTargets(q, chosen.map((c) => c.t), perNeuronMs, watch);
       retry.set(q, [...still.filter((t) => !searched.has(t)), ...res.timedOut]);
       closed = res.enough || (await rederive(res.changed, ambiguousHere));
+      report(q, 'below', chosen.length, perNeuronMs, true, res, t0);
     }
     return any;
   };
@@ -365,9 +398,12 @@ export async function refineNeurons(
         }
       }
       if (order.watch) byGain++;
-      const { changed, enough, timedOut } = await searchTargets(k, order.targets, perNeuron(1000 * options.perNeuronSeconds, order.watch), order.watch);
-      if (timedOut.length > 0) retry.set(k, timedOut);
-      closed = enough || (await rederive(changed, ambiguousHere));
+      const t0 = now();
+      const perNeuronMs = perNeuron(1000 * options.perNeuronSeconds, order.watch);
+      const res = await searchTargets(k, order.targets, perNeuronMs, order.watch);
+      if (res.timedOut.length > 0) retry.set(k, res.timedOut);
+      closed = res.enough || (await rederive(res.changed, ambiguousHere));
+      report(k, 'first', order.targets.length, perNeuronMs, order.watch !== undefined, res, t0);
     }
     // The searches that ran out of time get longer ones once every layer had its pass, lowest layer first (the
     // layers above search from its bounds), within a layer in the same kind of order as the first pass. On MNIST
@@ -388,9 +424,11 @@ export async function refineNeurons(
       const ambiguousHere = ambiguousPerLayer({ preLower, preUpper })[k];
       retried += targets.length;
       if (order.watch) byGain++;
-      const { changed, enough, timedOut } = await searchTargets(k, targets, perNeuronMs, order.watch);
-      retry.set(k, timedOut);
-      closed = enough || (await rederive(changed, ambiguousHere));
+      const t0 = now();
+      const res = await searchTargets(k, targets, perNeuronMs, order.watch);
+      retry.set(k, res.timedOut);
+      closed = res.enough || (await rederive(res.changed, ambiguousHere));
+      report(k, 'again', targets.length, perNeuronMs, order.watch !== undefined, res, t0);
     }
     for (const [k, ts] of retry) {
       const left = stillAmbiguous(ts, k);

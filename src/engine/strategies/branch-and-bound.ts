@@ -7,7 +7,7 @@ import { hiddenNeuronCount } from '../../network/layered.js';
 import { rowSeconds } from '../../network/linear.js';
 import { optimisedIntermediates, type PreBounds, type RootIntermediates } from '../../bounds/root-intermediates.js';
 import { resolveBounders } from '../options.js';
-import { refineNeurons } from '../../bab/refine/refine-neurons.js';
+import { refineNeurons, type RefinePass } from '../../bab/refine/refine-neurons.js';
 import { alphaCrown } from '../../bounds/alpha.js';
 import { openDisjuncts } from '../../bab/domain.js';
 import type { CanonicalBox } from '../../problem/types.js';
@@ -97,6 +97,7 @@ export async function runBranchAndBound(branching: Branching, ctx: StrategyConte
       threads: ctx.threads,
       perNeuronSeconds: Math.min(REFINE_NEURON_MAX_S, Math.max(REFINE_NEURON_MIN_S, budget / 1000 / REFINE_NEURONS_PER_BUDGET)),
       enough: (p: PreBounds) => rootCloses(box, p, options.deadline),
+      onPass: (pass: RefinePass) => log.debug({ box: box.index, ...pass }, 'refinement pass'),
     };
     // The layers above the last refined one are still re-derived from it, within the time the search had anyway.
     const finishBy = () => end + 0.1 * (options.deadline - performance.now());
