@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { refineNeurons, type RefineOptions } from '../src/bab/refine/refine-neurons.js';
+import { refineNeurons, type RefineOptions, type RefinePass } from '../src/bab/refine/refine-neurons.js';
 import { neuronPool } from '../src/bab/refine/refine-pool.js';
-import { optimisedIntermediates } from '../src/bounds/root-intermediates.js';
+import { ambiguousPerLayer, optimisedIntermediates } from '../src/bounds/root-intermediates.js';
 import { crown } from '../src/bounds/crown.js';
 import type { LayeredNet } from '../src/network/layered.js';
 import { exactPre } from './helpers/exact-pre.js';
@@ -195,4 +195,19 @@ test('neurons seen on both sides of 0 get tighter bounds (never past their exact
   }
   assert.ok(tightened > 0, 'no bound tightened');
   assert.ok(narrower > 0, 'no ambiguous neuron narrower with tightening');
+});
+
+test('onPass reports every layer searched, in order, with the ambiguous neurons per layer the result has after it', async () => {
+  const { net, lower, upper, start } = await refinementCase(1);
+  const passes: RefinePass[] = [];
+  const { pre, stats } = await refineNeurons(net, lower, upper, start, untilDone({ onPass: (p) => passes.push(p) }));
+  const first = passes.filter((p) => p.kind === 'first');
+  assert.equal(first.length, stats.layers);
+  assert.ok(first.length > 0);
+  first.forEach((p, i) => {
+    if (i > 0) assert.ok(p.layer > first[i - 1].layer, 'layers out of order');
+    assert.ok(p.targets > 0 && p.seconds >= 0 && p.changed <= p.targets);
+  });
+  assert.deepEqual(passes[passes.length - 1].ambiguous, ambiguousPerLayer(pre));
+  assert.equal(passes.reduce((s, p) => s + p.targets, 0) >= stats.tried, true);
 });
