@@ -328,19 +328,27 @@ export async function refineNeurons(
     }
     return options.enough !== undefined && (await options.enough({ preLower, preUpper }));
   };
-  const report = (layer: number, kind: RefinePass['kind'], targets: number, perNeuronMs: number, gain: boolean, res: { changed: number; timedOut: readonly NeuronTarget[] }, t0: number) =>
+  let closed = false;
+  // One pass over layer k's targets: the searches, the layers above re-derived from what they proved (`closed`
+  // when that suffices), and the pass reported. Returns the targets whose searches ran out of time.
+  const runPass = async (k: number, kind: RefinePass['kind'], targets: readonly NeuronTarget[], perNeuronMs: number, watch: GainWatch | undefined, ambiguousHere: number) => {
+    if (watch) byGain++;
+    const t0 = now();
+    const res = await searchTargets(k, targets, perNeuronMs, watch);
+    closed = res.enough || (await rederive(res.changed, ambiguousHere));
     options.onPass?.({
-      layer,
+      layer: k,
       kind,
-      targets,
+      targets: targets.length,
       perNeuronSeconds: perNeuronMs / 1000,
-      byGain: gain,
+      byGain: watch !== undefined,
       changed: res.changed,
       timedOut: res.timedOut.length,
       seconds: (now() - t0) / 1000,
       ambiguous: ambiguousPerLayer({ preLower, preUpper }),
     });
-  let closed = false;
+    return res.timedOut;
+  };
   /** Per hidden layer, the neurons whose searches ran out of time or never started. */
   const retry = new Map<number, readonly NeuronTarget[]>(options.again ?? []);
   // Before gain-ordered layer k: the neurons of the layers below whose searches ran out of time and whose gains are
@@ -364,14 +372,10 @@ export async function refineNeurons(
       const watch: GainWatch = { deficit: impact.deficit, worth: chosen.length, gain: new Map(chosen.map((c) => [c.t, c.g])) };
       retried += chosen.length;
       below += chosen.length;
-      byGain++;
       const ambiguousHere = ambiguousPerLayer({ preLower, preUpper })[q];
       const searched = new Set(chosen.map((c) => c.t));
-      const t0 = now();
-      const res = await searchTargets(q, chosen.map((c) => c.t), perNeuronMs, watch);
-      retry.set(q, [...still.filter((t) => !searched.has(t)), ...res.timedOut]);
-      closed = res.enough || (await rederive(res.changed, ambiguousHere));
-      report(q, 'below', chosen.length, perNeuronMs, true, res, t0);
+      const timedOut = await runPass(q, 'below', chosen.map((c) => c.t), perNeuronMs, watch, ambiguousHere);
+      retry.set(q, [...still.filter((t) => !searched.has(t)), ...timedOut]);
     }
     return any;
   };
@@ -397,13 +401,8 @@ export async function refineNeurons(
           order = await ordered(k, (await layerTargets(cutAt(k), lower, upper, preLower, preUpper, k, slack)).targets);
         }
       }
-      if (order.watch) byGain++;
-      const t0 = now();
-      const perNeuronMs = perNeuron(1000 * options.perNeuronSeconds, order.watch);
-      const res = await searchTargets(k, order.targets, perNeuronMs, order.watch);
-      if (res.timedOut.length > 0) retry.set(k, res.timedOut);
-      closed = res.enough || (await rederive(res.changed, ambiguousHere));
-      report(k, 'first', order.targets.length, perNeuronMs, order.watch !== undefined, res, t0);
+      const timedOut = await runPass(k, 'first', order.targets, perNeuron(1000 * options.perNeuronSeconds, order.watch), order.watch, ambiguousHere);
+      if (timedOut.length > 0) retry.set(k, timedOut);
     }
     // The searches that ran out of time get longer ones once every layer had its pass, lowest layer first (the
     // layers above search from its bounds), within a layer in the same kind of order as the first pass. On MNIST
@@ -423,12 +422,7 @@ export async function refineNeurons(
       const perNeuronMs = perNeuron(longBudget(left), order.watch);
       const ambiguousHere = ambiguousPerLayer({ preLower, preUpper })[k];
       retried += targets.length;
-      if (order.watch) byGain++;
-      const t0 = now();
-      const res = await searchTargets(k, targets, perNeuronMs, order.watch);
-      retry.set(k, res.timedOut);
-      closed = res.enough || (await rederive(res.changed, ambiguousHere));
-      report(k, 'again', targets.length, perNeuronMs, order.watch !== undefined, res, t0);
+      retry.set(k, await runPass(k, 'again', targets, perNeuronMs, order.watch, ambiguousHere));
     }
     for (const [k, ts] of retry) {
       const left = stillAmbiguous(ts, k);
